@@ -1,0 +1,158 @@
+#ifndef KPI_LIB_STORAGE_REPOSITORY_H_
+#define KPI_LIB_STORAGE_REPOSITORY_H_
+
+// The store of strategies, KPIs and observations. Two implementations, chosen
+// by OpenRepository from the --db flag: SQLite (a file path; the embedded
+// default) and PostgreSQL (a postgresql:// URL).
+//
+// A Repository is safe for concurrent use from multiple threads without
+// external synchronization. Every acknowledged write is durable: it survives
+// a crash of the process (SQLite: WAL with synchronous=FULL; PostgreSQL:
+// committed transactions).
+//
+// Errors (absl codes, mapped one to one onto gRPC codes):
+//   INVALID_ARGUMENT    malformed name, ID, filter, page token or field
+//   NOT_FOUND           the resource, or the parent it is created under
+//   ALREADY_EXISTS      Create of a name that exists
+//   ABORTED             expected etag differs from the stored one
+//   FAILED_PRECONDITION Delete of a resource with children without force;
+//                       a reference to another resource that does not exist
+//   UNAVAILABLE         the database cannot be reached (retry)
+// Every message names the resource and, for INVALID_ARGUMENT, the field.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lib/base/clock.h"
+#include "lib/domain/model.h"
+
+namespace kpi::storage {
+
+// A List call. Pagination tokens are opaque, stay valid under concurrent
+// inserts (they encode the last name returned, not an offset) and are bound
+// to the parent and filter they were issued for.
+struct ListRequest {
+  std::string parent;  // "" for top-level collections
+  int page_size = 0;   // 0 means 100; capped at 1000; negative is invalid
+  std::string page_token;
+  // AIP-160 subset: conditions `field op value` joined by AND, op one of
+  // = != < <= > >=; values are numbers, enum names, or quoted strings.
+  // Fields by collection:
+  //   measures: goal, parent
+  //   kpis: goal, measure, kind
+  //   observations: status, fiscal_year
+  //   evaluations: fiscal_year, rating
+  std::string filter;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;  // in name order
+  std::string next_page_token;  // "" on the last page
+};
+
+struct ImportResult {
+  int created_count = 0;
+  int replaced_count = 0;
+};
+
+class Repository {
+ public:
+  virtual ~Repository() = default;
+
+  // Create* ignores the input's meta (etag, times) and sets them; the name
+  // must be complete and its parent must exist. Update* replaces every
+  // writable field with the given resource's; when `expected_etag` is not
+  // empty it must equal the stored etag. Delete* with force also deletes the
+  // children (goals, measures, KPIs, observations, evaluations).
+
+  virtual absl::StatusOr<domain::Reference> GetReference(std::string_view name) = 0;
+  virtual absl::StatusOr<Page<domain::Reference>> ListReferences(const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Reference> CreateReference(const domain::Reference& reference) = 0;
+  virtual absl::StatusOr<domain::Reference> UpdateReference(const domain::Reference& reference, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteReference(std::string_view name, std::string_view expected_etag, bool force) = 0;
+
+  virtual absl::StatusOr<domain::Strategy> GetStrategy(std::string_view name) = 0;
+  virtual absl::StatusOr<Page<domain::Strategy>> ListStrategies(const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Strategy> CreateStrategy(const domain::Strategy& strategy) = 0;
+  virtual absl::StatusOr<domain::Strategy> UpdateStrategy(const domain::Strategy& strategy, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteStrategy(std::string_view name, std::string_view expected_etag, bool force) = 0;
+
+  virtual absl::StatusOr<domain::Goal> GetGoal(std::string_view name) = 0;
+  virtual absl::StatusOr<Page<domain::Goal>> ListGoals(const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Goal> CreateGoal(const domain::Goal& goal) = 0;
+  virtual absl::StatusOr<domain::Goal> UpdateGoal(const domain::Goal& goal, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteGoal(std::string_view name, std::string_view expected_etag, bool force) = 0;
+
+  virtual absl::StatusOr<domain::Measure> GetMeasure(std::string_view name) = 0;
+  virtual absl::StatusOr<Page<domain::Measure>> ListMeasures(const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Measure> CreateMeasure(const domain::Measure& measure) = 0;
+  virtual absl::StatusOr<domain::Measure> UpdateMeasure(const domain::Measure& measure, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteMeasure(std::string_view name, std::string_view expected_etag, bool force) = 0;
+
+  virtual absl::StatusOr<domain::Kpi> GetKpi(std::string_view name) = 0;
+  virtual absl::StatusOr<Page<domain::Kpi>> ListKpis(const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Kpi> CreateKpi(const domain::Kpi& kpi) = 0;
+  virtual absl::StatusOr<domain::Kpi> UpdateKpi(const domain::Kpi& kpi, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteKpi(std::string_view name, std::string_view expected_etag, bool force) = 0;
+
+  virtual absl::StatusOr<domain::Observation> GetObservation(std::string_view name) = 0;
+  virtual absl::StatusOr<Page<domain::Observation>> ListObservations(const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Observation> CreateObservation(const domain::Observation& observation) = 0;
+  // When value, status or source_note change, the stored state before the
+  // change is appended to `revisions` with `reason` and the time of change.
+  virtual absl::StatusOr<domain::Observation> UpdateObservation(const domain::Observation& observation, std::string_view expected_etag, std::string_view reason) = 0;
+  virtual absl::Status DeleteObservation(std::string_view name, std::string_view expected_etag, bool force) = 0;
+
+  virtual absl::StatusOr<domain::Evaluation> GetEvaluation(std::string_view name) = 0;
+  virtual absl::StatusOr<Page<domain::Evaluation>> ListEvaluations(const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Evaluation> CreateEvaluation(const domain::Evaluation& evaluation) = 0;
+  virtual absl::StatusOr<domain::Evaluation> UpdateEvaluation(const domain::Evaluation& evaluation, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteEvaluation(std::string_view name, std::string_view expected_etag, bool force) = 0;
+
+  // Every observation of a KPI, in fiscal-year order, in one read (the
+  // forecast path). NOT_FOUND when the KPI does not exist.
+  virtual absl::StatusOr<std::vector<domain::Observation>> AllObservations(std::string_view kpi) = 0;
+
+  // Writes a whole dataset in one transaction: every resource is created, or
+  // replaced when its name exists (observation changes keep history with
+  // reason "import"); either all of it is written or nothing is. The dataset
+  // must already be valid (dataset::ValidateDataset); references between
+  // resources are checked against the dataset and the store.
+  virtual absl::StatusOr<ImportResult> ImportDataset(const domain::Dataset& dataset) = 0;
+
+  // The whole store, or one strategy and the references its KPIs' targets
+  // use when `strategy` is not empty (NOT_FOUND if it does not exist).
+  // Lists are in name order.
+  virtual absl::StatusOr<domain::Dataset> ExportDataset(std::string_view strategy) = 0;
+
+  // True when the store holds no strategy (first start).
+  virtual absl::StatusOr<bool> IsEmpty() = 0;
+
+  // A number that changes after every committed write by any process
+  // sharing the store (cache invalidation across replicas).
+  virtual absl::StatusOr<int64_t> ChangeSequence() = 0;
+};
+
+struct RepositoryOptions {
+  const base::Clock* clock = base::Clock::Real();
+  // PostgreSQL: connections in the pool.
+  int pool_size = 8;
+};
+
+// Opens the store named by `db`: a file path (SQLite; created when missing,
+// with its parent directory) or a "postgresql://" / "postgres://" URL.
+// Applies pending schema migrations. INVALID_ARGUMENT for an unusable spec,
+// UNAVAILABLE when the server cannot be reached, FAILED_PRECONDITION when the
+// schema is newer than this binary knows.
+absl::StatusOr<std::unique_ptr<Repository>> OpenRepository(
+    std::string_view db, const RepositoryOptions& options = {});
+
+}  // namespace kpi::storage
+
+#endif  // KPI_LIB_STORAGE_REPOSITORY_H_
