@@ -1,0 +1,287 @@
+#include "lib/forecast/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace kpi::forecast {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+absl::Status LineError(int line, const std::string& what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("calibration line ", line, ": ", what));
+}
+
+}  // namespace
+
+const CalibrationRow* Calibration::Row(int k, int h) const {
+  if (max_k <= 0 || max_h <= 0) return nullptr;
+  k = std::clamp(k, 1, max_k);
+  h = std::clamp(h, 1, max_h);
+  for (int kk = k; kk >= 1; --kk) {
+    const CalibrationRow& r = rows[(kk - 1) * max_h + (h - 1)];
+    if (r.present) return &r;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<Calibration> ParseCalibration(absl::string_view text) {
+  Calibration c;
+  int line_no = 0;
+  bool have_dims = false;
+  for (absl::string_view raw : absl::StrSplit(text, '\n')) {
+    ++line_no;
+    absl::string_view line = absl::StripAsciiWhitespace(raw);
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<absl::string_view> tok =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    const absl::string_view key = tok[0];
+    std::vector<double> nums;
+    if (key != "version" && key != "param") {
+      for (size_t i = 1; i < tok.size(); ++i) {
+        double v;
+        if (!absl::SimpleAtod(tok[i], &v) || !std::isfinite(v)) {
+          return LineError(
+              line_no, absl::StrCat("\"", tok[i], "\" is not a finite number"));
+        }
+        nums.push_back(v);
+      }
+    }
+    if (key == "version") {
+      if (tok.size() != 2) return LineError(line_no, "expected: version NAME");
+      c.version = std::string(tok[1]);
+    } else if (key == "param") {
+      double v;
+      if (tok.size() != 3 || !absl::SimpleAtod(tok[2], &v)) {
+        return LineError(line_no, "expected: param NAME NUMBER");
+      }
+      if (tok[1] == "sigma_pool" && v > 0) {
+        c.params.sigma_pool = v;
+      } else if (tok[1] == "n0" && v > 0) {
+        c.params.n0 = v;
+      } else if (tok[1] == "kappa0" && v >= 0) {
+        c.params.kappa0 = v;
+      } else {
+        return LineError(line_no,
+                         "expected sigma_pool > 0, n0 > 0 or kappa0 >= 0");
+      }
+    } else if (key == "probs") {
+      for (size_t i = 0; i < nums.size(); ++i) {
+        if (nums[i] <= 0 || nums[i] >= 1 || (i > 0 && nums[i] <= nums[i - 1])) {
+          return LineError(line_no,
+                           "probs must increase strictly inside (0, 1)");
+        }
+      }
+      if (nums.size() < 3) return LineError(line_no, "at least 3 probs");
+      c.probs = nums;
+    } else if (key == "dims") {
+      if (nums.size() != 2 || nums[0] < 1 || nums[1] < 1 || nums[0] > 100 ||
+          nums[1] > 100) {
+        return LineError(line_no, "expected: dims MAX_K MAX_H (1 to 100)");
+      }
+      c.max_k = static_cast<int>(nums[0]);
+      c.max_h = static_cast<int>(nums[1]);
+      c.rows.assign(c.max_k * c.max_h, CalibrationRow());
+      have_dims = true;
+    } else if (key == "row" || key == "quantiles") {
+      if (!have_dims) return LineError(line_no, "dims must come first");
+      if (nums.size() < 2) return LineError(line_no, "expected K and H");
+      const int k = static_cast<int>(nums[0]), h = static_cast<int>(nums[1]);
+      if (k < 1 || k > c.max_k || h < 1 || h > c.max_h) {
+        return LineError(line_no, "K or H outside dims");
+      }
+      CalibrationRow& r = c.rows[(k - 1) * c.max_h + (h - 1)];
+      if (key == "row") {
+        if (nums.size() != 2 + kNumFeatures) {
+          return LineError(line_no, absl::StrCat("expected K H and ",
+                                                 kNumFeatures, " weights"));
+        }
+        std::copy(nums.begin() + 2, nums.end(), r.coef.begin());
+      } else {
+        if (c.probs.empty() || nums.size() != 2 + c.probs.size()) {
+          return LineError(line_no, "expected K H and one value per prob");
+        }
+        r.quantiles.assign(nums.begin() + 2, nums.end());
+        for (size_t i = 1; i < r.quantiles.size(); ++i) {
+          if (r.quantiles[i] < r.quantiles[i - 1]) {
+            return LineError(line_no, "quantiles must not decrease");
+          }
+        }
+        r.present = true;
+      }
+    } else {
+      return LineError(line_no,
+                       absl::StrCat("unknown key \"", key,
+                                    "\"; expected version, param, probs, "
+                                    "dims, row or quantiles"));
+    }
+  }
+  return c;
+}
+
+std::string FormatCalibration(const Calibration& c,
+                              const std::string& header_comment) {
+  std::string out;
+  for (absl::string_view l : absl::StrSplit(header_comment, '\n')) {
+    absl::StrAppend(&out, "# ", l, "\n");
+  }
+  absl::StrAppend(&out, "version ", c.version, "\n");
+  absl::StrAppendFormat(&out, "param sigma_pool %.9g\n", c.params.sigma_pool);
+  absl::StrAppendFormat(&out, "param n0 %.9g\n", c.params.n0);
+  absl::StrAppendFormat(&out, "param kappa0 %.9g\n", c.params.kappa0);
+  absl::StrAppend(&out, "probs");
+  for (double p : c.probs) absl::StrAppendFormat(&out, " %.9g", p);
+  absl::StrAppendFormat(&out, "\ndims %d %d\n", c.max_k, c.max_h);
+  for (int k = 1; k <= c.max_k; ++k) {
+    for (int h = 1; h <= c.max_h; ++h) {
+      const CalibrationRow& r = c.rows[(k - 1) * c.max_h + (h - 1)];
+      if (!r.present) continue;
+      absl::StrAppendFormat(&out, "row %d %d", k, h);
+      for (double v : r.coef) absl::StrAppendFormat(&out, " %.6g", v);
+      absl::StrAppendFormat(&out, "\nquantiles %d %d", k, h);
+      for (double v : r.quantiles) absl::StrAppendFormat(&out, " %.6g", v);
+      absl::StrAppend(&out, "\n");
+    }
+  }
+  return out;
+}
+
+WindowFit FitWindow(const std::vector<double>& t, const std::vector<double>& z,
+                    const ModelParams& params) {
+  WindowFit f;
+  const int k = static_cast<int>(z.size());
+  f.k = k;
+  f.t_last = t.back();
+  f.z_last = z.back();
+  NigPrior prior;
+  prior.mean = {0.0};
+  prior.precision = {params.kappa0};
+  prior.a = params.n0 / 2;
+  prior.b = params.n0 * params.sigma_pool * params.sigma_pool / 2;
+  // Steps over a gap of g years: mean g * drift, variance g * sigma^2.
+  std::vector<std::vector<double>> x;
+  std::vector<double> y, w;
+  for (int i = 1; i < k; ++i) {
+    const double g = t[i] - t[i - 1];
+    x.push_back({g});
+    y.push_back(z[i] - z[i - 1]);
+    w.push_back(1 / g);
+  }
+  f.drift = FitNig(x, y, w, prior);
+  if (k >= 2) {
+    double tm = 0, zm = 0;
+    for (int i = 0; i < k; ++i) {
+      tm += t[i];
+      zm += z[i];
+    }
+    tm /= k;
+    zm /= k;
+    double sxy = 0, sxx = 0;
+    for (int i = 0; i < k; ++i) {
+      sxy += (t[i] - tm) * (z[i] - zm);
+      sxx += (t[i] - tm) * (t[i] - tm);
+    }
+    f.slope_ols = sxy / sxx;
+    f.slope_last = (z[k - 1] - z[k - 2]) / (t[k - 1] - t[k - 2]);
+    f.mean_minus_last = zm - z[k - 1];
+  }
+  return f;
+}
+
+std::array<double, kNumFeatures> Features(const WindowFit& fit, double h) {
+  return {h, h * fit.drift.mean[0], h * fit.slope_ols, h * fit.slope_last,
+          fit.mean_minus_last};
+}
+
+StudentT BasePredictive(const WindowFit& fit, double h) {
+  return PredictNig(fit.drift, {h}, h);
+}
+
+double Shape::Quantile(double p) const {
+  const std::vector<double>& P = *probs_;
+  const std::vector<double>& V = *values_;
+  const size_t n = P.size();
+  if (p <= P[0]) {
+    const double lambda = (V[1] - V[0]) / std::log(P[1] / P[0]);
+    return lambda > 0 ? V[0] + lambda * std::log(p / P[0]) : V[0];
+  }
+  if (p >= P[n - 1]) {
+    const double lambda =
+        (V[n - 1] - V[n - 2]) / std::log((1 - P[n - 2]) / (1 - P[n - 1]));
+    return lambda > 0 ? V[n - 1] - lambda * std::log((1 - p) / (1 - P[n - 1]))
+                      : V[n - 1];
+  }
+  const size_t i = std::upper_bound(P.begin(), P.end(), p) - P.begin();
+  const double u = (p - P[i - 1]) / (P[i] - P[i - 1]);
+  return V[i - 1] + u * (V[i] - V[i - 1]);
+}
+
+double Shape::Cdf(double x) const {
+  const std::vector<double>& P = *probs_;
+  const std::vector<double>& V = *values_;
+  const size_t n = P.size();
+  if (x <= V[0]) {
+    const double lambda = (V[1] - V[0]) / std::log(P[1] / P[0]);
+    if (lambda <= 0) return x < V[0] ? 0.0 : P[0];
+    return P[0] * std::exp((x - V[0]) / lambda);
+  }
+  if (x >= V[n - 1]) {
+    const double lambda =
+        (V[n - 1] - V[n - 2]) / std::log((1 - P[n - 2]) / (1 - P[n - 1]));
+    if (lambda <= 0) return x > V[n - 1] ? 1.0 : P[n - 1];
+    return 1 - (1 - P[n - 1]) * std::exp(-(x - V[n - 1]) / lambda);
+  }
+  // The first value above x; flat stretches (ties) take their upper prob.
+  const size_t i = std::upper_bound(V.begin(), V.end(), x) - V.begin();
+  const double u = (x - V[i - 1]) / (V[i] - V[i - 1]);
+  return P[i - 1] + u * (P[i] - P[i - 1]);
+}
+
+Predictive::Predictive(const Calibration& calibration, const WindowFit& fit,
+                       double h) {
+  t_ = BasePredictive(fit, h);
+  const int hi = std::max(1, static_cast<int>(std::lround(h)));
+  row_ = calibration.Row(fit.k, hi);
+  if (row_ == nullptr) {
+    center_ = fit.z_last + t_.loc;
+    scale_ = t_.scale;
+    return;
+  }
+  probs_ = &calibration.probs;
+  const std::array<double, kNumFeatures> x = Features(fit, h);
+  double loc = 0;
+  for (int j = 0; j < kNumFeatures; ++j) loc += row_->coef[j] * x[j];
+  center_ = fit.z_last + loc;
+  scale_ = t_.scale;
+}
+
+double Predictive::Quantile(double p) const {
+  if (row_ == nullptr) {
+    StudentT t = t_;
+    t.loc = center_;
+    return StudentTQuantile(t, p);
+  }
+  return center_ + scale_ * Shape(probs_, &row_->quantiles).Quantile(p);
+}
+
+double Predictive::Cdf(double z) const {
+  if (z == -kInf) return 0;
+  if (z == kInf) return 1;
+  if (row_ == nullptr) {
+    StudentT t = t_;
+    t.loc = center_;
+    return StudentTCdf(t, z);
+  }
+  return Shape(probs_, &row_->quantiles).Cdf((z - center_) / scale_);
+}
+
+}  // namespace kpi::forecast

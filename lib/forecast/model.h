@@ -1,0 +1,128 @@
+#ifndef KPI_LIB_FORECAST_MODEL_H_
+#define KPI_LIB_FORECAST_MODEL_H_
+
+// The model behind the engine, on the transformed scale z (see transform.h):
+//   1. a Bayesian random walk with drift fitted to the window (conjugate
+//      normal-inverse-gamma, gaps weighted by their length): the posterior
+//      drift and the Student-t predictive scale, parameter uncertainty
+//      included;
+//   2. a location: a combination of the drift estimates (posterior, least
+//      squares, last step) and the pull toward the window's mean, weighted
+//      per window length k and horizon h by their out-of-sample skill on
+//      training windows of many series (the calibration);
+//   3. a shape: the empirical quantiles of the standardized out-of-sample
+//      errors of that same location, per k and h, so that quantiles and
+//      probabilities come from one distribution.
+// Without a calibration row, the Student-t predictive is used as it is.
+// Everything here is a plain function of its arguments; thread-safe.
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "lib/forecast/nig.h"
+
+namespace kpi::forecast {
+
+// The longest window the model looks at; older points are not used.
+inline constexpr int kMaxWindow = 10;
+inline constexpr int kNumFeatures = 5;
+
+// Priors shared by every series: the pooled volatility per year on the
+// model scale, its weight in pseudo-observations, and the prior precision
+// of the drift (in units of sigma^-2).
+struct ModelParams {
+  double sigma_pool = 0.1;
+  double n0 = 2;
+  double kappa0 = 1;
+};
+
+// One calibration cell: location weights and standardized error quantiles
+// at Calibration::probs.
+struct CalibrationRow {
+  bool present = false;
+  std::array<double, kNumFeatures> coef{};
+  std::vector<double> quantiles;
+};
+
+struct Calibration {
+  std::string version = "uncalibrated";
+  ModelParams params;
+  std::vector<double> probs;  // increasing, inside (0, 1)
+  int max_k = 0;
+  int max_h = 0;
+  std::vector<CalibrationRow> rows;  // (k - 1) * max_h + (h - 1)
+
+  // The row for window length k and horizon h, falling back to the largest
+  // k and h present; nullptr when there is none.
+  const CalibrationRow* Row(int k, int h) const;
+};
+
+// Parses the text format written by FormatCalibration. INVALID_ARGUMENT
+// naming the line and what was expected when it does not parse.
+absl::StatusOr<Calibration> ParseCalibration(absl::string_view text);
+// The text format: '#' comments, then lines
+//   version NAME | param NAME VALUE | probs P... | dims MAX_K MAX_H |
+//   row K H C1..C5 | quantiles K H Q...
+std::string FormatCalibration(const Calibration& c,
+                              const std::string& header_comment);
+
+// The fitted window.
+struct WindowFit {
+  int k = 0;
+  double t_last = 0;
+  double z_last = 0;
+  NigPosterior drift;          // posterior of the drift per year
+  double slope_ols = 0;        // least-squares slope per year
+  double slope_last = 0;       // slope of the last step
+  double mean_minus_last = 0;  // mean of z minus the last z
+};
+
+// Fits a window of points at increasing times `t` (years, gaps allowed)
+// with transformed values `z`; sizes equal, at least one point.
+WindowFit FitWindow(const std::vector<double>& t, const std::vector<double>& z,
+                    const ModelParams& params);
+
+// The location features at horizon h (years after the last point).
+std::array<double, kNumFeatures> Features(const WindowFit& fit, double h);
+
+// The Student-t predictive of z(t_last + h) - z_last under the random walk
+// with drift.
+StudentT BasePredictive(const WindowFit& fit, double h);
+
+// Standardized error distribution: a piecewise linear quantile function
+// through (probs, values) with exponential tails beyond, so that Cdf is its
+// exact inverse and no probability is exactly 0 or 1.
+class Shape {
+ public:
+  Shape(const std::vector<double>* probs, const std::vector<double>* values)
+      : probs_(probs), values_(values) {}
+  double Quantile(double p) const;
+  double Cdf(double x) const;
+
+ private:
+  const std::vector<double>* probs_;
+  const std::vector<double>* values_;
+};
+
+// The predictive distribution of z at horizon h.
+class Predictive {
+ public:
+  Predictive(const Calibration& calibration, const WindowFit& fit, double h);
+  double Quantile(double p) const;
+  // P(Z <= z); 0 at -inf and 1 at +inf.
+  double Cdf(double z) const;
+
+ private:
+  double center_ = 0;  // z_last + location
+  double scale_ = 1;
+  const CalibrationRow* row_ = nullptr;
+  const std::vector<double>* probs_ = nullptr;
+  StudentT t_;
+};
+
+}  // namespace kpi::forecast
+
+#endif  // KPI_LIB_FORECAST_MODEL_H_
