@@ -1,0 +1,108 @@
+#ifndef KPI_LIB_DOMAIN_VALIDATION_H_
+#define KPI_LIB_DOMAIN_VALIDATION_H_
+
+// Validation of domain resources before they are stored or imported.
+//
+// The per-resource validators check one resource on its own (required
+// fields, name patterns, enums, years, values, UTF-8) and append one
+// base::FieldViolation per problem to `violations`, never stopping at the
+// first. Each violation's field is `path` + "." + the field name, e.g.
+// "kpis[3].target.fiscal_year" for path "kpis[3]", or just
+// "target.fiscal_year" when `path` is empty. Output-only fields (etag,
+// times, revisions) are not checked.
+//
+// ValidateDataset also checks the references between resources. Every
+// function here is pure and thread-safe.
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lib/base/field_violations.h"
+#include "lib/domain/model.h"
+
+namespace kpi::domain {
+
+// A plan's KPIs are read over decades at most: a baseline or an observation
+// farther than this from its strategy's plan period is a typo.
+inline constexpr int kYearsAroundPlan = 30;
+
+// The offset of the first byte of `text` that is not part of well-formed
+// UTF-8 (overlong forms, surrogates and code points past U+10FFFF are not
+// well-formed), or nullopt when all of it is.
+std::optional<size_t> FindInvalidUtf8(std::string_view text);
+
+// The KPI's value domain, inferred from the unit when unspecified: "%" is
+// kPercent, any other unit kNonNegative.
+ValueDomain EffectiveValueDomain(const Kpi& kpi);
+
+void ValidateReference(const Reference& reference, std::string_view path,
+                       std::vector<base::FieldViolation>* violations);
+void ValidateStrategy(const Strategy& strategy, std::string_view path,
+                      std::vector<base::FieldViolation>* violations);
+void ValidateGoal(const Goal& goal, std::string_view path,
+                  std::vector<base::FieldViolation>* violations);
+// Also checks that `goal` and `parent` name resources of the same strategy.
+void ValidateMeasure(const Measure& measure, std::string_view path,
+                     std::vector<base::FieldViolation>* violations);
+// Also checks the baseline's and a numeric target's values against the
+// KPI's value domain.
+void ValidateKpi(const Kpi& kpi, std::string_view path,
+                 std::vector<base::FieldViolation>* violations);
+// The value is checked only for being finite: its domain is the KPI's (see
+// ValidateValueInDomain). The ID must be FiscalYearId(first_fiscal_year,
+// fiscal_year).
+void ValidateObservation(const Observation& observation, std::string_view path,
+                         std::vector<base::FieldViolation>* violations);
+// The ID must be "fy" followed by fiscal_year.
+void ValidateEvaluation(const Evaluation& evaluation, std::string_view path,
+                        std::vector<base::FieldViolation>* violations);
+
+// Appends a violation at `field_path` (a full path, e.g.
+// "observations[2].value") when `value` is outside
+// EffectiveValueDomain(kpi).
+void ValidateValueInDomain(double value, const Kpi& kpi,
+                           std::string_view field_path,
+                           std::vector<base::FieldViolation>* violations);
+
+// Validates every resource of `dataset` and the references between them:
+// no name twice in a collection; every goal, measure and KPI under a
+// strategy, every evaluation under a measure, every observation under a KPI,
+// every measure's goal and parent heading (one level deep, same goal) and
+// every KPI's measure and target reference exist; observation values lie in
+// their KPI's value domain; a reference target resolves (ResolveTarget);
+// baseline and observation years lie within kYearsAroundPlan of the
+// strategy's plan period and target years from its first year to
+// kYearsAroundPlan past its last.
+//
+// A referenced resource may be in `dataset` or in `stored` (what the store
+// already holds, used only for lookups: its resources are not validated;
+// a resource of `dataset` replaces a stored one of the same name).
+//
+// Returns OK, or INVALID_ARGUMENT from base::InvalidArgumentWithViolations
+// listing every problem with paths such as "kpis[3].target.fiscal_year".
+absl::Status ValidateDataset(const Dataset& dataset, const Dataset& stored);
+absl::Status ValidateDataset(const Dataset& dataset);
+
+// The KPI's target as a number: target.value, or, for a reference target,
+// the value of the reference in force on the LAST day of the target fiscal
+// year (31 March of target.fiscal_year + 1). The last day is chosen because
+// a target "by FY2024" is judged on the state at the end of that year: the
+// statutory employment rate raised to 2.5% in April 2024 is what a FY2024
+// target of 法定雇用率以上 means, and a rate raised in March 2021 already
+// binds FY2020. The value in force on a day is the one with the latest
+// effective_date on or before it, whatever the order of `values`.
+//
+// Returns INVALID_ARGUMENT when the target has neither or both of value and
+// reference or no fiscal year, NOT_FOUND when the reference is not in
+// `references`, FAILED_PRECONDITION when the reference has no value in
+// force on that day.
+absl::StatusOr<double> ResolveTarget(const Kpi& kpi,
+                                     const std::vector<Reference>& references);
+
+}  // namespace kpi::domain
+
+#endif  // KPI_LIB_DOMAIN_VALIDATION_H_
