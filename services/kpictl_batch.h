@@ -1,0 +1,159 @@
+#ifndef KPI_SERVICES_KPICTL_BATCH_H_
+#define KPI_SERVICES_KPICTL_BATCH_H_
+
+// `kpictl batch`: reads a CSV of ad-hoc series (series_id,year,value and
+// optionally target_value,target_year), streams them through
+// ForecastService.StreamProjectSeries and writes one forecast row per
+// series and year ahead in the format of the short-window backtest
+// (series_id,k,h,q025,q10,q50,q90,q975,p090,p100,p110,p125), plus
+// target_probability when the input has target columns.
+
+#include <cstdint>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "kpi/v1/forecast_service.grpc.pb.h"
+
+namespace kpi::kpictl {
+
+// Reads RFC 4180 records (quoted fields may hold commas, doubled quotes and
+// line breaks; CRLF or LF line ends; a UTF-8 BOM at the start is skipped).
+// Not thread-safe.
+class CsvReader {
+ public:
+  explicit CsvReader(std::istream* in) : in_(in) {}
+
+  // Reads the next record into `fields`. Returns false at the end of the
+  // input; INVALID_ARGUMENT naming the line for an unterminated quote or
+  // text after a closing quote.
+  absl::StatusOr<bool> Next(std::vector<std::string>* fields);
+
+  // 1-based line on which the last record returned started.
+  int line() const { return record_line_; }
+
+ private:
+  std::istream* in_;
+  int next_line_ = 1;
+  int record_line_ = 0;
+};
+
+// One series read from the batch input.
+struct BatchSeries {
+  std::string series_id;
+  // Line of its first row.
+  int line = 0;
+  // (fiscal year, value), in input order.
+  std::vector<std::pair<int32_t, double>> points;
+  std::optional<double> target_value;
+  // 0 when not given.
+  int32_t target_year = 0;
+  // INVALID_ARGUMENT naming the line and column when one of its rows is
+  // malformed; such a series is reported as failed and not sent.
+  absl::Status status;
+
+  // Fiscal year and value of the latest point. Requires points.
+  std::pair<int32_t, double> Last() const;
+};
+
+// Groups the rows of a series CSV into series. The header must name
+// series_id, year and value; target_value and target_year are optional;
+// other columns are ignored. Rows of one series must be contiguous. Not
+// thread-safe.
+class SeriesCsvReader {
+ public:
+  // Reads the header. INVALID_ARGUMENT naming `label` (the file name) when
+  // the input is empty or a required column is missing.
+  static absl::StatusOr<std::unique_ptr<SeriesCsvReader>> Create(
+      std::istream* in, std::string label);
+
+  // True when the header has target_value or target_year.
+  bool has_target_columns() const {
+    return target_value_col_ >= 0 || target_year_col_ >= 0;
+  }
+
+  // The next series, or nullopt at the end. Problems within a series's rows
+  // are in its `status`; the returned status is an error only when the
+  // file itself cannot be read further (malformed quoting).
+  absl::StatusOr<std::optional<BatchSeries>> Next();
+
+ private:
+  SeriesCsvReader(std::istream* in, std::string label)
+      : csv_(in), label_(std::move(label)) {}
+  absl::Status ParseRow(const std::vector<std::string>& row, int line,
+                        BatchSeries* series);
+
+  CsvReader csv_;
+  std::string label_;
+  int id_col_ = -1;
+  int year_col_ = -1;
+  int value_col_ = -1;
+  int target_value_col_ = -1;
+  int target_year_col_ = -1;
+  // The first row of the next series, read ahead.
+  std::optional<std::pair<std::vector<std::string>, int>> pending_;
+  bool done_ = false;
+  std::set<std::string> seen_ids_;
+};
+
+// Multipliers of the latest value whose exceedance probabilities are
+// reported as p090, p100, p110 and p125.
+inline constexpr double kThresholdRatios[] = {0.90, 1.00, 1.10, 1.25};
+
+// The request projecting `series` `horizon` years past its latest point (or
+// to its target year), asking for P(y >= r * latest) for kThresholdRatios.
+// Requires points.
+kpi::v1::StreamProjectSeriesRequest MakeBatchRequest(const BatchSeries& series,
+                                                     int horizon);
+
+// The output header, ending in "\n".
+std::string ForecastHeader(bool with_target);
+
+// The output rows of one projected series, one per projected year, each
+// ending in "\n". INVALID_ARGUMENT when the projection lacks the threshold
+// probabilities asked for.
+absl::StatusOr<std::string> ForecastRows(const BatchSeries& series,
+                                         const kpi::v1::Projection& projection,
+                                         bool with_target);
+
+struct BatchOptions {
+  // Years to project past the latest point when a series has no target
+  // year: 1 to 30.
+  int horizon = 6;
+  // A progress line goes to `progress` at most this often.
+  absl::Duration progress_interval = absl::Seconds(2);
+};
+
+struct BatchFailure {
+  std::string series_id;
+  int line = 0;
+  absl::Status status;
+};
+
+struct BatchSummary {
+  int64_t projected = 0;
+  std::vector<BatchFailure> failures;
+};
+
+// Reads `in`, streams every well-formed series through `stub`, writes the
+// forecast CSV to `out` and progress lines to `progress`. Returns the
+// counts and the failed series; an error when the input cannot be read or
+// the stream itself fails (then the summary so far is lost to the caller,
+// the rows already written stay). Blocks; uses one extra thread.
+absl::StatusOr<BatchSummary> RunBatch(
+    kpi::v1::ForecastService::StubInterface* stub, std::istream* in,
+    const std::string& label, std::ostream* out, std::ostream* progress,
+    const BatchOptions& options);
+
+}  // namespace kpi::kpictl
+
+#endif  // KPI_SERVICES_KPICTL_BATCH_H_

@@ -1,0 +1,350 @@
+#include "services/kpictl_batch.h"
+
+#include <algorithm>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "lib/base/status_matchers.h"
+
+namespace kpi::kpictl {
+namespace {
+
+using ::kpi::testing::IsOk;
+using ::kpi::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+
+std::vector<std::vector<std::string>> ReadAll(const std::string& text,
+                                              std::vector<int>* lines) {
+  std::istringstream in(text);
+  CsvReader reader(&in);
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> fields;
+  while (true) {
+    absl::StatusOr<bool> got = reader.Next(&fields);
+    EXPECT_THAT(got, IsOk());
+    if (!got.ok() || !*got) break;
+    records.push_back(fields);
+    if (lines != nullptr) lines->push_back(reader.line());
+  }
+  return records;
+}
+
+TEST(CsvReaderTest, QuotesLineBreaksAndBom) {
+  std::vector<int> lines;
+  const auto records = ReadAll(
+      "\xEF\xBB\xBF"
+      "a,b\r\n\"x,1\",\"say \"\"hi\"\"\"\n\"two\nlines\",\n旭川,",
+      &lines);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_THAT(records[0], ElementsAre("a", "b"));
+  EXPECT_THAT(records[1], ElementsAre("x,1", "say \"hi\""));
+  EXPECT_THAT(records[2], ElementsAre("two\nlines", ""));
+  EXPECT_THAT(records[3], ElementsAre("旭川", ""));
+  EXPECT_THAT(lines, ElementsAre(1, 2, 3, 5));
+}
+
+TEST(CsvReaderTest, KeepsBytesThatOnlyStartLikeABom) {
+  // U+FF01 FULLWIDTH EXCLAMATION MARK is EF BC 81.
+  const auto records = ReadAll("\xEF\xBC\x81,x\n", nullptr);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_THAT(records[0], ElementsAre("\xEF\xBC\x81", "x"));
+}
+
+TEST(CsvReaderTest, RejectsBadQuoting) {
+  for (const char* text : {"a,\"open\nnever closed", "a,\"x\"y\n"}) {
+    std::istringstream in(text);
+    CsvReader reader(&in);
+    std::vector<std::string> fields;
+    EXPECT_THAT(
+        reader.Next(&fields),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line ")))
+        << text;
+  }
+}
+
+std::vector<BatchSeries> ReadSeries(const std::string& text,
+                                    bool* has_target = nullptr) {
+  std::istringstream in(text);
+  auto reader = SeriesCsvReader::Create(&in, "s.csv");
+  EXPECT_THAT(reader, IsOk());
+  std::vector<BatchSeries> out;
+  if (!reader.ok()) return out;
+  if (has_target != nullptr) *has_target = (*reader)->has_target_columns();
+  while (true) {
+    auto next = (*reader)->Next();
+    EXPECT_THAT(next, IsOk());
+    if (!next.ok() || !next->has_value()) break;
+    out.push_back(**next);
+  }
+  return out;
+}
+
+TEST(SeriesCsvReaderTest, GroupsContiguousRowsWithTargets) {
+  bool has_target = false;
+  const auto series = ReadSeries(
+      "Series_ID,year,value,target_value,target_year,extra\n"
+      "a,2019,10,,,x\n"
+      "a,2020,12.5,15,2024,y\n"
+      "\n"
+      "b,2018,3,,,\n"
+      "b,2020,4,,,\n",
+      &has_target);
+  EXPECT_TRUE(has_target);
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0].series_id, "a");
+  EXPECT_EQ(series[0].line, 2);
+  EXPECT_THAT(series[0].points,
+              ElementsAre(Pair(2019, 10.0), Pair(2020, 12.5)));
+  EXPECT_EQ(series[0].target_value, 15.0);
+  EXPECT_EQ(series[0].target_year, 2024);
+  EXPECT_THAT(series[0].status, IsOk());
+  EXPECT_EQ(series[1].series_id, "b");
+  EXPECT_EQ(series[1].line, 5);
+  EXPECT_FALSE(series[1].target_value.has_value());
+  EXPECT_EQ(series[1].target_year, 0);
+  EXPECT_THAT(series[1].Last(), Pair(2020, 4.0));
+}
+
+TEST(SeriesCsvReaderTest, RowErrorsFailOnlyTheirSeries) {
+  bool has_target = true;
+  const auto series = ReadSeries(
+      "series_id,year,value\n"
+      "a,2019,abc\n"
+      "b,20x1,1\n"
+      "c,2019,1\n"
+      "d,2019,inf\n"
+      "c,2020,2\n"
+      "e,2019\n",
+      &has_target);
+  EXPECT_FALSE(has_target);
+  ASSERT_EQ(series.size(), 6u);
+  EXPECT_THAT(series[0].status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("s.csv:2:value: \"abc\" is not a finite")));
+  EXPECT_THAT(series[1].status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("s.csv:3:year: \"20x1\" is not a whole")));
+  EXPECT_THAT(series[2].status, IsOk());
+  EXPECT_THAT(series[3].status, StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("s.csv:5:value")));
+  EXPECT_THAT(series[4].status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("s.csv:6:series_id: series \"c\" appeared "
+                                 "earlier")));
+  EXPECT_THAT(series[5].status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("s.csv:7: 2 fields; the header names 3")));
+}
+
+TEST(SeriesCsvReaderTest, ConflictingTargetsFail) {
+  const auto series = ReadSeries(
+      "series_id,year,value,target_value\n"
+      "a,2019,1,5\n"
+      "a,2020,2,6\n");
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_THAT(series[0].status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("s.csv:3:target_value: 6 differs from 5")));
+}
+
+TEST(SeriesCsvReaderTest, HeaderErrors) {
+  for (const auto& [text, message] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"", "s.csv: no header"},
+           {"series_id,value\n", "s.csv:1: the header lacks year"},
+           {"id,t,v\n", "lacks series_id, year, value"}}) {
+    std::istringstream in(text);
+    EXPECT_THAT(
+        SeriesCsvReader::Create(&in, "s.csv"),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)));
+  }
+}
+
+TEST(MakeBatchRequestTest, AsksForThresholdsOfTheLatestValue) {
+  BatchSeries series;
+  series.series_id = "a";
+  series.points = {{2021, 20}, {2019, 10}};
+  auto request = MakeBatchRequest(series, 4);
+  EXPECT_EQ(request.series().series_id(), "a");
+  ASSERT_EQ(request.series().points_size(), 2);
+  EXPECT_EQ(request.series().points(0).fiscal_year(), 2021);
+  EXPECT_EQ(request.series().horizon(), 4);
+  EXPECT_EQ(request.series().target_fiscal_year(), 0);
+  EXPECT_FALSE(request.series().has_target_value());
+  EXPECT_THAT(request.series().probability_thresholds(),
+              ElementsAre(18.0, 20.0, 22.0, 25.0));
+
+  series.target_value = 30;
+  series.target_year = 2024;
+  request = MakeBatchRequest(series, 4);
+  EXPECT_EQ(request.series().target_value(), 30);
+  EXPECT_EQ(request.series().target_fiscal_year(), 2024);
+  EXPECT_EQ(request.series().horizon(), 0);
+}
+
+// A forecast service whose projections are simple functions of the input,
+// so that the client's output can be checked exactly: the median of year
+// last+h is last value + h, intervals are median -/+ 1 (80%) and 2 (95%),
+// threshold probabilities are 0.1, 0.2, ...; series whose ID starts with
+// "bad" get an INVALID_ARGUMENT result.
+class FakeForecastService final : public kpi::v1::ForecastService::Service {
+ public:
+  grpc::Status StreamProjectSeries(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<kpi::v1::StreamProjectSeriesResponse,
+                               kpi::v1::StreamProjectSeriesRequest>* stream)
+      override {
+    kpi::v1::StreamProjectSeriesRequest request;
+    int64_t index = 0;
+    while (stream->Read(&request)) {
+      const kpi::v1::Series& series = request.series();
+      kpi::v1::StreamProjectSeriesResponse response;
+      kpi::v1::ProjectionResult* result = response.mutable_result();
+      result->set_id(series.series_id());
+      result->set_index(index++);
+      if (series.series_id().rfind("bad", 0) == 0) {
+        result->mutable_error()->set_code(grpc::StatusCode::INVALID_ARGUMENT);
+        result->mutable_error()->set_message("series.points: too few");
+      } else {
+        auto last =
+            std::max_element(series.points().begin(), series.points().end(),
+                             [](const auto& a, const auto& b) {
+                               return a.fiscal_year() < b.fiscal_year();
+                             });
+        const int until = series.target_fiscal_year() != 0
+                              ? series.target_fiscal_year()
+                              : last->fiscal_year() + series.horizon();
+        kpi::v1::Projection* p = result->mutable_projection();
+        for (int year = last->fiscal_year() + 1; year <= until; ++year) {
+          kpi::v1::YearProjection* y = p->add_years();
+          const double median = last->value() + (year - last->fiscal_year());
+          y->set_fiscal_year(year);
+          y->set_median(median);
+          y->mutable_interval_80()->set_lower(median - 1);
+          y->mutable_interval_80()->set_upper(median + 1);
+          y->mutable_interval_95()->set_lower(median - 2);
+          y->mutable_interval_95()->set_upper(median + 2);
+          y->set_attainment_probability(series.has_target_value() ? 0.75 : 0);
+          for (int i = 0; i < series.probability_thresholds_size(); ++i) {
+            y->add_threshold_probabilities(0.1 * (i + 1));
+          }
+        }
+      }
+      if (!stream->Write(response)) break;
+    }
+    return grpc::Status::OK;
+  }
+};
+
+class RunBatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = kpi::v1::ForecastService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  FakeForecastService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<kpi::v1::ForecastService::Stub> stub_;
+};
+
+TEST_F(RunBatchTest, WritesRowsInOrderAndListsFailures) {
+  std::istringstream in(
+      "series_id,year,value,target_value,target_year\n"
+      "a,2019,10,,\n"
+      "a,2020,12,,\n"
+      "bad-1,2020,1,,\n"
+      "b,2020,5,7,2022\n"
+      "c,2020,x,,\n");
+  std::ostringstream out, progress;
+  BatchOptions options;
+  options.horizon = 2;
+  absl::StatusOr<BatchSummary> summary =
+      RunBatch(stub_.get(), &in, "s.csv", &out, &progress, options);
+  ASSERT_THAT(summary, IsOk());
+  EXPECT_EQ(summary->projected, 2);
+  ASSERT_EQ(summary->failures.size(), 2u);
+  // Input errors are found by the writer thread, server errors by the
+  // reader: their relative order is not fixed.
+  std::vector<BatchFailure> failures = summary->failures;
+  std::sort(failures.begin(), failures.end(),
+            [](const BatchFailure& a, const BatchFailure& b) {
+              return a.line < b.line;
+            });
+  EXPECT_EQ(failures[0].series_id, "bad-1");
+  EXPECT_EQ(failures[0].line, 4);
+  EXPECT_THAT(failures[0].status, StatusIs(absl::StatusCode::kInvalidArgument,
+                                           HasSubstr("too few")));
+  EXPECT_EQ(failures[1].series_id, "c");
+  EXPECT_EQ(failures[1].line, 6);
+  EXPECT_THAT(failures[1].status, StatusIs(absl::StatusCode::kInvalidArgument,
+                                           HasSubstr("s.csv:6:value")));
+  EXPECT_EQ(out.str(),
+            "series_id,k,h,q025,q10,q50,q90,q975,p090,p100,p110,p125,"
+            "target_probability\n"
+            "a,2,1,11,12,13,14,15,0.1,0.2,0.3,0.4,\n"
+            "a,2,2,12,13,14,15,16,0.1,0.2,0.3,0.4,\n"
+            "b,1,1,4,5,6,7,8,0.1,0.2,0.3,0.4,0.75\n"
+            "b,1,2,5,6,7,8,9,0.1,0.2,0.3,0.4,0.75\n");
+}
+
+TEST_F(RunBatchTest, ManySeriesStreamThrough) {
+  std::string text = "series_id,year,value\n";
+  constexpr int kSeries = 2000;
+  for (int i = 0; i < kSeries; ++i) {
+    absl::StrAppend(&text, "s", i, ",2020,", i, "\ns", i, ",2021,", i + 1,
+                    "\n");
+  }
+  std::istringstream in(text);
+  std::ostringstream out, progress;
+  absl::StatusOr<BatchSummary> summary =
+      RunBatch(stub_.get(), &in, "s.csv", &out, &progress, BatchOptions());
+  ASSERT_THAT(summary, IsOk());
+  EXPECT_EQ(summary->projected, kSeries);
+  EXPECT_TRUE(summary->failures.empty());
+  const std::vector<std::string> lines =
+      absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 1u + kSeries * 6);
+  EXPECT_EQ(lines[1], "s0,2,1,0,1,2,3,4,0.1,0.2,0.3,0.4");
+  EXPECT_EQ(lines.back(), "s1999,2,6,2004,2005,2006,2007,2008,0.1,0.2,0.3,0.4");
+}
+
+TEST_F(RunBatchTest, MalformedFileIsAnError) {
+  std::istringstream in("series_id,year,value\na,2020,1\nb,2020,\"2\n");
+  std::ostringstream out, progress;
+  EXPECT_THAT(
+      RunBatch(stub_.get(), &in, "s.csv", &out, &progress, BatchOptions()),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("s.csv: line 3: a quoted field is not closed")));
+}
+
+TEST(ForecastRowsTest, RejectsMissingThresholds) {
+  BatchSeries series;
+  series.series_id = "a";
+  series.points = {{2020, 1}};
+  kpi::v1::Projection projection;
+  projection.add_years()->set_fiscal_year(2021);
+  EXPECT_THAT(ForecastRows(series, projection, false),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("0 threshold probabilities; 4 were asked")));
+}
+
+}  // namespace
+}  // namespace kpi::kpictl

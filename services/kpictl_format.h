@@ -1,0 +1,76 @@
+#ifndef KPI_SERVICES_KPICTL_FORMAT_H_
+#define KPI_SERVICES_KPICTL_FORMAT_H_
+
+// Rendering helpers of kpictl: terminal display width of UTF-8 text (so that
+// columns holding Japanese names line up), aligned text tables, CSV records
+// (RFC 4180) and JSON string literals, and the number formats of the tables.
+// Everything here is pure and thread-safe.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace kpi::kpictl {
+
+// Columns `text` takes on a terminal: 2 for East Asian Wide and Fullwidth
+// characters (kanji, kana, fullwidth forms, most emoji), 0 for combining
+// marks, zero-width characters and variation selectors, 1 otherwise
+// (East Asian Ambiguous characters such as ① count as 1, as in the usual
+// non-CJK terminal setting). Invalid UTF-8 bytes count 1 each.
+int DisplayWidth(absl::string_view text);
+
+// `text` padded with spaces to `width` columns, on the right (left-aligned)
+// or on the left (right-aligned). Text already wider is returned unchanged:
+// names are never truncated.
+std::string PadToWidth(absl::string_view text, int width, bool align_right);
+
+// An aligned text table: a header row, a rule of dashes, then the rows;
+// columns separated by two spaces, trailing spaces trimmed.
+class TextTable {
+ public:
+  // `right_aligned[i]` right-aligns column i (numbers); missing entries
+  // mean left-aligned.
+  explicit TextTable(std::vector<std::string> headers,
+                     std::vector<bool> right_aligned = {});
+
+  // Adds a row; missing trailing cells are empty, extra cells are ignored.
+  void AddRow(std::vector<std::string> cells);
+
+  // The rendered table, each line ending in '\n'.
+  std::string Render() const;
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<bool> right_aligned_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// One CSV field: quoted (with doubled quotes) when it holds a comma, a
+// quote, CR or LF, or leading/trailing spaces; unchanged otherwise.
+std::string CsvField(absl::string_view field);
+
+// A CSV record of `fields` ending in "\n".
+std::string CsvRecord(const std::vector<std::string>& fields);
+
+// `text` as a JSON string literal, quotes included. UTF-8 is kept as is;
+// quotes, backslashes and control characters are escaped.
+std::string JsonString(absl::string_view text);
+
+// A value for a table cell: about three significant digits without an
+// exponent, at most three decimals, thousands separated by commas, trailing
+// zeros dropped: 1669 -> "1,669", 45.63 -> "45.6", 0.9612 -> "0.961",
+// -2.5 -> "-2.5". NaN and infinities print as "nan", "inf", "-inf".
+std::string FormatValue(double value);
+
+// A probability in [0, 1] as a whole percentage: "83%"; "<1%" and ">99%"
+// near the ends so that neither reads as certainty.
+std::string FormatProbability(double p);
+
+// A number for CSV output: up to 10 significant digits, no thousands
+// separators ("%.10g").
+std::string FormatCsvNumber(double value);
+
+}  // namespace kpi::kpictl
+
+#endif  // KPI_SERVICES_KPICTL_FORMAT_H_

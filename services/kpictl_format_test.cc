@@ -1,0 +1,133 @@
+#include "services/kpictl_format.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace kpi::kpictl {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(DisplayWidthTest, CountsColumns) {
+  struct Case {
+    const char* text;
+    int width;
+  };
+  const Case cases[] = {
+      {"", 0},
+      {"abc", 3},
+      {"旭川市", 6},                         // kanji: wide
+      {"アグリビジネス起業数(累計数)", 28},  // kana, ASCII parens
+      {"ｱｲｳ", 3},                            // halfwidth katakana
+      {"（１）", 6},                         // fullwidth forms
+      {"エ①", 3},                            // ① is ambiguous: 1
+      {"が", 2},                             // precomposed
+      {"か\xE3\x82\x99", 2},                 // か + combining dakuten
+      {"e\xCC\x81", 1},                      // e + combining acute
+      {"\xE2\x80\x8B", 0},                   // zero width space
+      {"\xF0\x9F\x98\x80", 2},               // emoji
+      {"\xF0\xA0\x80\x8B", 2},               // CJK extension B
+      {"\xFF\xFE", 2},                       // invalid bytes: 1 each
+      {"\xE6\x97", 2},                       // truncated sequence
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(DisplayWidth(c.text), c.width) << c.text;
+  }
+}
+
+TEST(PadToWidthTest, PadsByColumnsNotBytes) {
+  EXPECT_EQ(PadToWidth("旭川", 6, false), "旭川  ");
+  EXPECT_EQ(PadToWidth("旭川", 6, true), "  旭川");
+  EXPECT_EQ(PadToWidth("1,669", 7, true), "  1,669");
+  // Never truncates.
+  EXPECT_EQ(PadToWidth("旭川市役所", 4, false), "旭川市役所");
+}
+
+TEST(TextTableTest, AlignsJapaneseAndNumbers) {
+  TextTable table({"KPI", "名称", "値"}, {false, false, true});
+  table.AddRow({"bus-rides", "路線バスの年間利用回数", "45.6"});
+  table.AddRow({"startups", "起業数", "1,669"});
+  table.AddRow({"x"});  // missing cells are empty
+  const std::string rendered = table.Render();
+  const std::vector<std::string> lines =
+      absl::StrSplit(rendered, '\n', absl::SkipEmpty());
+  EXPECT_THAT(lines,
+              ElementsAre("KPI        名称                       値",
+                          "---------  ----------------------  -----",
+                          "bus-rides  路線バスの年間利用回数   45.6",
+                          "startups   起業数                  1,669", "x"));
+  // Every full line has the same display width.
+  EXPECT_EQ(DisplayWidth(lines[1]), DisplayWidth(lines[2]));
+  EXPECT_EQ(DisplayWidth(lines[2]), DisplayWidth(lines[3]));
+}
+
+TEST(CsvTest, QuotesOnlyWhenNeeded) {
+  EXPECT_EQ(CsvField("plain"), "plain");
+  EXPECT_EQ(CsvField("旭川市"), "旭川市");
+  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(CsvField(" padded"), "\" padded\"");
+  EXPECT_EQ(CsvField(""), "");
+  EXPECT_EQ(CsvRecord({"a", "b,c", ""}), "a,\"b,c\",\n");
+}
+
+TEST(JsonStringTest, EscapesControlsKeepsUtf8) {
+  EXPECT_EQ(JsonString("旭川"), "\"旭川\"");
+  EXPECT_EQ(JsonString("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(JsonString("l1\nl2\t"), "\"l1\\nl2\\t\"");
+  EXPECT_EQ(JsonString(std::string("\x01", 1)), "\"\\u0001\"");
+}
+
+TEST(FormatValueTest, ThreeSignificantDigitsWithGrouping) {
+  struct Case {
+    double value;
+    const char* text;
+  };
+  const Case cases[] = {
+      {0, "0"},
+      {1669, "1,669"},
+      {45.63, "45.6"},
+      {0.9612, "0.961"},
+      {0.0004, "0"},
+      {2.13, "2.13"},
+      {705.2, "705"},
+      {123456.7, "123,457"},
+      {-2.5, "-2.5"},
+      {-1234.4, "-1,234"},
+      {100, "100"},
+      {-0.0001, "0"},
+      {1e9, "1,000,000,000"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(FormatValue(c.value), c.text) << c.value;
+  }
+  EXPECT_EQ(FormatValue(std::numeric_limits<double>::quiet_NaN()), "nan");
+  EXPECT_EQ(FormatValue(-std::numeric_limits<double>::infinity()), "-inf");
+}
+
+TEST(FormatProbabilityTest, WholePercentNeverFalseCertainty) {
+  EXPECT_EQ(FormatProbability(0), "0%");
+  EXPECT_EQ(FormatProbability(1), "100%");
+  EXPECT_EQ(FormatProbability(0.834), "83%");
+  EXPECT_EQ(FormatProbability(0.003), "<1%");
+  EXPECT_EQ(FormatProbability(0.997), ">99%");
+  EXPECT_EQ(FormatProbability(0.01), "1%");
+  EXPECT_EQ(FormatProbability(0.99), "99%");
+}
+
+TEST(FormatCsvNumberTest, TenSignificantDigits) {
+  EXPECT_EQ(FormatCsvNumber(1669), "1669");
+  EXPECT_EQ(FormatCsvNumber(0.1), "0.1");
+  EXPECT_EQ(FormatCsvNumber(1234567.891), "1234567.891");
+  EXPECT_EQ(FormatCsvNumber(1.0 / 3), "0.3333333333");
+}
+
+}  // namespace
+}  // namespace kpi::kpictl
