@@ -1,0 +1,295 @@
+#include "lib/storage/filter.h"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "lib/base/status_macros.h"
+
+namespace kpi::storage {
+namespace {
+
+using domain::ResourceType;
+
+absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
+
+enum class FieldType { kInt, kEnum, kName };
+
+struct EnumValue {
+  std::string_view name;
+  int64_t value;
+};
+
+struct FieldSpec {
+  std::string_view name;
+  FieldType type;
+  ResourceType name_type = ResourceType::kStrategy;  // for kName
+  std::vector<EnumValue> enum_values;                // for kEnum
+};
+
+const std::vector<FieldSpec>& FieldsOf(ResourceType collection) {
+  static const auto* const kNone = new std::vector<FieldSpec>{};
+  static const auto* const kMeasures = new std::vector<FieldSpec>{
+      {"goal", FieldType::kName, ResourceType::kGoal, {}},
+      {"parent", FieldType::kName, ResourceType::kMeasure, {}},
+  };
+  static const auto* const kKpis = new std::vector<FieldSpec>{
+      {"goal", FieldType::kName, ResourceType::kGoal, {}},
+      {"measure", FieldType::kName, ResourceType::kMeasure, {}},
+      {"kind",
+       FieldType::kEnum,
+       ResourceType::kStrategy,
+       {{"KPI_KIND_UNSPECIFIED", 0},
+        {"KPI_KIND_LEVEL", 1},
+        {"KPI_KIND_RUNNING_TOTAL", 2},
+        {"KPI_KIND_PERIOD_SUM", 3}}},
+  };
+  static const auto* const kObservations = new std::vector<FieldSpec>{
+      {"status",
+       FieldType::kEnum,
+       ResourceType::kStrategy,
+       {{"OBSERVATION_STATUS_UNSPECIFIED", 0},
+        {"OBSERVATION_STATUS_FINAL", 1},
+        {"OBSERVATION_STATUS_PROVISIONAL", 2},
+        {"OBSERVATION_STATUS_CARRIED_OVER", 3}}},
+      {"fiscal_year", FieldType::kInt, ResourceType::kStrategy, {}},
+  };
+  static const auto* const kEvaluations = new std::vector<FieldSpec>{
+      {"fiscal_year", FieldType::kInt, ResourceType::kStrategy, {}},
+      {"rating",
+       FieldType::kEnum,
+       ResourceType::kStrategy,
+       {{"RATING_UNSPECIFIED", 0},
+        {"RATING_CONTINUE_AND_EXPAND", 1},
+        {"RATING_CONTINUE", 2},
+        {"RATING_REVISE", 3}}},
+  };
+  switch (collection) {
+    case ResourceType::kMeasure:
+      return *kMeasures;
+    case ResourceType::kKpi:
+      return *kKpis;
+    case ResourceType::kObservation:
+      return *kObservations;
+    case ResourceType::kEvaluation:
+      return *kEvaluations;
+    default:
+      return *kNone;
+  }
+}
+
+struct Token {
+  enum Kind { kWord, kString, kOp, kEnd } kind;
+  std::string text;
+  size_t pos;
+};
+
+bool IsOpChar(char c) { return c == '=' || c == '!' || c == '<' || c == '>'; }
+
+absl::Status SyntaxError(size_t pos, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "filter: %s at position %d; accepted: conditions `field op value` "
+      "joined by AND, op one of = != < <= > >=, e.g. `fiscal_year >= 2020 AND "
+      "status = OBSERVATION_STATUS_FINAL`",
+      AsAbsl(what), pos));
+}
+
+absl::StatusOr<std::vector<Token>> Tokenize(std::string_view s) {
+  std::vector<Token> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+      continue;
+    }
+    const size_t start = i;
+    if (c == '"' || c == '\'') {
+      std::string text;
+      ++i;
+      bool closed = false;
+      while (i < s.size()) {
+        if (s[i] == '\\' && i + 1 < s.size()) {
+          text.push_back(s[i + 1]);
+          i += 2;
+        } else if (s[i] == c) {
+          closed = true;
+          ++i;
+          break;
+        } else {
+          text.push_back(s[i++]);
+        }
+      }
+      if (!closed) return SyntaxError(start, "unterminated string");
+      out.push_back({Token::kString, std::move(text), start});
+    } else if (IsOpChar(c)) {
+      while (i < s.size() && IsOpChar(s[i])) ++i;
+      out.push_back(
+          {Token::kOp, std::string(s.substr(start, i - start)), start});
+    } else if (c == '(' || c == ')') {
+      return SyntaxError(start, "parentheses are not supported");
+    } else {
+      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i])) &&
+             !IsOpChar(s[i]) && s[i] != '"' && s[i] != '\'' && s[i] != '(' &&
+             s[i] != ')') {
+        ++i;
+      }
+      out.push_back(
+          {Token::kWord, std::string(s.substr(start, i - start)), start});
+    }
+  }
+  out.push_back({Token::kEnd, "", s.size()});
+  return out;
+}
+
+absl::StatusOr<FilterOp> ParseOp(const Token& t) {
+  if (t.kind == Token::kOp) {
+    if (t.text == "=") return FilterOp::kEq;
+    if (t.text == "!=") return FilterOp::kNe;
+    if (t.text == "<") return FilterOp::kLt;
+    if (t.text == "<=") return FilterOp::kLe;
+    if (t.text == ">") return FilterOp::kGt;
+    if (t.text == ">=") return FilterOp::kGe;
+  }
+  return SyntaxError(t.pos,
+                     t.kind == Token::kEnd
+                         ? std::string("missing operator")
+                         : absl::StrCat("\"", t.text, "\" is not an operator"));
+}
+
+std::string FieldNames(const std::vector<FieldSpec>& fields) {
+  std::vector<absl::string_view> names;
+  for (const FieldSpec& f : fields) names.push_back(AsAbsl(f.name));
+  return absl::StrJoin(names, ", ");
+}
+
+absl::StatusOr<FilterCondition> MakeCondition(const FieldSpec& field,
+                                              FilterOp op, const Token& value) {
+  FilterCondition cond{std::string(field.name), op, int64_t{0}};
+  const bool equality = op == FilterOp::kEq || op == FilterOp::kNe;
+  if (value.kind != Token::kWord && value.kind != Token::kString) {
+    return SyntaxError(value.pos,
+                       absl::StrCat("missing value for ", AsAbsl(field.name)));
+  }
+  switch (field.type) {
+    case FieldType::kInt: {
+      int64_t v;
+      if (!absl::SimpleAtoi(value.text, &v)) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "filter: %s: \"%s\" at position %d is not an integer; accepted: "
+            "a fiscal year such as 2021",
+            AsAbsl(field.name), value.text, value.pos));
+      }
+      cond.value = v;
+      return cond;
+    }
+    case FieldType::kEnum: {
+      std::vector<absl::string_view> names;
+      bool found = false;
+      for (const EnumValue& e : field.enum_values) {
+        names.push_back(AsAbsl(e.name));
+        if (e.name == value.text) {
+          cond.value = e.value;
+          found = true;
+        }
+      }
+      if (!found) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "filter: %s: \"%s\" at position %d is not a value of %s; "
+            "accepted: %s",
+            AsAbsl(field.name), value.text, value.pos, AsAbsl(field.name),
+            absl::StrJoin(names, ", ")));
+      }
+      break;
+    }
+    case FieldType::kName: {
+      absl::Status parsed =
+          domain::ParseName(value.text, field.name_type,
+                            absl::StrCat("filter: ", AsAbsl(field.name)))
+              .status();
+      if (!parsed.ok()) return parsed;
+      cond.value = value.text;
+      break;
+    }
+  }
+  if (!equality) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "filter: %s at position %d only supports = and !=", AsAbsl(field.name),
+        value.pos));
+  }
+  return cond;
+}
+
+}  // namespace
+
+std::string_view FilterOpSql(FilterOp op) {
+  switch (op) {
+    case FilterOp::kEq:
+      return "=";
+    case FilterOp::kNe:
+      return "<>";
+    case FilterOp::kLt:
+      return "<";
+    case FilterOp::kLe:
+      return "<=";
+    case FilterOp::kGt:
+      return ">";
+    case FilterOp::kGe:
+      return ">=";
+  }
+  return "=";
+}
+
+absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
+    domain::ResourceType collection, std::string_view filter) {
+  std::vector<FilterCondition> out;
+  KPI_ASSIGN_OR_RETURN(std::vector<Token> tokens, Tokenize(filter));
+  if (tokens.front().kind == Token::kEnd) return out;
+  const std::vector<FieldSpec>& fields = FieldsOf(collection);
+  const std::string_view collection_id = domain::CollectionId(collection);
+  if (fields.empty()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "filter: %s cannot be filtered; accepted: an empty filter",
+        AsAbsl(collection_id)));
+  }
+  size_t i = 0;
+  while (true) {
+    const Token& name = tokens[i];
+    if (name.kind != Token::kWord) {
+      return SyntaxError(name.pos, name.kind == Token::kEnd
+                                       ? std::string("missing condition")
+                                       : absl::StrCat("expected a field name, "
+                                                      "got \"",
+                                                      name.text, "\""));
+    }
+    const FieldSpec* field = nullptr;
+    for (const FieldSpec& f : fields) {
+      if (f.name == name.text) field = &f;
+    }
+    if (field == nullptr) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "filter: unknown field \"%s\" at position %d; accepted fields for "
+          "%s: %s",
+          name.text, name.pos, AsAbsl(collection_id), FieldNames(fields)));
+    }
+    KPI_ASSIGN_OR_RETURN(FilterOp op, ParseOp(tokens[i + 1]));
+    KPI_ASSIGN_OR_RETURN(FilterCondition cond,
+                         MakeCondition(*field, op, tokens[i + 2]));
+    out.push_back(std::move(cond));
+    i += 3;
+    if (tokens[i].kind == Token::kEnd) break;
+    if (tokens[i].kind != Token::kWord || tokens[i].text != "AND") {
+      return SyntaxError(tokens[i].pos,
+                         absl::StrCat("expected AND, got \"", tokens[i].text,
+                                      "\" (OR and NOT are not supported)"));
+    }
+    ++i;
+  }
+  return out;
+}
+
+}  // namespace kpi::storage

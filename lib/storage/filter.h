@@ -1,0 +1,43 @@
+#ifndef KPI_LIB_STORAGE_FILTER_H_
+#define KPI_LIB_STORAGE_FILTER_H_
+
+// The AIP-160 subset that List calls accept (see ListRequest::filter):
+// conditions `field op value` joined by AND, op one of = != < <= > >=,
+// values numbers, enum names or strings (quoted with " or ', or bare words).
+// Parsed once, here, for both backends. Pure functions; thread-safe.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/domain/names.h"
+
+namespace kpi::storage {
+
+enum class FilterOp { kEq, kNe, kLt, kLe, kGt, kGe };
+
+// The SQL spelling of an operator ("=", "<>", "<", ...).
+std::string_view FilterOpSql(FilterOp op);
+
+struct FilterCondition {
+  std::string field;  // one of the collection's fields, e.g. "fiscal_year"
+  FilterOp op;
+  // Integers and enums (as their numeric value) are int64_t; names are
+  // strings, already checked to be names of the right type.
+  std::variant<int64_t, std::string> value;
+};
+
+// Parses `filter` for a List of `collection` (the type listed). "" yields no
+// conditions. INVALID_ARGUMENT naming "filter", the position, what was wrong
+// and what is accepted: an unknown field (listing the collection's fields),
+// a bad value (listing the enum's names, or the name pattern), an operator
+// that does not apply (only = and != for names and enums), or bad syntax.
+absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
+    domain::ResourceType collection, std::string_view filter);
+
+}  // namespace kpi::storage
+
+#endif  // KPI_LIB_STORAGE_FILTER_H_
