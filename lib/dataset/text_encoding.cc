@@ -1,13 +1,11 @@
 #include "lib/dataset/text_encoding.h"
 
-#include <errno.h>
 #include <iconv.h>
 
 #include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/string_view.h"
 #include "lib/domain/validation.h"
 
 namespace kpi::dataset {
