@@ -312,7 +312,7 @@ void Projector::ProjectLevel() {
     t.push_back(f.t);
     z.push_back(tr.Forward(f.value));
   }
-  const WindowFit fit = FitWindow(t, z, cal_.params);
+  const WindowFit fit = FitWindow(t, z, values, cal_.params);
   for (int32_t year = last_observed_year_ + 1; year <= in_.target_fiscal_year;
        ++year) {
     const Predictive pred(cal_, fit, year - fit.t_last);
@@ -364,7 +364,7 @@ void Projector::ProjectIncrements() {
   const Transform tr = Transform::ForDomain(ValueDomain::kNonNegative, inc);
   std::vector<double> z;
   for (double v : inc) z.push_back(tr.Forward(v));
-  const WindowFit fit = FitWindow(t, z, cal_.params);
+  const WindowFit fit = FitWindow(t, z, inc, cal_.params);
   const double total = cum.back().value;
   const int32_t last_year = static_cast<int32_t>(cum.back().t);
   // The increment of every year from the last total on; years already

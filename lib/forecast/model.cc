@@ -15,6 +15,7 @@ namespace kpi::forecast {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kMaxSlope = 0.3;
 
 absl::Status LineError(int line, const std::string& what) {
   return absl::InvalidArgumentError(
@@ -70,9 +71,12 @@ absl::StatusOr<Calibration> ParseCalibration(absl::string_view text) {
         c.params.n0 = v;
       } else if (tok[1] == "kappa0" && v >= 0) {
         c.params.kappa0 = v;
+      } else if (tok[1] == "scale_power" && v >= 0 && v <= 2) {
+        c.params.scale_power = v;
       } else {
         return LineError(line_no,
-                         "expected sigma_pool > 0, n0 > 0 or kappa0 >= 0");
+                         "expected sigma_pool > 0, n0 > 0, kappa0 >= 0 or "
+                         "scale_power from 0 to 2");
       }
     } else if (key == "probs") {
       for (size_t i = 0; i < nums.size(); ++i) {
@@ -138,6 +142,7 @@ std::string FormatCalibration(const Calibration& c,
   absl::StrAppendFormat(&out, "param sigma_pool %.9g\n", c.params.sigma_pool);
   absl::StrAppendFormat(&out, "param n0 %.9g\n", c.params.n0);
   absl::StrAppendFormat(&out, "param kappa0 %.9g\n", c.params.kappa0);
+  absl::StrAppendFormat(&out, "param scale_power %.9g\n", c.params.scale_power);
   absl::StrAppend(&out, "probs");
   for (double p : c.probs) absl::StrAppendFormat(&out, " %.9g", p);
   absl::StrAppendFormat(&out, "\ndims %d %d\n", c.max_k, c.max_h);
@@ -156,7 +161,7 @@ std::string FormatCalibration(const Calibration& c,
 }
 
 WindowFit FitWindow(const std::vector<double>& t, const std::vector<double>& z,
-                    const ModelParams& params) {
+                    const std::vector<double>& y, const ModelParams& params) {
   WindowFit f;
   const int k = static_cast<int>(z.size());
   f.k = k;
@@ -168,15 +173,15 @@ WindowFit FitWindow(const std::vector<double>& t, const std::vector<double>& z,
   prior.a = params.n0 / 2;
   prior.b = params.n0 * params.sigma_pool * params.sigma_pool / 2;
   // Steps over a gap of g years: mean g * drift, variance g * sigma^2.
-  std::vector<std::vector<double>> x;
-  std::vector<double> y, w;
+  std::vector<std::vector<double>> gaps;
+  std::vector<double> steps, w;
   for (int i = 1; i < k; ++i) {
     const double g = t[i] - t[i - 1];
-    x.push_back({g});
-    y.push_back(z[i] - z[i - 1]);
+    gaps.push_back({g});
+    steps.push_back(z[i] - z[i - 1]);
     w.push_back(1 / g);
   }
-  f.drift = FitNig(x, y, w, prior);
+  f.drift = FitNig(gaps, steps, w, prior);
   if (k >= 2) {
     double tm = 0, zm = 0;
     for (int i = 0; i < k; ++i) {
@@ -185,25 +190,51 @@ WindowFit FitWindow(const std::vector<double>& t, const std::vector<double>& z,
     }
     tm /= k;
     zm /= k;
-    double sxy = 0, sxx = 0;
+    double ym = 0;
+    for (int i = 0; i < k; ++i) ym += y[i];
+    ym /= k;
+    double sxy = 0, sxx = 0, syy = 0;
     for (int i = 0; i < k; ++i) {
       sxy += (t[i] - tm) * (z[i] - zm);
+      syy += (t[i] - tm) * (y[i] - ym);
       sxx += (t[i] - tm) * (t[i] - tm);
     }
     f.slope_ols = sxy / sxx;
+    if (y[k - 1] > 0) f.linear_slope_rel = syy / sxx / y[k - 1];
     f.slope_last = (z[k - 1] - z[k - 2]) / (t[k - 1] - t[k - 2]);
     f.mean_minus_last = zm - z[k - 1];
+    const double span = t[k - 1] - t[0];
+    const double b = (z[k - 1] - z[0]) / span;
+    const double var_b = f.drift.b / f.drift.a / span;
+    f.trusted_slope = b * b * b / (b * b + var_b);
   }
   return f;
 }
 
 std::array<double, kNumFeatures> Features(const WindowFit& fit, double h) {
-  return {h, h * fit.drift.mean[0], h * fit.slope_ols, h * fit.slope_last,
-          fit.mean_minus_last};
+  // log(1 + h b / y_T): the linear trend on the log scale, bounded below
+  // where it would cross zero.
+  const double linear = std::log(std::max(0.2, 1 + h * fit.linear_slope_rel));
+  // Log slopes beyond 30% a year are outliers, not trends to compound.
+  auto clip = [](double v) { return std::clamp(v, -kMaxSlope, kMaxSlope); };
+  return {h,
+          h * clip(fit.drift.mean[0]),
+          h * clip(fit.slope_ols),
+          h * clip(fit.slope_last),
+          fit.mean_minus_last,
+          linear,
+          h * clip(fit.trusted_slope)};
 }
 
 StudentT BasePredictive(const WindowFit& fit, double h) {
   return PredictNig(fit.drift, {h}, h);
+}
+
+double ErrorScale(const WindowFit& fit, double h, const ModelParams& params) {
+  const double s = BasePredictive(fit, h).scale;
+  if (params.scale_power == 1) return s;
+  const double ref = params.sigma_pool * std::sqrt(h);
+  return ref * std::pow(s / ref, params.scale_power);
 }
 
 double Shape::Quantile(double p) const {
@@ -261,7 +292,7 @@ Predictive::Predictive(const Calibration& calibration, const WindowFit& fit,
   double loc = 0;
   for (int j = 0; j < kNumFeatures; ++j) loc += row_->coef[j] * x[j];
   center_ = fit.z_last + loc;
-  scale_ = t_.scale;
+  scale_ = ErrorScale(fit, h, calibration.params);
 }
 
 double Predictive::Quantile(double p) const {

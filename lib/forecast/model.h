@@ -7,7 +7,8 @@
 //      drift and the Student-t predictive scale, parameter uncertainty
 //      included;
 //   2. a location: a combination of the drift estimates (posterior, least
-//      squares, last step) and the pull toward the window's mean, weighted
+//      squares, last step, a linear trend of the original values) and the
+//      pull toward the window's mean, weighted
 //      per window length k and horizon h by their out-of-sample skill on
 //      training windows of many series (the calibration);
 //   3. a shape: the empirical quantiles of the standardized out-of-sample
@@ -28,7 +29,7 @@ namespace kpi::forecast {
 
 // The longest window the model looks at; older points are not used.
 inline constexpr int kMaxWindow = 10;
-inline constexpr int kNumFeatures = 5;
+inline constexpr int kNumFeatures = 7;
 
 // Priors shared by every series: the pooled volatility per year on the
 // model scale, its weight in pseudo-observations, and the prior precision
@@ -37,6 +38,10 @@ struct ModelParams {
   double sigma_pool = 0.1;
   double n0 = 2;
   double kappa0 = 1;
+  // The scale of a window's errors grows less than in proportion to its own
+  // volatility: scale = ref * (s / ref)^scale_power with ref the pooled
+  // scale at the same horizon (1 = proportional).
+  double scale_power = 1;
 };
 
 // One calibration cell: location weights and standardized error quantiles
@@ -64,8 +69,8 @@ struct Calibration {
 // naming the line and what was expected when it does not parse.
 absl::StatusOr<Calibration> ParseCalibration(absl::string_view text);
 // The text format: '#' comments, then lines
-//   version NAME | param NAME VALUE | probs P... | dims MAX_K MAX_H |
-//   row K H C1..C5 | quantiles K H Q...
+//   version NAME | param NAME VALUE (sigma_pool, n0, kappa0, scale_power) |
+//   probs P... | dims MAX_K MAX_H | row K H C1..C7 | quantiles K H Q...
 std::string FormatCalibration(const Calibration& c,
                               const std::string& header_comment);
 
@@ -78,12 +83,19 @@ struct WindowFit {
   double slope_ols = 0;        // least-squares slope per year
   double slope_last = 0;       // slope of the last step
   double mean_minus_last = 0;  // mean of z minus the last z
+  // Least-squares slope of the original values over the last value: a
+  // linear (not exponential) trend, as Theta and Holt extrapolate it.
+  double linear_slope_rel = 0;
+  // The average slope times its signal share b^2 / (b^2 + var(b)): a smooth
+  // trend is trusted, a noisy one is not.
+  double trusted_slope = 0;
 };
 
 // Fits a window of points at increasing times `t` (years, gaps allowed)
-// with transformed values `z`; sizes equal, at least one point.
+// with transformed values `z` and original values `y`; sizes equal, at
+// least one point.
 WindowFit FitWindow(const std::vector<double>& t, const std::vector<double>& z,
-                    const ModelParams& params);
+                    const std::vector<double>& y, const ModelParams& params);
 
 // The location features at horizon h (years after the last point).
 std::array<double, kNumFeatures> Features(const WindowFit& fit, double h);
@@ -91,6 +103,10 @@ std::array<double, kNumFeatures> Features(const WindowFit& fit, double h);
 // The Student-t predictive of z(t_last + h) - z_last under the random walk
 // with drift.
 StudentT BasePredictive(const WindowFit& fit, double h);
+
+// The scale that standardizes the errors of the location at horizon h:
+// the Student-t scale pulled toward the pooled one (ModelParams).
+double ErrorScale(const WindowFit& fit, double h, const ModelParams& params);
 
 // Standardized error distribution: a piecewise linear quantile function
 // through (probs, values) with exponential tails beyond, so that Cdf is its
