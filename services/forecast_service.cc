@@ -1,0 +1,577 @@
+#include "services/forecast_service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "lib/base/field_violations.h"
+#include "lib/base/status_macros.h"
+#include "lib/domain/names.h"
+#include "lib/domain/validation.h"
+#include "lib/fiscal/fiscal_year.h"
+#include "services/convert.h"
+
+namespace kpi::services {
+namespace {
+
+using forecast::ShockTreatment;
+
+absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
+
+std::string Join(std::string_view path, std::string_view field) {
+  if (path.empty()) return std::string(field);
+  return absl::StrCat(AsAbsl(path), ".", AsAbsl(field));
+}
+
+absl::Status InvalidRequest(const Violations& violations) {
+  return base::InvalidArgumentWithViolations("invalid request:", violations);
+}
+
+bool InFiscalRange(int year) {
+  return year >= fiscal::kMinFiscalYear && year <= fiscal::kMaxFiscalYear;
+}
+
+void CheckFiscalYear(int year, const std::string& field, bool allow_zero,
+                     Violations* violations) {
+  if ((allow_zero && year == 0) || InFiscalRange(year)) return;
+  violations->push_back(
+      {field,
+       absl::StrFormat("%d is not a fiscal year this service accepts; "
+                       "accepted: %d to %d%s",
+                       year, fiscal::kMinFiscalYear, fiscal::kMaxFiscalYear,
+                       allow_zero ? ", or 0 for none" : "")});
+}
+
+// The violation for a stored KPI's target year outside its accepted range,
+// saying where the bounds come from.
+base::FieldViolation TargetYearViolation(const std::string& field, int year,
+                                         int first, int last) {
+  return {field,
+          absl::StrFormat("%d is outside the accepted range %d to %d (after "
+                          "the first observation, FY%d, and at most %d years "
+                          "after the last, FY%d)",
+                          year, first + 1, last + kMaxYearsAhead, first,
+                          kMaxYearsAhead, last)};
+}
+
+// Options shared by every item of a request: the treatment's enum number
+// and the extra shock years.
+void ValidateOptions(const v1::ScenarioOptions& options,
+                     std::string_view options_path, Violations* violations) {
+  ShockTreatmentFromProto(options.shock_treatment(),
+                          Join(options_path, "shock_treatment"), violations);
+  for (int i = 0; i < options.shock_fiscal_years_size(); ++i) {
+    CheckFiscalYear(
+        options.shock_fiscal_years(i),
+        absl::StrCat(Join(options_path, "shock_fiscal_years"), "[", i, "]"),
+        false, violations);
+  }
+}
+
+// The engine input for an ad-hoc series, or INVALID_ARGUMENT naming every
+// field of `series` (under `path`) that breaks the contract of kpi.v1.Series.
+absl::StatusOr<forecast::SeriesInput> SeriesInputFor(
+    const v1::Series* series, const v1::ScenarioOptions& options,
+    std::string_view path, std::string_view options_path) {
+  Violations violations;
+  ValidateOptions(options, options_path, &violations);
+  if (series == nullptr) {
+    violations.push_back(
+        {std::string(path), "required: a series with 1 to 200 points"});
+    return InvalidRequest(violations);
+  }
+  const v1::Series& s = *series;
+  if (s.series_id().size() > static_cast<size_t>(kMaxSeriesIdBytes)) {
+    violations.push_back(
+        {Join(path, "series_id"),
+         absl::StrFormat("%d bytes; accepted: at most %d", s.series_id().size(),
+                         kMaxSeriesIdBytes)});
+  }
+  const std::string points_path = Join(path, "points");
+  bool points_ok = true;
+  int first = 0;
+  int last = 0;
+  if (s.points_size() == 0 || s.points_size() > kMaxSeriesPoints) {
+    points_ok = false;
+    violations.push_back(
+        {points_path, absl::StrFormat("%d points; accepted: 1 to %d",
+                                      s.points_size(), kMaxSeriesPoints)});
+  } else {
+    std::map<int, int> seen;  // fiscal year -> index
+    for (int i = 0; i < s.points_size(); ++i) {
+      const v1::SeriesPoint& p = s.points(i);
+      const std::string point = absl::StrCat(points_path, "[", i, "]");
+      const size_t before = violations.size();
+      CheckFiscalYear(p.fiscal_year(), Join(point, "fiscal_year"), false,
+                      &violations);
+      if (p.first_fiscal_year() != 0 &&
+          (p.first_fiscal_year() > p.fiscal_year() ||
+           !InFiscalRange(p.first_fiscal_year()))) {
+        violations.push_back(
+            {Join(point, "first_fiscal_year"),
+             absl::StrFormat("%d; accepted: 0 for a single year, or the first "
+                             "year of a range ending at fiscal_year %d",
+                             p.first_fiscal_year(), p.fiscal_year())});
+      }
+      if (!std::isfinite(p.value())) {
+        violations.push_back({Join(point, "value"),
+                              "not a finite number; accepted: a finite "
+                              "value"});
+      }
+      auto [it, inserted] = seen.emplace(p.fiscal_year(), i);
+      if (!inserted) {
+        violations.push_back(
+            {Join(point, "fiscal_year"),
+             absl::StrFormat("%d already appears at points[%d]; accepted: at "
+                             "most one point per fiscal year",
+                             p.fiscal_year(), it->second)});
+      }
+      if (violations.size() != before) points_ok = false;
+    }
+    first = seen.begin()->first;
+    last = seen.rbegin()->first;
+  }
+  if (s.has_target_value() && !std::isfinite(s.target_value())) {
+    violations.push_back({Join(path, "target_value"),
+                          "not a finite number; accepted: a finite value"});
+  }
+  const std::string target_year_path = Join(path, "target_fiscal_year");
+  if (s.has_target_value() && s.target_fiscal_year() == 0) {
+    violations.push_back(
+        {target_year_path,
+         "required when target_value is set: the fiscal year by which the "
+         "target is to be met"});
+  } else if (s.target_fiscal_year() != 0 && points_ok &&
+             (s.target_fiscal_year() <= last ||
+              s.target_fiscal_year() > last + kMaxYearsAhead)) {
+    violations.push_back(
+        {target_year_path,
+         absl::StrFormat("%d is outside the accepted range %d to %d (after "
+                         "the last point, FY%d, and at most %d years after it)",
+                         s.target_fiscal_year(), last + 1,
+                         last + kMaxYearsAhead, last, kMaxYearsAhead)});
+  }
+  if (s.horizon() < 0 || s.horizon() > kMaxYearsAhead) {
+    violations.push_back(
+        {Join(path, "horizon"),
+         absl::StrFormat("%d; accepted: 1 to %d years, or 0 for %d",
+                         s.horizon(), kMaxYearsAhead, kDefaultHorizon)});
+  }
+  if (s.kind() == v1::KPI_KIND_PERIOD_SUM) {
+    if (s.period_first_fiscal_year() == 0) {
+      violations.push_back(
+          {Join(path, "period_first_fiscal_year"),
+           "required for KPI_KIND_PERIOD_SUM: the first fiscal year of the "
+           "summed period"});
+    } else if (points_ok && s.period_first_fiscal_year() > first) {
+      violations.push_back(
+          {Join(path, "period_first_fiscal_year"),
+           absl::StrFormat("%d is after the first point, FY%d; accepted: a "
+                           "year on or before it",
+                           s.period_first_fiscal_year(), first)});
+    }
+  } else if (s.period_first_fiscal_year() != 0) {
+    CheckFiscalYear(s.period_first_fiscal_year(),
+                    Join(path, "period_first_fiscal_year"), true, &violations);
+  }
+  if (s.has_baseline()) {
+    CheckFiscalYear(s.baseline().fiscal_year(),
+                    Join(path, "baseline.fiscal_year"), false, &violations);
+    if (!std::isfinite(s.baseline().value())) {
+      violations.push_back({Join(path, "baseline.value"),
+                            "not a finite number; accepted: a finite value"});
+    }
+  }
+  for (int i = 0; i < s.shock_fiscal_years_size(); ++i) {
+    CheckFiscalYear(s.shock_fiscal_years(i),
+                    absl::StrCat(Join(path, "shock_fiscal_years"), "[", i, "]"),
+                    false, &violations);
+  }
+  if (s.probability_thresholds_size() > kMaxThresholds) {
+    violations.push_back(
+        {Join(path, "probability_thresholds"),
+         absl::StrFormat("%d values; accepted: at most %d",
+                         s.probability_thresholds_size(), kMaxThresholds)});
+  }
+  for (int i = 0; i < s.probability_thresholds_size(); ++i) {
+    if (!std::isfinite(s.probability_thresholds(i))) {
+      violations.push_back(
+          {absl::StrCat(Join(path, "probability_thresholds"), "[", i, "]"),
+           "not a finite number; accepted: a finite value"});
+    }
+  }
+  forecast::SeriesInput input =
+      SeriesFromProto(s, options, path, options_path, &violations);
+  KPI_RETURN_IF_ERROR(InvalidRequest(violations));
+  if (input.target_fiscal_year == 0) {
+    input.target_fiscal_year =
+        last + (s.horizon() == 0 ? kDefaultHorizon : s.horizon());
+  }
+  return input;
+}
+
+const char* TreatedAs(ShockTreatment treatment) {
+  return treatment == ShockTreatment::kExclude ? "excluded" : "included";
+}
+
+struct Projected {
+  forecast::Projection main;
+  std::optional<forecast::Projection> alternative;
+};
+
+// Projects `input`; with shock years marked, under the requested treatment
+// (EXCLUDE by default) and, for comparison, under the other one.
+absl::StatusOr<Projected> ProjectWithAlternative(const forecast::Engine& engine,
+                                                 forecast::SeriesInput input) {
+  if (input.shock_fiscal_years.empty()) {
+    KPI_ASSIGN_OR_RETURN(forecast::Projection main, engine.Project(input));
+    return Projected{std::move(main), std::nullopt};
+  }
+  if (input.shock_treatment == ShockTreatment::kUnspecified) {
+    input.shock_treatment = ShockTreatment::kExclude;
+  }
+  const ShockTreatment other = input.shock_treatment == ShockTreatment::kExclude
+                                   ? ShockTreatment::kInclude
+                                   : ShockTreatment::kExclude;
+  KPI_ASSIGN_OR_RETURN(forecast::Projection main, engine.Project(input));
+  input.shock_treatment = other;
+  absl::StatusOr<forecast::Projection> alternative = engine.Project(input);
+  if (alternative.ok())
+    return Projected{std::move(main), *std::move(alternative)};
+  // The requested projection stands on its own; say why there is no
+  // comparison (e.g. excluding the shock years leaves no point).
+  main.warnings.push_back(
+      {forecast::WarningCode::kShockYears,
+       absl::StrCat("no alternative projection with the shock years ",
+                    TreatedAs(other), ": ", alternative.status().message())});
+  return Projected{std::move(main), std::nullopt};
+}
+
+// The ForecastService view of a stored KPI's data problem: FAILED_PRECONDITION
+// naming the observations the engine's "points[i]" paths refer to.
+absl::Status StoredDataError(const absl::Status& status, const std::string& kpi,
+                             const std::vector<std::string>& point_names) {
+  if (!absl::IsInvalidArgument(status)) return status;
+  std::vector<std::string> problems;
+  for (const base::FieldViolation& v : base::GetFieldViolations(status)) {
+    std::string field = v.field;
+    for (size_t i = 0; i < point_names.size(); ++i) {
+      const std::string prefix = absl::StrCat("points[", i, "]");
+      if (absl::StartsWith(field, prefix)) {
+        field = absl::StrCat(point_names[i], field.substr(prefix.size()));
+        break;
+      }
+    }
+    problems.push_back(absl::StrCat(field, ": ", v.description));
+  }
+  if (problems.empty()) problems.push_back(std::string(status.message()));
+  return absl::FailedPreconditionError(
+      absl::StrCat("the stored data of ", kpi,
+                   " cannot be projected; correct it with KpiService: ",
+                   absl::StrJoin(problems, "; ")));
+}
+
+}  // namespace
+
+ForecastService::ForecastService(storage::Repository* repository,
+                                 const forecast::Engine* engine)
+    : repository_(repository), engine_(engine) {}
+
+namespace {
+
+// Projects a stored KPI: its observations before the target year, its
+// target (resolved through the reference table at the target year when
+// symbolic), and the shock years stored with it plus the request's.
+absl::StatusOr<Projected> ProjectStored(storage::Repository& repository,
+                                        const forecast::Engine& engine,
+                                        const std::string& name,
+                                        std::string_view name_field,
+                                        int requested_year,
+                                        const v1::ScenarioOptions& options) {
+  Violations violations;
+  absl::Status parsed =
+      domain::ParseName(name, domain::ResourceType::kKpi, name_field).status();
+  if (!parsed.ok()) {
+    std::string message(parsed.message());
+    const std::string prefix = absl::StrCat(AsAbsl(name_field), ": ");
+    if (absl::StartsWith(message, prefix)) message.erase(0, prefix.size());
+    violations.push_back({std::string(name_field), message});
+  }
+  CheckFiscalYear(requested_year, "target_fiscal_year", true, &violations);
+  ValidateOptions(options, "options", &violations);
+  KPI_RETURN_IF_ERROR(InvalidRequest(violations));
+
+  KPI_ASSIGN_OR_RETURN(domain::Kpi kpi, repository.GetKpi(name));
+  KPI_ASSIGN_OR_RETURN(std::vector<domain::Observation> observations,
+                       repository.AllObservations(name));
+  if (observations.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name,
+                     " has no observation to project from; add one with "
+                     "KpiService.CreateObservation or ImportDataset"));
+  }
+  int first = observations.front().fiscal_year;
+  int last = first;
+  for (const domain::Observation& o : observations) {
+    first = std::min(first, o.fiscal_year);
+    last = std::max(last, o.fiscal_year);
+  }
+  const int year =
+      requested_year != 0 ? requested_year : kpi.target.fiscal_year;
+  if (year <= first || year > last + kMaxYearsAhead) {
+    const base::FieldViolation violation =
+        TargetYearViolation("target_fiscal_year", year, first, last);
+    if (requested_year != 0) return InvalidRequest({violation});
+    return absl::FailedPreconditionError(absl::StrCat(
+        name, ": its target year, ", violation.description,
+        "; pass target_fiscal_year to project to a year in that range"));
+  }
+
+  forecast::SeriesInput input;
+  input.id = name;
+  std::vector<std::string> point_names;
+  // Projecting to a year inside the observed range uses only what was known
+  // before it.
+  for (const domain::Observation& o : observations) {
+    if (o.fiscal_year >= year) continue;
+    forecast::Point point;
+    point.fiscal_year = o.fiscal_year;
+    point.first_fiscal_year = o.first_fiscal_year;
+    point.aggregation = o.aggregation;
+    point.value = o.value;
+    point.status = o.status == domain::ObservationStatus::kUnspecified
+                       ? domain::ObservationStatus::kFinal
+                       : o.status;
+    input.points.push_back(point);
+    point_names.push_back(o.name);
+  }
+  input.kind = kpi.kind;
+  input.direction = kpi.direction;
+  input.value_domain = domain::EffectiveValueDomain(kpi);
+  input.unit = kpi.unit;
+  input.target_fiscal_year = year;
+  input.period_first_fiscal_year = kpi.period_first_fiscal_year;
+  input.baseline = kpi.baseline;
+  if (kpi.target.value.has_value()) {
+    input.target_value = kpi.target.value;
+  } else if (!kpi.target.reference.empty()) {
+    absl::StatusOr<domain::Reference> reference =
+        repository.GetReference(kpi.target.reference);
+    if (absl::IsNotFound(reference.status())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          name, ": its target reference ", kpi.target.reference,
+          " does not exist; create it or correct the KPI's target"));
+    }
+    KPI_RETURN_IF_ERROR(reference.status());
+    // A symbolic target (法定雇用率以上) means the value in force in the year
+    // projected to.
+    domain::Kpi at_year = kpi;
+    at_year.target.fiscal_year = year;
+    absl::StatusOr<double> value =
+        domain::ResolveTarget(at_year, {*std::move(reference)});
+    if (!value.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          name, ": its target does not resolve: ", value.status().message()));
+    }
+    input.target_value = *value;
+    input.target_from_reference = true;
+  }
+  input.shock_fiscal_years = kpi.shock_fiscal_years;
+  input.shock_fiscal_years.insert(input.shock_fiscal_years.end(),
+                                  options.shock_fiscal_years().begin(),
+                                  options.shock_fiscal_years().end());
+  std::sort(input.shock_fiscal_years.begin(), input.shock_fiscal_years.end());
+  input.shock_fiscal_years.erase(std::unique(input.shock_fiscal_years.begin(),
+                                             input.shock_fiscal_years.end()),
+                                 input.shock_fiscal_years.end());
+  input.shock_treatment =
+      static_cast<ShockTreatment>(options.shock_treatment());
+  absl::StatusOr<Projected> projected =
+      ProjectWithAlternative(engine, std::move(input));
+  if (!projected.ok()) {
+    return StoredDataError(projected.status(), name, point_names);
+  }
+  return projected;
+}
+
+// Projects an ad-hoc series; engine errors are reported under `path`.
+absl::StatusOr<Projected> ProjectAdHoc(const forecast::Engine& engine,
+                                       const v1::Series* series,
+                                       const v1::ScenarioOptions& options,
+                                       std::string_view path,
+                                       std::string_view options_path) {
+  KPI_ASSIGN_OR_RETURN(forecast::SeriesInput input,
+                       SeriesInputFor(series, options, path, options_path));
+  absl::StatusOr<Projected> projected =
+      ProjectWithAlternative(engine, std::move(input));
+  if (!projected.ok()) {
+    return PrefixFieldPaths(projected.status(), Join(path, ""));
+  }
+  return projected;
+}
+
+void FillResult(const absl::StatusOr<Projected>& projected, std::string id,
+                int64_t index, v1::ProjectionResult* result) {
+  result->set_id(std::move(id));
+  result->set_index(index);
+  if (projected.ok()) {
+    ToProto(projected->main, result->mutable_projection());
+  } else {
+    ToRpcStatus(projected.status(), result->mutable_error());
+  }
+}
+
+}  // namespace
+
+grpc::Status ForecastService::ProjectKpi(grpc::ServerContext*,
+                                         const v1::ProjectKpiRequest* request,
+                                         v1::ProjectKpiResponse* response) {
+  absl::StatusOr<Projected> projected =
+      ProjectStored(*repository_, *engine_, request->name(), "name",
+                    request->target_fiscal_year(), request->options());
+  if (!projected.ok()) return ToGrpcStatus(projected.status());
+  ToProto(projected->main, response->mutable_projection());
+  if (projected->alternative.has_value()) {
+    ToProto(*projected->alternative,
+            response->mutable_alternative_projection());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ForecastService::ProjectSeries(
+    grpc::ServerContext*, const v1::ProjectSeriesRequest* request,
+    v1::ProjectSeriesResponse* response) {
+  absl::StatusOr<Projected> projected = ProjectAdHoc(
+      *engine_, request->has_series() ? &request->series() : nullptr,
+      request->options(), "series", "options");
+  if (!projected.ok()) return ToGrpcStatus(projected.status());
+  ToProto(projected->main, response->mutable_projection());
+  if (projected->alternative.has_value()) {
+    ToProto(*projected->alternative,
+            response->mutable_alternative_projection());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ForecastService::BatchProjectKpis(
+    grpc::ServerContext* context, const v1::BatchProjectKpisRequest* request,
+    v1::BatchProjectKpisResponse* response) {
+  Violations violations;
+  absl::Status parent =
+      domain::ParseName(request->parent(), domain::ResourceType::kStrategy,
+                        "parent")
+          .status();
+  if (!parent.ok()) {
+    std::string message(parent.message());
+    if (absl::StartsWith(message, "parent: ")) message.erase(0, 8);
+    violations.push_back({"parent", message});
+  }
+  if (request->names_size() > kMaxBatchKpis) {
+    violations.push_back(
+        {"names", absl::StrFormat("%d names; accepted: at most %d, or none "
+                                  "for every KPI of parent",
+                                  request->names_size(), kMaxBatchKpis)});
+  }
+  CheckFiscalYear(request->target_fiscal_year(), "target_fiscal_year", true,
+                  &violations);
+  ValidateOptions(request->options(), "options", &violations);
+  if (!violations.empty()) return ToGrpcStatus(InvalidRequest(violations));
+  absl::Status exists = repository_->GetStrategy(request->parent()).status();
+  if (!exists.ok()) return ToGrpcStatus(exists);
+
+  std::vector<std::string> names(request->names().begin(),
+                                 request->names().end());
+  if (names.empty()) {
+    storage::ListRequest list;
+    list.parent = request->parent();
+    list.page_size = 1000;
+    do {
+      absl::StatusOr<storage::Page<domain::Kpi>> page =
+          repository_->ListKpis(list);
+      if (!page.ok()) return ToGrpcStatus(page.status());
+      for (const domain::Kpi& kpi : page->items) names.push_back(kpi.name);
+      list.page_token = page->next_page_token;
+    } while (!list.page_token.empty());
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (context->IsCancelled()) {
+      return grpc::Status(grpc::StatusCode::CANCELLED,
+                          "the client cancelled the call");
+    }
+    const std::string field = absl::StrCat("names[", i, "]");
+    absl::StatusOr<Projected> projected;
+    absl::StatusOr<domain::ParsedName> parsed =
+        domain::ParseName(names[i], domain::ResourceType::kKpi, field);
+    if (parsed.ok() && parsed->parent != request->parent()) {
+      projected = InvalidRequest(
+          {{field,
+            absl::StrFormat("\"%s\" is not a KPI of %s; accepted: "
+                            "%s/kpis/{kpi}",
+                            names[i], request->parent(), request->parent())}});
+    } else {
+      projected =
+          ProjectStored(*repository_, *engine_, names[i], field,
+                        request->target_fiscal_year(), request->options());
+    }
+    FillResult(projected, names[i], static_cast<int64_t>(i),
+               response->add_results());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ForecastService::BatchProjectSeries(
+    grpc::ServerContext* context, const v1::BatchProjectSeriesRequest* request,
+    v1::BatchProjectSeriesResponse* response) {
+  Violations violations;
+  if (request->series_size() == 0 || request->series_size() > kMaxBatchSeries) {
+    violations.push_back(
+        {"series",
+         absl::StrFormat("%d series; accepted: 1 to %d (StreamProjectSeries "
+                         "takes any number)",
+                         request->series_size(), kMaxBatchSeries)});
+  }
+  ValidateOptions(request->options(), "options", &violations);
+  if (!violations.empty()) return ToGrpcStatus(InvalidRequest(violations));
+  for (int i = 0; i < request->series_size(); ++i) {
+    if (context->IsCancelled()) {
+      return grpc::Status(grpc::StatusCode::CANCELLED,
+                          "the client cancelled the call");
+    }
+    const v1::Series& series = request->series(i);
+    FillResult(ProjectAdHoc(*engine_, &series, request->options(),
+                            absl::StrCat("series[", i, "]"), "options"),
+               series.series_id(), i, response->add_results());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ForecastService::StreamProjectSeries(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::StreamProjectSeriesResponse,
+                             v1::StreamProjectSeriesRequest>* stream) {
+  v1::StreamProjectSeriesRequest request;
+  v1::StreamProjectSeriesResponse response;
+  for (int64_t index = 0; stream->Read(&request); ++index) {
+    response.Clear();
+    FillResult(ProjectAdHoc(*engine_,
+                            request.has_series() ? &request.series() : nullptr,
+                            request.options(), "series", "options"),
+               request.series().series_id(), index, response.mutable_result());
+    if (!stream->Write(response)) break;
+  }
+  if (context->IsCancelled()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED,
+                        "the client cancelled the stream");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace kpi::services

@@ -1,0 +1,991 @@
+#include "services/kpi_service.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/field_mask_util.h"
+#include "lib/base/field_violations.h"
+#include "lib/base/status_macros.h"
+#include "lib/domain/names.h"
+#include "lib/domain/validation.h"
+#include "services/convert.h"
+
+namespace kpi::services {
+namespace {
+
+using domain::ResourceType;
+using google::protobuf::FieldMask;
+using google::protobuf::util::FieldMaskUtil;
+using storage::Repository;
+
+// Read-merge-write attempts of an Update without a client etag before a
+// concurrent writer's ABORTED is passed on.
+constexpr int kMaxUpdateAttempts = 5;
+
+absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
+
+// ---- Per-resource operations ------------------------------------------------
+// Each Ops struct binds a resource type to its proto, its request field name,
+// its Dataset collection and the repository's methods, so that the standard
+// methods are written once below.
+
+struct ReferenceOps {
+  using Domain = domain::Reference;
+  using Proto = v1::Reference;
+  static constexpr ResourceType kType = ResourceType::kReference;
+  static constexpr bool kHasParent = false;
+  static constexpr ResourceType kParentType = ResourceType::kReference;
+  static constexpr char kField[] = "reference";
+  static constexpr char kCollection[] = "references";
+  static std::vector<Domain>& In(domain::Dataset& d) { return d.references; }
+  static auto Get(Repository& r, std::string_view n) {
+    return r.GetReference(n);
+  }
+  static auto List(Repository& r, const storage::ListRequest& q) {
+    return r.ListReferences(q);
+  }
+  static auto Create(Repository& r, const Domain& x) {
+    return r.CreateReference(x);
+  }
+  static auto Update(Repository& r, const Domain& x, std::string_view etag,
+                     std::string_view) {
+    return r.UpdateReference(x, etag);
+  }
+  static auto Delete(Repository& r, std::string_view n, std::string_view etag,
+                     bool force) {
+    return r.DeleteReference(n, etag, force);
+  }
+};
+
+struct StrategyOps {
+  using Domain = domain::Strategy;
+  using Proto = v1::Strategy;
+  static constexpr ResourceType kType = ResourceType::kStrategy;
+  static constexpr bool kHasParent = false;
+  static constexpr ResourceType kParentType = ResourceType::kStrategy;
+  static constexpr char kField[] = "strategy";
+  static constexpr char kCollection[] = "strategies";
+  static std::vector<Domain>& In(domain::Dataset& d) { return d.strategies; }
+  static auto Get(Repository& r, std::string_view n) {
+    return r.GetStrategy(n);
+  }
+  static auto List(Repository& r, const storage::ListRequest& q) {
+    return r.ListStrategies(q);
+  }
+  static auto Create(Repository& r, const Domain& x) {
+    return r.CreateStrategy(x);
+  }
+  static auto Update(Repository& r, const Domain& x, std::string_view etag,
+                     std::string_view) {
+    return r.UpdateStrategy(x, etag);
+  }
+  static auto Delete(Repository& r, std::string_view n, std::string_view etag,
+                     bool force) {
+    return r.DeleteStrategy(n, etag, force);
+  }
+};
+
+struct GoalOps {
+  using Domain = domain::Goal;
+  using Proto = v1::Goal;
+  static constexpr ResourceType kType = ResourceType::kGoal;
+  static constexpr bool kHasParent = true;
+  static constexpr ResourceType kParentType = ResourceType::kStrategy;
+  static constexpr char kField[] = "goal";
+  static constexpr char kCollection[] = "goals";
+  static std::vector<Domain>& In(domain::Dataset& d) { return d.goals; }
+  static auto Get(Repository& r, std::string_view n) { return r.GetGoal(n); }
+  static auto List(Repository& r, const storage::ListRequest& q) {
+    return r.ListGoals(q);
+  }
+  static auto Create(Repository& r, const Domain& x) { return r.CreateGoal(x); }
+  static auto Update(Repository& r, const Domain& x, std::string_view etag,
+                     std::string_view) {
+    return r.UpdateGoal(x, etag);
+  }
+  static auto Delete(Repository& r, std::string_view n, std::string_view etag,
+                     bool force) {
+    return r.DeleteGoal(n, etag, force);
+  }
+};
+
+struct MeasureOps {
+  using Domain = domain::Measure;
+  using Proto = v1::Measure;
+  static constexpr ResourceType kType = ResourceType::kMeasure;
+  static constexpr bool kHasParent = true;
+  static constexpr ResourceType kParentType = ResourceType::kStrategy;
+  static constexpr char kField[] = "measure";
+  static constexpr char kCollection[] = "measures";
+  static std::vector<Domain>& In(domain::Dataset& d) { return d.measures; }
+  static auto Get(Repository& r, std::string_view n) { return r.GetMeasure(n); }
+  static auto List(Repository& r, const storage::ListRequest& q) {
+    return r.ListMeasures(q);
+  }
+  static auto Create(Repository& r, const Domain& x) {
+    return r.CreateMeasure(x);
+  }
+  static auto Update(Repository& r, const Domain& x, std::string_view etag,
+                     std::string_view) {
+    return r.UpdateMeasure(x, etag);
+  }
+  static auto Delete(Repository& r, std::string_view n, std::string_view etag,
+                     bool force) {
+    return r.DeleteMeasure(n, etag, force);
+  }
+};
+
+struct KpiOps {
+  using Domain = domain::Kpi;
+  using Proto = v1::Kpi;
+  static constexpr ResourceType kType = ResourceType::kKpi;
+  static constexpr bool kHasParent = true;
+  static constexpr ResourceType kParentType = ResourceType::kStrategy;
+  static constexpr char kField[] = "kpi";
+  static constexpr char kCollection[] = "kpis";
+  static std::vector<Domain>& In(domain::Dataset& d) { return d.kpis; }
+  static auto Get(Repository& r, std::string_view n) { return r.GetKpi(n); }
+  static auto List(Repository& r, const storage::ListRequest& q) {
+    return r.ListKpis(q);
+  }
+  static auto Create(Repository& r, const Domain& x) { return r.CreateKpi(x); }
+  static auto Update(Repository& r, const Domain& x, std::string_view etag,
+                     std::string_view) {
+    return r.UpdateKpi(x, etag);
+  }
+  static auto Delete(Repository& r, std::string_view n, std::string_view etag,
+                     bool force) {
+    return r.DeleteKpi(n, etag, force);
+  }
+};
+
+struct ObservationOps {
+  using Domain = domain::Observation;
+  using Proto = v1::Observation;
+  static constexpr ResourceType kType = ResourceType::kObservation;
+  static constexpr bool kHasParent = true;
+  static constexpr ResourceType kParentType = ResourceType::kKpi;
+  static constexpr char kField[] = "observation";
+  static constexpr char kCollection[] = "observations";
+  static std::vector<Domain>& In(domain::Dataset& d) { return d.observations; }
+  static auto Get(Repository& r, std::string_view n) {
+    return r.GetObservation(n);
+  }
+  static auto List(Repository& r, const storage::ListRequest& q) {
+    return r.ListObservations(q);
+  }
+  static auto Create(Repository& r, const Domain& x) {
+    return r.CreateObservation(x);
+  }
+  static auto Update(Repository& r, const Domain& x, std::string_view etag,
+                     std::string_view reason) {
+    return r.UpdateObservation(x, etag, reason);
+  }
+  static auto Delete(Repository& r, std::string_view n, std::string_view etag,
+                     bool force) {
+    return r.DeleteObservation(n, etag, force);
+  }
+};
+
+struct EvaluationOps {
+  using Domain = domain::Evaluation;
+  using Proto = v1::Evaluation;
+  static constexpr ResourceType kType = ResourceType::kEvaluation;
+  static constexpr bool kHasParent = true;
+  static constexpr ResourceType kParentType = ResourceType::kMeasure;
+  static constexpr char kField[] = "evaluation";
+  static constexpr char kCollection[] = "evaluations";
+  static std::vector<Domain>& In(domain::Dataset& d) { return d.evaluations; }
+  static auto Get(Repository& r, std::string_view n) {
+    return r.GetEvaluation(n);
+  }
+  static auto List(Repository& r, const storage::ListRequest& q) {
+    return r.ListEvaluations(q);
+  }
+  static auto Create(Repository& r, const Domain& x) {
+    return r.CreateEvaluation(x);
+  }
+  static auto Update(Repository& r, const Domain& x, std::string_view etag,
+                     std::string_view) {
+    return r.UpdateEvaluation(x, etag);
+  }
+  static auto Delete(Repository& r, std::string_view n, std::string_view etag,
+                     bool force) {
+    return r.DeleteEvaluation(n, etag, force);
+  }
+};
+
+// ---- Helpers ----------------------------------------------------------------
+
+// Adds the violation a names.h status describes; its message starts with
+// "field: " which the violation's own field makes redundant.
+void AddViolation(const absl::Status& status, const std::string& field,
+                  Violations* violations) {
+  std::string message(status.message());
+  const std::string prefix = field + ": ";
+  if (absl::StartsWith(message, prefix)) message.erase(0, prefix.size());
+  violations->push_back({field, std::move(message)});
+}
+
+absl::Status InvalidRequest(const Violations& violations) {
+  return base::InvalidArgumentWithViolations("invalid request:", violations);
+}
+
+// Moves the violations under `from` ("kpis[0]") to `to` ("kpi") and gives
+// the status a new summary; used to report a one-resource dataset's
+// validation as the request's own fields.
+absl::Status RerootFieldPaths(const absl::Status& status, std::string_view from,
+                              std::string_view to, const std::string& summary) {
+  Violations violations = base::GetFieldViolations(status);
+  if (violations.empty()) return status;
+  for (base::FieldViolation& v : violations) {
+    if (absl::StartsWith(v.field, AsAbsl(from))) {
+      v.field = absl::StrCat(AsAbsl(to), v.field.substr(from.size()));
+    }
+  }
+  return base::InvalidArgumentWithViolations(summary, violations);
+}
+
+// Reads `name` of `type` from the store into `stored`; a missing resource is
+// left out (the validator reports the dangling reference).
+absl::Status Fetch(Repository& repo, ResourceType type, const std::string& name,
+                   domain::Dataset* stored) {
+  auto add = [](auto result, auto* list) -> absl::Status {
+    if (result.ok()) {
+      list->push_back(*std::move(result));
+      return absl::OkStatus();
+    }
+    if (absl::IsNotFound(result.status())) return absl::OkStatus();
+    return result.status();
+  };
+  switch (type) {
+    case ResourceType::kReference:
+      return add(repo.GetReference(name), &stored->references);
+    case ResourceType::kStrategy:
+      return add(repo.GetStrategy(name), &stored->strategies);
+    case ResourceType::kGoal:
+      return add(repo.GetGoal(name), &stored->goals);
+    case ResourceType::kMeasure:
+      return add(repo.GetMeasure(name), &stored->measures);
+    case ResourceType::kKpi:
+      return add(repo.GetKpi(name), &stored->kpis);
+    case ResourceType::kObservation:
+      return add(repo.GetObservation(name), &stored->observations);
+    case ResourceType::kEvaluation:
+      return add(repo.GetEvaluation(name), &stored->evaluations);
+  }
+  return absl::OkStatus();
+}
+
+// The stored resources `dataset` refers to and does not hold itself: the
+// parents of its resources, measures' goals and parent headings, KPIs'
+// measures and target references. ValidateDataset resolves references
+// against these.
+absl::StatusOr<domain::Dataset> LoadReferenced(Repository& repo,
+                                               const domain::Dataset& d) {
+  absl::flat_hash_set<std::string> present;
+  for (const auto& x : d.references) present.insert(x.name);
+  for (const auto& x : d.strategies) present.insert(x.name);
+  for (const auto& x : d.goals) present.insert(x.name);
+  for (const auto& x : d.measures) present.insert(x.name);
+  for (const auto& x : d.kpis) present.insert(x.name);
+  for (const auto& x : d.observations) present.insert(x.name);
+  for (const auto& x : d.evaluations) present.insert(x.name);
+
+  std::set<std::pair<ResourceType, std::string>> wanted;
+  auto want = [&](ResourceType type, const std::string& name) {
+    if (name.empty() || present.contains(name)) return;
+    if (!domain::ParseName(name, type, "name").ok()) return;
+    wanted.emplace(type, name);
+  };
+  auto parent_of = [](const std::string& name, ResourceType type) {
+    absl::StatusOr<domain::ParsedName> parsed =
+        domain::ParseName(name, type, "name");
+    return parsed.ok() ? parsed->parent : std::string();
+  };
+  for (const auto& g : d.goals) {
+    want(ResourceType::kStrategy, parent_of(g.name, ResourceType::kGoal));
+  }
+  for (const auto& m : d.measures) {
+    want(ResourceType::kStrategy, parent_of(m.name, ResourceType::kMeasure));
+    want(ResourceType::kGoal, m.goal);
+    want(ResourceType::kMeasure, m.parent);
+  }
+  for (const auto& k : d.kpis) {
+    want(ResourceType::kStrategy, parent_of(k.name, ResourceType::kKpi));
+    want(ResourceType::kMeasure, k.measure);
+    want(ResourceType::kReference, k.target.reference);
+  }
+  for (const auto& e : d.evaluations) {
+    const std::string measure = parent_of(e.name, ResourceType::kEvaluation);
+    want(ResourceType::kMeasure, measure);
+    want(ResourceType::kStrategy, parent_of(measure, ResourceType::kMeasure));
+  }
+  for (const auto& o : d.observations) {
+    const std::string kpi = parent_of(o.name, ResourceType::kObservation);
+    want(ResourceType::kKpi, kpi);
+    want(ResourceType::kStrategy, parent_of(kpi, ResourceType::kKpi));
+  }
+  domain::Dataset stored;
+  for (const auto& [type, name] : wanted) {
+    KPI_RETURN_IF_ERROR(Fetch(repo, type, name, &stored));
+  }
+  // A stored KPI's target reference is needed to resolve it when only its
+  // observations are written.
+  for (size_t i = 0; i < stored.kpis.size(); ++i) {
+    const std::string& reference = stored.kpis[i].target.reference;
+    if (!reference.empty() && !present.contains(reference) &&
+        wanted.emplace(ResourceType::kReference, reference).second) {
+      KPI_RETURN_IF_ERROR(
+          Fetch(repo, ResourceType::kReference, reference, &stored));
+    }
+  }
+  return stored;
+}
+
+// Validates one resource about to be written, with the stored resources it
+// refers to, reporting paths under the request field ("kpi.target.value").
+template <typename Ops>
+absl::Status ValidateWrite(Repository& repo, const typename Ops::Domain& item) {
+  domain::Dataset one;
+  Ops::In(one).push_back(item);
+  KPI_ASSIGN_OR_RETURN(domain::Dataset stored, LoadReferenced(repo, one));
+  absl::Status status = domain::ValidateDataset(one, stored);
+  if (status.ok()) return status;
+  return RerootFieldPaths(status, absl::StrCat(Ops::kCollection, "[0]"),
+                          Ops::kField,
+                          absl::StrCat("invalid ", Ops::kField, ":"));
+}
+
+template <typename Ops>
+typename Ops::Proto ToProtoValue(const typename Ops::Domain& item) {
+  typename Ops::Proto out;
+  ToProto(item, &out);
+  return out;
+}
+
+// The fields of `descriptor` a client may write: all but the output-only
+// ones (AIP-203).
+std::vector<std::string> WritableFields(
+    const google::protobuf::Descriptor* descriptor) {
+  static const auto* const kOutputOnly = new std::set<std::string>{
+      "name", "etag", "create_time", "update_time", "revisions"};
+  std::vector<std::string> out;
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const std::string& name = descriptor->field(i)->name();
+    if (!kOutputOnly->count(name)) out.push_back(name);
+  }
+  return out;
+}
+
+// The mask to apply: every writable field for an empty mask or "*", else
+// the given paths, each of which must name a writable field (or a field
+// inside one, e.g. "target.value").
+FieldMask ResolveMask(const google::protobuf::Descriptor* descriptor,
+                      const FieldMask& mask, Violations* violations) {
+  const std::vector<std::string> writable = WritableFields(descriptor);
+  FieldMask out;
+  if (mask.paths_size() == 0 ||
+      (mask.paths_size() == 1 && mask.paths(0) == "*")) {
+    for (const std::string& field : writable) out.add_paths(field);
+    return out;
+  }
+  const std::string accepted =
+      absl::StrCat("writable fields: ", absl::StrJoin(writable, ", "),
+                   "; or \"*\" alone (or an empty mask) for all of them");
+  for (int i = 0; i < mask.paths_size(); ++i) {
+    const std::string& path = mask.paths(i);
+    const std::string field = absl::StrCat("update_mask.paths[", i, "]");
+    const std::string top = path.substr(0, path.find('.'));
+    if (path == "*") {
+      violations->push_back(
+          {field, absl::StrCat("\"*\" must be the only path; ", accepted)});
+    } else if (!FieldMaskUtil::GetFieldDescriptors(descriptor, path, nullptr)) {
+      violations->push_back(
+          {field, absl::StrFormat("\"%s\" is not a field of %s; %s", path,
+                                  descriptor->full_name(), accepted)});
+    } else if (std::find(writable.begin(), writable.end(), top) ==
+               writable.end()) {
+      violations->push_back({field, absl::StrFormat("\"%s\" is output only; %s",
+                                                    path, accepted)});
+    } else {
+      out.add_paths(path);
+    }
+  }
+  return out;
+}
+
+void ValidatePageSize(int page_size, Violations* violations) {
+  if (page_size < 0) {
+    violations->push_back(
+        {"page_size",
+         absl::StrFormat("%d is negative; accepted: 0 (meaning 100) to 1000, "
+                         "larger values are capped at 1000",
+                         page_size)});
+  }
+}
+
+// ---- Standard methods, once for every resource
+// -------------------------------
+
+template <typename Ops>
+absl::StatusOr<typename Ops::Proto> DoGet(Repository& repo,
+                                          const std::string& name) {
+  Violations violations;
+  absl::Status parsed = domain::ParseName(name, Ops::kType, "name").status();
+  if (!parsed.ok()) AddViolation(parsed, "name", &violations);
+  KPI_RETURN_IF_ERROR(InvalidRequest(violations));
+  KPI_ASSIGN_OR_RETURN(typename Ops::Domain item, Ops::Get(repo, name));
+  return ToProtoValue<Ops>(item);
+}
+
+template <typename Ops>
+absl::Status DoList(
+    Repository& repo, const std::string& parent, int page_size,
+    const std::string& page_token, const std::string& filter,
+    google::protobuf::RepeatedPtrField<typename Ops::Proto>* items,
+    std::string* next_page_token) {
+  Violations violations;
+  if constexpr (Ops::kHasParent) {
+    absl::Status parsed =
+        domain::ParseName(parent, Ops::kParentType, "parent").status();
+    if (!parsed.ok()) AddViolation(parsed, "parent", &violations);
+  }
+  ValidatePageSize(page_size, &violations);
+  KPI_RETURN_IF_ERROR(InvalidRequest(violations));
+  storage::ListRequest request;
+  request.parent = parent;
+  request.page_size = page_size;
+  request.page_token = page_token;
+  request.filter = filter;
+  KPI_ASSIGN_OR_RETURN(auto page, Ops::List(repo, request));
+  items->Reserve(static_cast<int>(page.items.size()));
+  for (const auto& item : page.items) ToProto(item, items->Add());
+  *next_page_token = std::move(page.next_page_token);
+  return absl::OkStatus();
+}
+
+template <typename Ops>
+absl::StatusOr<typename Ops::Proto> DoCreate(
+    Repository& repo, const std::string& parent,
+    const typename Ops::Proto* resource, const std::string& id) {
+  Violations violations;
+  if constexpr (Ops::kHasParent) {
+    absl::Status parsed =
+        domain::ParseName(parent, Ops::kParentType, "parent").status();
+    if (!parsed.ok()) AddViolation(parsed, "parent", &violations);
+  }
+  const std::string id_field = absl::StrCat(Ops::kField, "_id");
+  absl::Status id_ok = domain::ValidateId(id, id_field);
+  if (!id_ok.ok()) {
+    if (id.empty()) {
+      violations.push_back({id_field,
+                            "required; accepted: 1 to 63 characters matching "
+                            "^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"});
+    } else {
+      AddViolation(id_ok, id_field, &violations);
+    }
+  }
+  typename Ops::Domain item;
+  if (resource == nullptr) {
+    violations.push_back({Ops::kField, "required"});
+  } else {
+    item = FromProto(*resource, Ops::kField, &violations);
+  }
+  KPI_RETURN_IF_ERROR(InvalidRequest(violations));
+  item.name = domain::MakeName(parent, Ops::kType, id);
+  item.meta = domain::Meta();
+  KPI_RETURN_IF_ERROR(ValidateWrite<Ops>(repo, item));
+  KPI_ASSIGN_OR_RETURN(typename Ops::Domain created, Ops::Create(repo, item));
+  return ToProtoValue<Ops>(created);
+}
+
+template <typename Ops>
+absl::StatusOr<typename Ops::Proto> DoUpdate(
+    Repository& repo, const typename Ops::Proto* resource,
+    const FieldMask& mask, std::string_view reason) {
+  Violations violations;
+  if (resource == nullptr) {
+    violations.push_back({Ops::kField, "required, with its name"});
+    return InvalidRequest(violations);
+  }
+  const std::string name_field = absl::StrCat(Ops::kField, ".name");
+  absl::Status parsed =
+      domain::ParseName(resource->name(), Ops::kType, name_field).status();
+  if (!parsed.ok()) AddViolation(parsed, name_field, &violations);
+  const FieldMask effective =
+      ResolveMask(Ops::Proto::descriptor(), mask, &violations);
+  KPI_RETURN_IF_ERROR(InvalidRequest(violations));
+
+  const std::string& client_etag = resource->etag();
+  FieldMaskUtil::MergeOptions merge;
+  merge.set_replace_message_fields(true);
+  merge.set_replace_repeated_fields(true);
+  for (int attempt = 1;; ++attempt) {
+    KPI_ASSIGN_OR_RETURN(typename Ops::Domain stored,
+                         Ops::Get(repo, resource->name()));
+    if (!client_etag.empty() && client_etag != stored.meta.etag) {
+      return absl::AbortedError(absl::StrFormat(
+          "%s: etag \"%s\" does not match the stored etag \"%s\" (it changed "
+          "since it was read); read it again and reapply the change",
+          resource->name(), client_etag, stored.meta.etag));
+    }
+    typename Ops::Proto merged = ToProtoValue<Ops>(stored);
+    FieldMaskUtil::MergeMessageTo(*resource, effective, merge, &merged);
+    typename Ops::Domain item = FromProto(merged, Ops::kField, &violations);
+    KPI_RETURN_IF_ERROR(InvalidRequest(violations));
+    KPI_RETURN_IF_ERROR(ValidateWrite<Ops>(repo, item));
+    auto updated = Ops::Update(
+        repo, item, client_etag.empty() ? stored.meta.etag : client_etag,
+        reason);
+    if (updated.ok()) return ToProtoValue<Ops>(*updated);
+    // Without a client etag the client asked for "apply my fields to the
+    // latest state": another writer in between is retried, not reported.
+    if (absl::IsAborted(updated.status()) && client_etag.empty() &&
+        attempt < kMaxUpdateAttempts) {
+      continue;
+    }
+    return updated.status();
+  }
+}
+
+template <typename Ops>
+absl::Status DoDelete(Repository& repo, const std::string& name,
+                      const std::string& etag, bool force) {
+  Violations violations;
+  absl::Status parsed = domain::ParseName(name, Ops::kType, "name").status();
+  if (!parsed.ok()) AddViolation(parsed, "name", &violations);
+  KPI_RETURN_IF_ERROR(InvalidRequest(violations));
+  return Ops::Delete(repo, name, etag, force);
+}
+
+template <typename T>
+grpc::Status Reply(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+// For validate_only: how many of `items` exist (replaced) or not (created).
+template <typename Ops>
+absl::Status CountExisting(Repository& repo,
+                           const std::vector<typename Ops::Domain>& items,
+                           storage::ImportResult* result) {
+  for (const auto& item : items) {
+    auto found = Ops::Get(repo, item.name);
+    if (found.ok()) {
+      ++result->replaced_count;
+    } else if (absl::IsNotFound(found.status())) {
+      ++result->created_count;
+    } else {
+      return found.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<storage::ImportResult> ImportDomainDataset(
+    Repository& repository, const domain::Dataset& input, bool validate_only,
+    std::string_view path) {
+  // Output-only fields of the input are ignored (kpi.v1.ImportDatasetRequest).
+  domain::Dataset dataset = input;
+  auto clear_meta = [](auto& items) {
+    for (auto& item : items) item.meta = domain::Meta();
+  };
+  clear_meta(dataset.references);
+  clear_meta(dataset.strategies);
+  clear_meta(dataset.goals);
+  clear_meta(dataset.measures);
+  clear_meta(dataset.kpis);
+  clear_meta(dataset.observations);
+  clear_meta(dataset.evaluations);
+  for (auto& o : dataset.observations) o.revisions.clear();
+
+  KPI_ASSIGN_OR_RETURN(domain::Dataset stored,
+                       LoadReferenced(repository, dataset));
+  absl::Status valid = domain::ValidateDataset(dataset, stored);
+  if (!valid.ok()) return PrefixFieldPaths(valid, path);
+  if (!validate_only) return repository.ImportDataset(dataset);
+  storage::ImportResult result;
+  KPI_RETURN_IF_ERROR(
+      CountExisting<ReferenceOps>(repository, dataset.references, &result));
+  KPI_RETURN_IF_ERROR(
+      CountExisting<StrategyOps>(repository, dataset.strategies, &result));
+  KPI_RETURN_IF_ERROR(
+      CountExisting<GoalOps>(repository, dataset.goals, &result));
+  KPI_RETURN_IF_ERROR(
+      CountExisting<MeasureOps>(repository, dataset.measures, &result));
+  KPI_RETURN_IF_ERROR(CountExisting<KpiOps>(repository, dataset.kpis, &result));
+  KPI_RETURN_IF_ERROR(
+      CountExisting<ObservationOps>(repository, dataset.observations, &result));
+  KPI_RETURN_IF_ERROR(
+      CountExisting<EvaluationOps>(repository, dataset.evaluations, &result));
+  return result;
+}
+
+KpiService::KpiService(Repository* repository) : repository_(repository) {}
+
+// ---- Strategies ----
+
+grpc::Status KpiService::GetStrategy(grpc::ServerContext*,
+                                     const v1::GetStrategyRequest* request,
+                                     v1::Strategy* response) {
+  return Reply(DoGet<StrategyOps>(*repository_, request->name()), response);
+}
+
+grpc::Status KpiService::ListStrategies(
+    grpc::ServerContext*, const v1::ListStrategiesRequest* request,
+    v1::ListStrategiesResponse* response) {
+  return ToGrpcStatus(DoList<StrategyOps>(
+      *repository_, "", request->page_size(), request->page_token(), "",
+      response->mutable_strategies(), response->mutable_next_page_token()));
+}
+
+grpc::Status KpiService::CreateStrategy(
+    grpc::ServerContext*, const v1::CreateStrategyRequest* request,
+    v1::Strategy* response) {
+  return Reply(DoCreate<StrategyOps>(
+                   *repository_, "",
+                   request->has_strategy() ? &request->strategy() : nullptr,
+                   request->strategy_id()),
+               response);
+}
+
+grpc::Status KpiService::UpdateStrategy(
+    grpc::ServerContext*, const v1::UpdateStrategyRequest* request,
+    v1::Strategy* response) {
+  return Reply(DoUpdate<StrategyOps>(
+                   *repository_,
+                   request->has_strategy() ? &request->strategy() : nullptr,
+                   request->update_mask(), ""),
+               response);
+}
+
+grpc::Status KpiService::DeleteStrategy(
+    grpc::ServerContext*, const v1::DeleteStrategyRequest* request,
+    google::protobuf::Empty*) {
+  return ToGrpcStatus(DoDelete<StrategyOps>(*repository_, request->name(),
+                                            request->etag(), request->force()));
+}
+
+// ---- Goals ----
+
+grpc::Status KpiService::GetGoal(grpc::ServerContext*,
+                                 const v1::GetGoalRequest* request,
+                                 v1::Goal* response) {
+  return Reply(DoGet<GoalOps>(*repository_, request->name()), response);
+}
+
+grpc::Status KpiService::ListGoals(grpc::ServerContext*,
+                                   const v1::ListGoalsRequest* request,
+                                   v1::ListGoalsResponse* response) {
+  return ToGrpcStatus(
+      DoList<GoalOps>(*repository_, request->parent(), request->page_size(),
+                      request->page_token(), "", response->mutable_goals(),
+                      response->mutable_next_page_token()));
+}
+
+grpc::Status KpiService::CreateGoal(grpc::ServerContext*,
+                                    const v1::CreateGoalRequest* request,
+                                    v1::Goal* response) {
+  return Reply(
+      DoCreate<GoalOps>(*repository_, request->parent(),
+                        request->has_goal() ? &request->goal() : nullptr,
+                        request->goal_id()),
+      response);
+}
+
+grpc::Status KpiService::UpdateGoal(grpc::ServerContext*,
+                                    const v1::UpdateGoalRequest* request,
+                                    v1::Goal* response) {
+  return Reply(
+      DoUpdate<GoalOps>(*repository_,
+                        request->has_goal() ? &request->goal() : nullptr,
+                        request->update_mask(), ""),
+      response);
+}
+
+grpc::Status KpiService::DeleteGoal(grpc::ServerContext*,
+                                    const v1::DeleteGoalRequest* request,
+                                    google::protobuf::Empty*) {
+  return ToGrpcStatus(DoDelete<GoalOps>(*repository_, request->name(),
+                                        request->etag(), request->force()));
+}
+
+// ---- Measures ----
+
+grpc::Status KpiService::GetMeasure(grpc::ServerContext*,
+                                    const v1::GetMeasureRequest* request,
+                                    v1::Measure* response) {
+  return Reply(DoGet<MeasureOps>(*repository_, request->name()), response);
+}
+
+grpc::Status KpiService::ListMeasures(grpc::ServerContext*,
+                                      const v1::ListMeasuresRequest* request,
+                                      v1::ListMeasuresResponse* response) {
+  return ToGrpcStatus(DoList<MeasureOps>(
+      *repository_, request->parent(), request->page_size(),
+      request->page_token(), request->filter(), response->mutable_measures(),
+      response->mutable_next_page_token()));
+}
+
+grpc::Status KpiService::CreateMeasure(grpc::ServerContext*,
+                                       const v1::CreateMeasureRequest* request,
+                                       v1::Measure* response) {
+  return Reply(DoCreate<MeasureOps>(
+                   *repository_, request->parent(),
+                   request->has_measure() ? &request->measure() : nullptr,
+                   request->measure_id()),
+               response);
+}
+
+grpc::Status KpiService::UpdateMeasure(grpc::ServerContext*,
+                                       const v1::UpdateMeasureRequest* request,
+                                       v1::Measure* response) {
+  return Reply(
+      DoUpdate<MeasureOps>(
+          *repository_, request->has_measure() ? &request->measure() : nullptr,
+          request->update_mask(), ""),
+      response);
+}
+
+grpc::Status KpiService::DeleteMeasure(grpc::ServerContext*,
+                                       const v1::DeleteMeasureRequest* request,
+                                       google::protobuf::Empty*) {
+  return ToGrpcStatus(DoDelete<MeasureOps>(*repository_, request->name(),
+                                           request->etag(), request->force()));
+}
+
+// ---- KPIs ----
+
+grpc::Status KpiService::GetKpi(grpc::ServerContext*,
+                                const v1::GetKpiRequest* request,
+                                v1::Kpi* response) {
+  return Reply(DoGet<KpiOps>(*repository_, request->name()), response);
+}
+
+grpc::Status KpiService::ListKpis(grpc::ServerContext*,
+                                  const v1::ListKpisRequest* request,
+                                  v1::ListKpisResponse* response) {
+  return ToGrpcStatus(DoList<KpiOps>(
+      *repository_, request->parent(), request->page_size(),
+      request->page_token(), request->filter(), response->mutable_kpis(),
+      response->mutable_next_page_token()));
+}
+
+grpc::Status KpiService::CreateKpi(grpc::ServerContext*,
+                                   const v1::CreateKpiRequest* request,
+                                   v1::Kpi* response) {
+  return Reply(DoCreate<KpiOps>(*repository_, request->parent(),
+                                request->has_kpi() ? &request->kpi() : nullptr,
+                                request->kpi_id()),
+               response);
+}
+
+grpc::Status KpiService::UpdateKpi(grpc::ServerContext*,
+                                   const v1::UpdateKpiRequest* request,
+                                   v1::Kpi* response) {
+  return Reply(DoUpdate<KpiOps>(*repository_,
+                                request->has_kpi() ? &request->kpi() : nullptr,
+                                request->update_mask(), ""),
+               response);
+}
+
+grpc::Status KpiService::DeleteKpi(grpc::ServerContext*,
+                                   const v1::DeleteKpiRequest* request,
+                                   google::protobuf::Empty*) {
+  return ToGrpcStatus(DoDelete<KpiOps>(*repository_, request->name(),
+                                       request->etag(), request->force()));
+}
+
+// ---- Observations ----
+
+grpc::Status KpiService::GetObservation(
+    grpc::ServerContext*, const v1::GetObservationRequest* request,
+    v1::Observation* response) {
+  return Reply(DoGet<ObservationOps>(*repository_, request->name()), response);
+}
+
+grpc::Status KpiService::ListObservations(
+    grpc::ServerContext*, const v1::ListObservationsRequest* request,
+    v1::ListObservationsResponse* response) {
+  return ToGrpcStatus(DoList<ObservationOps>(
+      *repository_, request->parent(), request->page_size(),
+      request->page_token(), request->filter(),
+      response->mutable_observations(), response->mutable_next_page_token()));
+}
+
+grpc::Status KpiService::CreateObservation(
+    grpc::ServerContext*, const v1::CreateObservationRequest* request,
+    v1::Observation* response) {
+  return Reply(
+      DoCreate<ObservationOps>(
+          *repository_, request->parent(),
+          request->has_observation() ? &request->observation() : nullptr,
+          request->observation_id()),
+      response);
+}
+
+grpc::Status KpiService::UpdateObservation(
+    grpc::ServerContext*, const v1::UpdateObservationRequest* request,
+    v1::Observation* response) {
+  return Reply(
+      DoUpdate<ObservationOps>(
+          *repository_,
+          request->has_observation() ? &request->observation() : nullptr,
+          request->update_mask(), request->reason()),
+      response);
+}
+
+grpc::Status KpiService::DeleteObservation(
+    grpc::ServerContext*, const v1::DeleteObservationRequest* request,
+    google::protobuf::Empty*) {
+  return ToGrpcStatus(DoDelete<ObservationOps>(
+      *repository_, request->name(), request->etag(), request->force()));
+}
+
+// ---- Evaluations ----
+
+grpc::Status KpiService::GetEvaluation(grpc::ServerContext*,
+                                       const v1::GetEvaluationRequest* request,
+                                       v1::Evaluation* response) {
+  return Reply(DoGet<EvaluationOps>(*repository_, request->name()), response);
+}
+
+grpc::Status KpiService::ListEvaluations(
+    grpc::ServerContext*, const v1::ListEvaluationsRequest* request,
+    v1::ListEvaluationsResponse* response) {
+  return ToGrpcStatus(DoList<EvaluationOps>(
+      *repository_, request->parent(), request->page_size(),
+      request->page_token(), request->filter(), response->mutable_evaluations(),
+      response->mutable_next_page_token()));
+}
+
+grpc::Status KpiService::CreateEvaluation(
+    grpc::ServerContext*, const v1::CreateEvaluationRequest* request,
+    v1::Evaluation* response) {
+  return Reply(DoCreate<EvaluationOps>(
+                   *repository_, request->parent(),
+                   request->has_evaluation() ? &request->evaluation() : nullptr,
+                   request->evaluation_id()),
+               response);
+}
+
+grpc::Status KpiService::UpdateEvaluation(
+    grpc::ServerContext*, const v1::UpdateEvaluationRequest* request,
+    v1::Evaluation* response) {
+  return Reply(DoUpdate<EvaluationOps>(
+                   *repository_,
+                   request->has_evaluation() ? &request->evaluation() : nullptr,
+                   request->update_mask(), ""),
+               response);
+}
+
+grpc::Status KpiService::DeleteEvaluation(
+    grpc::ServerContext*, const v1::DeleteEvaluationRequest* request,
+    google::protobuf::Empty*) {
+  return ToGrpcStatus(DoDelete<EvaluationOps>(
+      *repository_, request->name(), request->etag(), request->force()));
+}
+
+// ---- References ----
+
+grpc::Status KpiService::GetReference(grpc::ServerContext*,
+                                      const v1::GetReferenceRequest* request,
+                                      v1::Reference* response) {
+  return Reply(DoGet<ReferenceOps>(*repository_, request->name()), response);
+}
+
+grpc::Status KpiService::ListReferences(
+    grpc::ServerContext*, const v1::ListReferencesRequest* request,
+    v1::ListReferencesResponse* response) {
+  return ToGrpcStatus(DoList<ReferenceOps>(
+      *repository_, "", request->page_size(), request->page_token(), "",
+      response->mutable_references(), response->mutable_next_page_token()));
+}
+
+grpc::Status KpiService::CreateReference(
+    grpc::ServerContext*, const v1::CreateReferenceRequest* request,
+    v1::Reference* response) {
+  return Reply(DoCreate<ReferenceOps>(
+                   *repository_, "",
+                   request->has_reference() ? &request->reference() : nullptr,
+                   request->reference_id()),
+               response);
+}
+
+grpc::Status KpiService::UpdateReference(
+    grpc::ServerContext*, const v1::UpdateReferenceRequest* request,
+    v1::Reference* response) {
+  return Reply(DoUpdate<ReferenceOps>(
+                   *repository_,
+                   request->has_reference() ? &request->reference() : nullptr,
+                   request->update_mask(), ""),
+               response);
+}
+
+grpc::Status KpiService::DeleteReference(
+    grpc::ServerContext*, const v1::DeleteReferenceRequest* request,
+    google::protobuf::Empty*) {
+  return ToGrpcStatus(DoDelete<ReferenceOps>(
+      *repository_, request->name(), request->etag(), request->force()));
+}
+
+// ---- Datasets ----
+
+grpc::Status KpiService::ImportDataset(grpc::ServerContext*,
+                                       const v1::ImportDatasetRequest* request,
+                                       v1::ImportDatasetResponse* response) {
+  if (!request->has_dataset()) {
+    return ToGrpcStatus(
+        InvalidRequest({{"dataset",
+                         "required: a kpi.v1.Dataset with the resources to "
+                         "import"}}));
+  }
+  Violations violations;
+  domain::Dataset dataset =
+      FromProto(request->dataset(), "dataset", &violations);
+  if (!violations.empty()) {
+    return ToGrpcStatus(
+        base::InvalidArgumentWithViolations("invalid dataset:", violations));
+  }
+  absl::StatusOr<storage::ImportResult> result = ImportDomainDataset(
+      *repository_, dataset, request->validate_only(), "dataset.");
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  response->set_created_count(result->created_count);
+  response->set_replaced_count(result->replaced_count);
+  return grpc::Status::OK;
+}
+
+grpc::Status KpiService::ExportDataset(grpc::ServerContext*,
+                                       const v1::ExportDatasetRequest* request,
+                                       v1::ExportDatasetResponse* response) {
+  if (!request->strategy().empty()) {
+    absl::Status parsed = domain::ParseName(request->strategy(),
+                                            ResourceType::kStrategy, "strategy")
+                              .status();
+    if (!parsed.ok()) {
+      Violations violations;
+      AddViolation(parsed, "strategy", &violations);
+      return ToGrpcStatus(InvalidRequest(violations));
+    }
+  }
+  absl::StatusOr<domain::Dataset> dataset =
+      repository_->ExportDataset(request->strategy());
+  if (!dataset.ok()) return ToGrpcStatus(dataset.status());
+  ToProto(*dataset, response->mutable_dataset());
+  return grpc::Status::OK;
+}
+
+}  // namespace kpi::services

@@ -1,0 +1,177 @@
+#include "services/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/support/server_interceptor.h>
+
+#include <chrono>
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "grpc/health/v1/health.pb.h"
+#include "services/forecast_service.h"
+#include "services/kpi_service.h"
+
+namespace kpi::services {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+using LogSink = std::function<void(std::string_view)>;
+
+void WriteToStderr(std::string_view line) {
+  std::string out(line);
+  out.push_back('\n');
+  // One write per line so that lines of concurrent calls do not interleave.
+  std::fwrite(out.data(), 1, out.size(), stderr);
+}
+
+// Logs "rpc <method> <code> <latency>" when the call's status is sent (or,
+// for a call that ends without one, as CANCELLED when it is torn down).
+class CallLogInterceptor : public grpc::experimental::Interceptor {
+ public:
+  CallLogInterceptor(std::string method, const LogSink* sink)
+      : method_(std::move(method)), sink_(sink), start_(absl::Now()) {}
+
+  ~CallLogInterceptor() override {
+    if (!logged_) Log(grpc::StatusCode::CANCELLED);
+  }
+
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      Log(methods->GetSendStatus().error_code());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  void Log(grpc::StatusCode code) {
+    logged_ = true;
+    const double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
+    (*sink_)(absl::StrFormat(
+        "rpc %s %s %.2fms", method_,
+        absl::StatusCodeToString(static_cast<absl::StatusCode>(code)), ms));
+  }
+
+  const std::string method_;
+  const LogSink* const sink_;
+  const absl::Time start_;
+  bool logged_ = false;
+};
+
+class CallLogFactory
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CallLogFactory(LogSink sink) : sink_(std::move(sink)) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new CallLogInterceptor(info->method(), &sink_);
+  }
+
+ private:
+  const LogSink sink_;  // outlives every interceptor: owned by the server
+};
+
+// "host:port" with the port replaced; the host part is kept as written
+// ("[::1]", "0.0.0.0", "localhost").
+std::string WithPort(const std::string& address, int port) {
+  const size_t colon = address.rfind(':');
+  const std::string host =
+      colon == std::string::npos ? address : address.substr(0, colon);
+  return absl::StrCat(host, ":", port);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  if (options.repository == nullptr) {
+    return absl::InvalidArgumentError("ServerOptions.repository is required");
+  }
+  if (options.max_message_bytes <= 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "max_message_bytes: %d; accepted: a positive number of bytes",
+        options.max_message_bytes));
+  }
+  if (options.listen_address.rfind(':') == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "listen address \"%s\" has no port; accepted: host:port, e.g. "
+        "127.0.0.1:50051 (port 0 picks a free one)",
+        options.listen_address));
+  }
+  const forecast::Engine* engine =
+      options.engine != nullptr ? options.engine : &forecast::DefaultEngine();
+
+  // Reflection finds a service's descriptor in the generated pool only when
+  // its .pb.cc is linked in; nothing else references health.pb.cc's.
+  grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::EnableDefaultHealthCheckService(true);
+
+  std::unique_ptr<Server> server(new Server());
+  server->kpi_service_ = std::make_unique<KpiService>(options.repository);
+  server->forecast_service_ =
+      std::make_unique<ForecastService>(options.repository, engine);
+
+  grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.AddListeningPort(options.listen_address,
+                           grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->kpi_service_.get());
+  builder.RegisterService(server->forecast_service_.get());
+  if (options.log_calls) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(std::make_unique<CallLogFactory>(
+        options.log_sink ? std::move(options.log_sink)
+                         : LogSink(WriteToStderr)));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    if (server->server_ != nullptr) server->server_->Shutdown();
+    server->server_ = nullptr;
+    return absl::UnavailableError(absl::StrFormat(
+        "cannot listen on %s: the port is in use or the address is not one "
+        "of this machine (SO_REUSEPORT is off, so a port cannot be shared); "
+        "choose another --listen address, or port 0 for a free one",
+        options.listen_address));
+  }
+  server->address_ = WithPort(options.listen_address, server->port_);
+  grpc::HealthCheckServiceInterface* health =
+      server->server_->GetHealthCheckService();
+  for (std::string_view name : kHealthServiceNames) {
+    health->SetServingStatus(std::string(name), true);
+  }
+  return server;
+}
+
+Server::~Server() {
+  if (server_ == nullptr) return;
+  Shutdown(absl::ZeroDuration());
+  server_->Wait();
+}
+
+void Server::Shutdown(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  // Health checkers see NOT_SERVING before the listener closes.
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+}
+
+void Server::Wait() { server_->Wait(); }
+
+}  // namespace kpi::services

@@ -1,0 +1,91 @@
+#ifndef KPI_SERVICES_SERVER_H_
+#define KPI_SERVICES_SERVER_H_
+
+// The kpi_server gRPC server: KpiService and ForecastService on one port,
+// with server reflection (v1alpha, what Debian's gRPC 1.51 serves), the
+// standard health service (a serving status per service name, described
+// through reflection), message size limits, SO_REUSEPORT off (a taken port
+// is an error) and a one-line log per call.
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "lib/forecast/engine.h"
+#include "lib/storage/repository.h"
+
+namespace kpi::services {
+
+class KpiService;
+class ForecastService;
+
+struct ServerOptions {
+  // host:port; port 0 picks a free port (see Server::port()).
+  std::string listen_address = "127.0.0.1:0";
+  // Required; not owned; must outlive the server.
+  storage::Repository* repository = nullptr;
+  // Not owned; null means forecast::DefaultEngine().
+  const forecast::Engine* engine = nullptr;
+  // Largest request or response, in bytes.
+  int max_message_bytes = 16 * 1024 * 1024;
+  // One line per call: "rpc /kpi.v1.KpiService/GetKpi OK 0.41ms".
+  bool log_calls = true;
+  // Receives each call line (without newline), from gRPC's threads; must be
+  // thread-safe. Null writes each line to stderr in one write.
+  std::function<void(std::string_view line)> log_sink;
+};
+
+// The service names the health service reports on: each gRPC service of the
+// server and "" (the server as a whole).
+inline constexpr std::string_view kHealthServiceNames[] = {
+    "kpi.v1.KpiService", "kpi.v1.ForecastService", "grpc.health.v1.Health", ""};
+
+// A running server. Thread-safe: Shutdown and Wait may be called from any
+// thread, Shutdown more than once.
+class Server {
+ public:
+  // Builds and starts the server. INVALID_ARGUMENT for missing or bad
+  // options; UNAVAILABLE when the address cannot be bound (in use, or not an
+  // address of this machine).
+  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
+
+  // Shuts down with no grace if still running.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The bound port.
+  int port() const { return port_; }
+  // The listen address with the bound port, e.g. "127.0.0.1:43121".
+  const std::string& address() const { return address_; }
+
+  // Marks every service NOT_SERVING, stops accepting calls, lets calls in
+  // flight finish until `grace` has passed and cancels those still running
+  // then. Returns when every handler has returned. Later calls do nothing.
+  void Shutdown(absl::Duration grace);
+
+  // Blocks until the server has shut down.
+  void Wait();
+
+ private:
+  Server() = default;
+
+  std::unique_ptr<KpiService> kpi_service_;
+  std::unique_ptr<ForecastService> forecast_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::string address_;
+  absl::Mutex mu_;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace kpi::services
+
+#endif  // KPI_SERVICES_SERVER_H_
