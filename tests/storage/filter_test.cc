@@ -1,0 +1,117 @@
+#include "lib/storage/filter.h"
+
+#include <string>
+#include <variant>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/base/status_matchers.h"
+
+namespace kpi::storage {
+namespace {
+
+using domain::ResourceType;
+using ::kpi::testing::IsOk;
+using ::kpi::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+TEST(ParseFilterTest, EmptyFilterHasNoConditions) {
+  auto parsed = ParseFilter(ResourceType::kKpi, "  ");
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_TRUE(parsed->empty());
+}
+
+TEST(ParseFilterTest, ParsesConditionsJoinedByAnd) {
+  auto parsed = ParseFilter(ResourceType::kObservation,
+                            "fiscal_year>=2020 AND fiscal_year <= 2024 AND "
+                            "status != OBSERVATION_STATUS_PROVISIONAL");
+  ASSERT_THAT(parsed, IsOk());
+  ASSERT_EQ(parsed->size(), 3u);
+  EXPECT_EQ((*parsed)[0].field, "fiscal_year");
+  EXPECT_EQ((*parsed)[0].op, FilterOp::kGe);
+  EXPECT_EQ(std::get<int64_t>((*parsed)[0].value), 2020);
+  EXPECT_EQ((*parsed)[1].op, FilterOp::kLe);
+  EXPECT_EQ(std::get<int64_t>((*parsed)[1].value), 2024);
+  EXPECT_EQ((*parsed)[2].field, "status");
+  EXPECT_EQ((*parsed)[2].op, FilterOp::kNe);
+  EXPECT_EQ(std::get<int64_t>((*parsed)[2].value), 2);
+}
+
+TEST(ParseFilterTest, NamesMayBeQuotedEitherWayOrBare) {
+  for (const char* filter :
+       {"goal = \"strategies/s/goals/g1\"", "goal = 'strategies/s/goals/g1'",
+        "goal=strategies/s/goals/g1"}) {
+    SCOPED_TRACE(filter);
+    auto parsed = ParseFilter(ResourceType::kKpi, filter);
+    ASSERT_THAT(parsed, IsOk());
+    ASSERT_EQ(parsed->size(), 1u);
+    EXPECT_EQ(std::get<std::string>((*parsed)[0].value),
+              "strategies/s/goals/g1");
+  }
+}
+
+TEST(ParseFilterTest, EnumsMapToTheirNumbers) {
+  auto kind = ParseFilter(ResourceType::kKpi, "kind = KPI_KIND_PERIOD_SUM");
+  ASSERT_THAT(kind, IsOk());
+  EXPECT_EQ(std::get<int64_t>((*kind)[0].value), 3);
+  auto rating =
+      ParseFilter(ResourceType::kEvaluation, "rating = RATING_REVISE");
+  ASSERT_THAT(rating, IsOk());
+  EXPECT_EQ(std::get<int64_t>((*rating)[0].value), 3);
+}
+
+TEST(ParseFilterTest, UnknownFieldListsTheAcceptedFields) {
+  EXPECT_THAT(ParseFilter(ResourceType::kKpi, "unit = \"%\""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("filter"), HasSubstr("\"unit\""),
+                             HasSubstr("goal, measure, kind"))));
+  EXPECT_THAT(
+      ParseFilter(ResourceType::kMeasure, "kind = KPI_KIND_LEVEL"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("accepted fields for measures: goal, parent")));
+}
+
+TEST(ParseFilterTest, BadValuesSayWhatIsAccepted) {
+  struct Case {
+    ResourceType type;
+    const char* filter;
+    const char* expected;
+  } cases[] = {
+      {ResourceType::kKpi, "kind = LEVEL",
+       "KPI_KIND_LEVEL, KPI_KIND_RUNNING_TOTAL"},
+      {ResourceType::kObservation, "fiscal_year = twenty", "not an integer"},
+      {ResourceType::kKpi, "goal = \"goals/g\"",
+       "strategies/{strategy}/goals/{goal}"},
+      {ResourceType::kKpi, "kind < KPI_KIND_LEVEL", "only supports = and !="},
+      {ResourceType::kKpi,
+       "measure = \"strategies/s/measures/m\" OR kind = "
+       "KPI_KIND_LEVEL",
+       "expected AND"},
+      {ResourceType::kKpi, "(kind = KPI_KIND_LEVEL)", "parentheses"},
+      {ResourceType::kKpi, "kind KPI_KIND_LEVEL", "not an operator"},
+      {ResourceType::kKpi, "kind =", "missing value"},
+      {ResourceType::kKpi, "kind = KPI_KIND_LEVEL AND", "missing condition"},
+      {ResourceType::kKpi, "goal = \"strategies/s", "unterminated string"},
+      {ResourceType::kKpi, "kind == KPI_KIND_LEVEL", "not an operator"},
+      {ResourceType::kStrategy, "name = \"x\"", "cannot be filtered"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.filter);
+    EXPECT_THAT(ParseFilter(c.type, c.filter),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("filter"), HasSubstr(c.expected))));
+  }
+}
+
+TEST(FilterOpSqlTest, SpellsEveryOperator) {
+  EXPECT_EQ(FilterOpSql(FilterOp::kEq), "=");
+  EXPECT_EQ(FilterOpSql(FilterOp::kNe), "<>");
+  EXPECT_EQ(FilterOpSql(FilterOp::kLt), "<");
+  EXPECT_EQ(FilterOpSql(FilterOp::kLe), "<=");
+  EXPECT_EQ(FilterOpSql(FilterOp::kGt), ">");
+  EXPECT_EQ(FilterOpSql(FilterOp::kGe), ">=");
+}
+
+}  // namespace
+}  // namespace kpi::storage
