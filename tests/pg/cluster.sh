@@ -9,6 +9,8 @@
 #   pg_cluster_stop    # stops the server and removes the directory
 # Run directly:
 #   eval "$(tests/pg/cluster.sh start)"; ...; tests/pg/cluster.sh stop "$KPI_TEST_PG_DIR"
+#   tests/pg/cluster.sh server-stop DIR / server-start DIR: stop the server
+#   and start it again on the same port, keeping the data (restart tests).
 
 # The bin directory of Debian's newest installed PostgreSQL server.
 pg_cluster_bindir() {
@@ -42,7 +44,10 @@ pg_cluster_start() {
   local bindir port attempt
   bindir=$(pg_cluster_bindir) || return 1
   PG_CLUSTER_USER=${PG_CLUSTER_USER:-nobody}
-  KPI_TEST_PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kpi-pg.XXXXXX") || return 1
+  # As root the directory must be reachable by the unprivileged user: /tmp.
+  local parent=${TMPDIR:-/tmp}
+  [[ $(id -u) -ne 0 ]] || parent=/tmp
+  KPI_TEST_PG_DIR=$(mktemp -d "$parent/kpi-pg.XXXXXX") || return 1
   export KPI_TEST_PG_DIR
   mkdir -p "$KPI_TEST_PG_DIR/socket"
   if [[ $(id -u) -eq 0 ]]; then
@@ -57,10 +62,8 @@ pg_cluster_start() {
   for attempt in 1 2 3 4 5 6 7 8 9 10; do
     port=$((20000 + RANDOM % 30000))
     pg_cluster_port_free "$port" || continue
-    if (cd / && pg_cluster_as_owner "$bindir/pg_ctl" -D "$KPI_TEST_PG_DIR/data" -w -t 60 \
-          -l "$KPI_TEST_PG_DIR/server.log" \
-          -o "-p $port -c listen_addresses=127.0.0.1 -k $KPI_TEST_PG_DIR/socket -c max_connections=200" \
-          start >/dev/null); then
+    echo "$port" >"$KPI_TEST_PG_DIR/port"
+    if pg_cluster_server_start "$KPI_TEST_PG_DIR"; then
       export KPI_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/postgres"
       echo "pg-cluster: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($KPI_TEST_PG_DIR)" >&2
       return 0
@@ -70,6 +73,26 @@ pg_cluster_start() {
   done
   echo "pg-cluster: could not start a server on a free port; see $KPI_TEST_PG_DIR/server.log" >&2
   return 1
+}
+
+# Starts the server of cluster directory $1 on the port in $1/port.
+pg_cluster_server_start() {
+  local dir=$1 bindir port
+  bindir=$(pg_cluster_bindir) || return 1
+  port=$(<"$dir/port")
+  PG_CLUSTER_USER=${PG_CLUSTER_USER:-nobody}
+  (cd / && pg_cluster_as_owner "$bindir/pg_ctl" -D "$dir/data" -w -t 60 \
+      -l "$dir/server.log" \
+      -o "-p $port -c listen_addresses=127.0.0.1 -k $dir/socket -c max_connections=200" \
+      start >/dev/null)
+}
+
+# Stops the server of cluster directory $1 (fast shutdown), keeping the data.
+pg_cluster_server_stop() {
+  local dir=$1 bindir
+  bindir=$(pg_cluster_bindir) || return 1
+  PG_CLUSTER_USER=${PG_CLUSTER_USER:-nobody}
+  (cd / && pg_cluster_as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null)
 }
 
 pg_cluster_stop() {
@@ -90,6 +113,8 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
       echo "export KPI_TEST_POSTGRES_URL=$KPI_TEST_POSTGRES_URL KPI_TEST_PG_DIR=$KPI_TEST_PG_DIR"
       ;;
     stop) pg_cluster_stop "${2:-}" ;;
-    *) echo "usage: $0 start | stop DIR" >&2; exit 2 ;;
+    server-stop) pg_cluster_server_stop "${2:?cluster directory}" ;;
+    server-start) pg_cluster_server_start "${2:?cluster directory}" ;;
+    *) echo "usage: $0 start | stop DIR | server-stop DIR | server-start DIR" >&2; exit 2 ;;
   esac
 fi

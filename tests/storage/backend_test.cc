@@ -1,12 +1,17 @@
 // What differs between the backends: SQLite's pragmas, PostgreSQL's pool
 // and reconnection, and the factory's choice between them.
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -148,6 +153,89 @@ TEST_F(PostgresBackendTest, AcceptsThePostgresScheme) {
   auto repo = OpenRepository(alias);
   ASSERT_THAT(repo, IsOk());
   EXPECT_THAT((*repo)->IsEmpty(), IsOkAndHolds(true));
+}
+
+// A PostgreSQL server of this test's own, so that it can be stopped and
+// started again without disturbing the other tests.
+class PrivateServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* source = std::getenv("KPI_SOURCE_DIR");
+    ASSERT_NE(source, nullptr) << "KPI_SOURCE_DIR is set by kpi_cc_test";
+    script_ = std::string(source) + "/tests/pg/cluster.sh";
+    bool installed = false;
+    std::error_code ignored;
+    for (const auto& entry :
+         std::filesystem::directory_iterator("/usr/lib/postgresql", ignored)) {
+      installed |= std::filesystem::exists(entry.path() / "bin" / "initdb");
+    }
+    if (!installed) {
+      const std::string why =
+          "no PostgreSQL server binaries in /usr/lib/postgresql (Debian "
+          "package postgresql; make deps installs it)";
+      if (InCi()) FAIL() << why << " (CI=true: PostgreSQL must be tested)";
+      GTEST_SKIP() << why;
+    }
+    FILE* out = popen(("bash " + script_ + " start").c_str(), "r");
+    ASSERT_NE(out, nullptr);
+    char line[4096];
+    std::string text;
+    while (fgets(line, sizeof line, out) != nullptr) text += line;
+    ASSERT_EQ(pclose(out), 0) << text;
+    // "export KPI_TEST_POSTGRES_URL=<url> KPI_TEST_PG_DIR=<dir>"
+    std::istringstream words(text);
+    std::string word;
+    while (words >> word) {
+      if (absl::StartsWith(word, "KPI_TEST_POSTGRES_URL=")) {
+        url_ = word.substr(word.find('=') + 1);
+      } else if (absl::StartsWith(word, "KPI_TEST_PG_DIR=")) {
+        dir_ = word.substr(word.find('=') + 1);
+      }
+    }
+    ASSERT_FALSE(url_.empty()) << text;
+    ASSERT_FALSE(dir_.empty()) << text;
+  }
+
+  void TearDown() override {
+    if (!dir_.empty()) Script("stop");
+  }
+
+  int Script(const std::string& command) {
+    return std::system(
+        ("bash " + script_ + " " + command + " " + dir_).c_str());
+  }
+
+  std::string script_;
+  std::string url_;
+  std::string dir_;
+};
+
+TEST_F(PrivateServerTest, ReconnectsAfterTheServerRestarts) {
+  RepositoryOptions options;
+  options.pool_size = 2;
+  auto repo = OpenRepository(url_, options);
+  ASSERT_THAT(repo, IsOk());
+  ASSERT_THAT((*repo)->CreateStrategy(MakeStrategy("s")), IsOk());
+
+  ASSERT_EQ(Script("server-stop"), 0);
+  EXPECT_THAT((*repo)->GetStrategy("strategies/s"),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("127.0.0.1")));
+  EXPECT_THAT((*repo)->CreateGoal(MakeGoal("s", "g1", 1)),
+              StatusIs(absl::StatusCode::kUnavailable));
+
+  ASSERT_EQ(Script("server-start"), 0);
+  EXPECT_THAT((*repo)->GetStrategy("strategies/s"), IsOk());
+  EXPECT_THAT((*repo)->CreateGoal(MakeGoal("s", "g1", 1)), IsOk());
+  // Every pooled connection is usable again.
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 10; ++j) {
+        EXPECT_THAT((*repo)->GetGoal("strategies/s/goals/g1"), IsOk());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
 }
 
 }  // namespace

@@ -1053,6 +1053,33 @@ TEST_P(RepositoryContractTest, ReopeningKeepsDataAndRefusesANewerSchema) {
                                     HasSubstr("version 999")));
 }
 
+TEST_P(RepositoryContractTest, ReplicasStartingTogetherMigrateOnce) {
+  ASSERT_OK_AND_ASSIGN(std::string fresh, stores_.NewSpec());
+  std::vector<absl::Status> statuses(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    threads.emplace_back([&, i] { statuses[i] = Open(fresh).status(); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : statuses) EXPECT_THAT(s, IsOk());
+  ASSERT_OK_AND_ASSIGN(auto db, stores_.OpenDatabase(fresh));
+  std::vector<SqlRow> rows;
+  ASSERT_THAT(db->Transact(TransactionMode::kRead,
+                           [&](SqlTransaction& tx) -> absl::Status {
+                             auto r = tx.Query(
+                                 "SELECT COUNT(*), MAX(version) FROM "
+                                 "schema_version",
+                                 {});
+                             if (!r.ok()) return r.status();
+                             rows = *std::move(r);
+                             return absl::OkStatus();
+                           }),
+              IsOk());
+  ASSERT_THAT(rows, SizeIs(1));
+  EXPECT_EQ(rows[0].Int(0), 1);
+  EXPECT_EQ(rows[0].Int(1), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContractTest,
                          ::testing::Values(Backend::kSqlite,
                                            Backend::kPostgres));
