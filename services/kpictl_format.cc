@@ -241,7 +241,7 @@ std::string FormatValue(double value) {
   int decimals = 0;
   if (magnitude > 0) {
     decimals = std::clamp(
-        2 - static_cast<int>(std::floor(std::log10(magnitude))), 0, 3);
+        3 - static_cast<int>(std::floor(std::log10(magnitude))), 0, 3);
   }
   std::string text = absl::StrFormat("%.*f", decimals, magnitude);
   if (text.find('.') != std::string::npos) {

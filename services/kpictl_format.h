@@ -57,10 +57,11 @@ std::string CsvRecord(const std::vector<std::string>& fields);
 // quotes, backslashes and control characters are escaped.
 std::string JsonString(absl::string_view text);
 
-// A value for a table cell: about three significant digits without an
-// exponent, at most three decimals, thousands separated by commas, trailing
-// zeros dropped: 1669 -> "1,669", 45.63 -> "45.6", 0.9612 -> "0.961",
-// -2.5 -> "-2.5". NaN and infinities print as "nan", "inf", "-inf".
+// A value for a table cell: four significant digits without an exponent
+// (all digits of the integer part), at most three decimals, thousands
+// separated by commas, trailing zeros dropped: 1669 -> "1,669",
+// 113.5 -> "113.5", 45.634 -> "45.63", 0.96123 -> "0.961", -2.5 -> "-2.5".
+// NaN and infinities print as "nan", "inf", "-inf".
 std::string FormatValue(double value);
 
 // A probability in [0, 1] as a whole percentage: "83%"; "<1%" and ">99%"

@@ -85,25 +85,17 @@ TEST(JsonStringTest, EscapesControlsKeepsUtf8) {
   EXPECT_EQ(JsonString(std::string("\x01", 1)), "\"\\u0001\"");
 }
 
-TEST(FormatValueTest, ThreeSignificantDigitsWithGrouping) {
+TEST(FormatValueTest, FourSignificantDigitsWithGrouping) {
   struct Case {
     double value;
     const char* text;
   };
   const Case cases[] = {
-      {0, "0"},
-      {1669, "1,669"},
-      {45.63, "45.6"},
-      {0.9612, "0.961"},
-      {0.0004, "0"},
-      {2.13, "2.13"},
-      {705.2, "705"},
-      {123456.7, "123,457"},
-      {-2.5, "-2.5"},
-      {-1234.4, "-1,234"},
-      {100, "100"},
-      {-0.0001, "0"},
-      {1e9, "1,000,000,000"},
+      {0, "0"},          {1669, "1,669"},        {113.5, "113.5"},
+      {45.634, "45.63"}, {0.96123, "0.961"},     {0.0004, "0"},
+      {2.13, "2.13"},    {705.24, "705.2"},      {123456.7, "123,457"},
+      {-2.5, "-2.5"},    {-1234.4, "-1,234"},    {100, "100"},
+      {-0.0001, "0"},    {1e9, "1,000,000,000"}, {9999.6, "10,000"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(FormatValue(c.value), c.text) << c.value;

@@ -1,0 +1,983 @@
+#include "services/kpictl_commands.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "lib/base/status_macros.h"
+#include "lib/dataset/observations_csv.h"
+#include "lib/dataset/text_encoding.h"
+#include "lib/forecast/backtest.h"
+#include "services/convert.h"
+#include "services/kpictl_batch.h"
+#include "services/kpictl_format.h"
+
+namespace kpi::kpictl {
+namespace {
+
+using kpi::v1::KpiService;
+
+// ---- Labels -----------------------------------------------------------------
+
+std::string StatusLabel(kpi::v1::ProgressStatus status) {
+  switch (status) {
+    case kpi::v1::PROGRESS_STATUS_ACHIEVED:
+      return "achieved";
+    case kpi::v1::PROGRESS_STATUS_ON_TRACK:
+      return "on track";
+    case kpi::v1::PROGRESS_STATUS_ACCELERATION_NEEDED:
+      return "acceleration needed";
+    case kpi::v1::PROGRESS_STATUS_LIMITED_PROGRESS:
+      return "limited progress";
+    case kpi::v1::PROGRESS_STATUS_DETERIORATING:
+      return "deteriorating";
+    case kpi::v1::PROGRESS_STATUS_INSUFFICIENT_DATA:
+      return "insufficient data";
+    default:
+      return "-";
+  }
+}
+
+std::string WarningLabel(kpi::v1::WarningCode code) {
+  switch (code) {
+    case kpi::v1::WARNING_CODE_FEW_POINTS:
+      return "few-points";
+    case kpi::v1::WARNING_CODE_PROVISIONAL_LATEST:
+      return "provisional";
+    case kpi::v1::WARNING_CODE_STALE_LATEST:
+      return "stale";
+    case kpi::v1::WARNING_CODE_TARGET_OUTSIDE_RANGE:
+      return "target-outside-range";
+    case kpi::v1::WARNING_CODE_SHOCK_YEARS:
+      return "shock-years";
+    case kpi::v1::WARNING_CODE_REFERENCE_TARGET:
+      return "reference-target";
+    case kpi::v1::WARNING_CODE_LONG_HORIZON:
+      return "long-horizon";
+    case kpi::v1::WARNING_CODE_NO_TARGET:
+      return "no-target";
+    default:
+      return absl::StrCat("warning-", static_cast<int>(code));
+  }
+}
+
+std::string RatingLabel(kpi::v1::Rating rating) {
+  switch (rating) {
+    case kpi::v1::RATING_CONTINUE_AND_EXPAND:
+      return "継続発展 (continue and expand)";
+    case kpi::v1::RATING_CONTINUE:
+      return "継続 (continue)";
+    case kpi::v1::RATING_REVISE:
+      return "見直し (revise)";
+    default:
+      return "-";
+  }
+}
+
+std::string ObservationStatusLabel(kpi::v1::ObservationStatus status) {
+  switch (status) {
+    case kpi::v1::OBSERVATION_STATUS_PROVISIONAL:
+      return "provisional";
+    case kpi::v1::OBSERVATION_STATUS_CARRIED_OVER:
+      return "carried over";
+    default:
+      return "final";
+  }
+}
+
+std::string KindLabel(kpi::v1::KpiKind kind) {
+  switch (kind) {
+    case kpi::v1::KPI_KIND_LEVEL:
+      return "level";
+    case kpi::v1::KPI_KIND_RUNNING_TOTAL:
+      return "running total";
+    case kpi::v1::KPI_KIND_PERIOD_SUM:
+      return "sum over the plan period";
+    default:
+      return "-";
+  }
+}
+
+std::string DirectionLabel(kpi::v1::Direction direction) {
+  switch (direction) {
+    case kpi::v1::DIRECTION_INCREASE:
+      return "higher is better";
+    case kpi::v1::DIRECTION_DECREASE:
+      return "lower is better";
+    default:
+      return "-";
+  }
+}
+
+// "FY2021", or "FY2016-2018" for a range.
+std::string Period(int32_t first_fiscal_year, int32_t fiscal_year) {
+  if (first_fiscal_year != 0 && first_fiscal_year != fiscal_year) {
+    return absl::StrCat("FY", first_fiscal_year, "-", fiscal_year);
+  }
+  return absl::StrCat("FY", fiscal_year);
+}
+
+std::string AggregationSuffix(kpi::v1::Aggregation aggregation) {
+  switch (aggregation) {
+    case kpi::v1::AGGREGATION_MEAN:
+      return " mean";
+    case kpi::v1::AGGREGATION_SUM:
+      return " sum";
+    default:
+      return "";
+  }
+}
+
+std::string BaselineCell(const kpi::v1::Kpi& kpi) {
+  if (!kpi.has_baseline()) return "-";
+  const kpi::v1::Baseline& b = kpi.baseline();
+  return absl::StrCat(FormatValue(b.value()), " (",
+                      Period(b.first_fiscal_year(), b.fiscal_year()),
+                      AggregationSuffix(b.aggregation()), ")");
+}
+
+std::string TargetCell(const kpi::v1::Kpi& kpi) {
+  if (!kpi.has_target()) return "-";
+  const kpi::v1::Target& t = kpi.target();
+  std::string value;
+  if (t.has_value()) {
+    value = FormatValue(t.value());
+  } else if (!t.label().empty()) {
+    value = t.label();
+  } else {
+    value = t.reference();
+  }
+  return absl::StrCat(value, " (FY", t.fiscal_year(), ")");
+}
+
+std::string ObservationCell(const kpi::v1::Observation& o) {
+  std::string status;
+  if (o.status() == kpi::v1::OBSERVATION_STATUS_PROVISIONAL ||
+      o.status() == kpi::v1::OBSERVATION_STATUS_CARRIED_OVER) {
+    status = absl::StrCat(", ", ObservationStatusLabel(o.status()));
+  }
+  return absl::StrCat(FormatValue(o.value()), " (",
+                      Period(o.first_fiscal_year(), o.fiscal_year()), status,
+                      ")");
+}
+
+// Observations sorted by period end, then start.
+void SortByYear(std::vector<kpi::v1::Observation>* observations) {
+  std::sort(observations->begin(), observations->end(),
+            [](const kpi::v1::Observation& a, const kpi::v1::Observation& b) {
+              return std::make_pair(a.fiscal_year(), a.first_fiscal_year()) <
+                     std::make_pair(b.fiscal_year(), b.first_fiscal_year());
+            });
+}
+
+// ---- I/O --------------------------------------------------------------------
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return absl::DataLossError(absl::StrCat("cannot read ", path));
+  }
+  return text.str();
+}
+
+// Where a command writes its result: --out, or stdout when it is empty or
+// "-".
+class Output {
+ public:
+  static absl::StatusOr<Output> Open(const std::string& path,
+                                     std::ostream* stdout_stream) {
+    Output output;
+    if (path.empty() || path == "-") {
+      output.stream_ = stdout_stream;
+      return output;
+    }
+    output.path_ = path;
+    output.file_ = std::make_unique<std::ofstream>(path, std::ios::binary);
+    if (!*output.file_) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot open ", path, " for writing"));
+    }
+    output.stream_ = output.file_.get();
+    return output;
+  }
+
+  std::ostream& stream() { return *stream_; }
+
+  // Flushes; an error names the file when it could not be written.
+  absl::Status Close() {
+    stream_->flush();
+    if (file_ != nullptr) file_->close();
+    if (!*stream_) {
+      return absl::DataLossError(absl::StrCat(
+          "could not write ", path_.empty() ? "the output" : path_));
+    }
+    return absl::OkStatus();
+  }
+
+  bool is_file() const { return file_ != nullptr; }
+
+ private:
+  Output() = default;
+  std::string path_;
+  std::unique_ptr<std::ofstream> file_;
+  std::ostream* stream_ = nullptr;
+};
+
+template <typename Response, typename Request, typename Method>
+absl::StatusOr<Response> Unary(const Rpc& rpc, Method method,
+                               const Request& request, absl::string_view name) {
+  grpc::ClientContext context;
+  SetDeadline(&context, rpc.timeout);
+  Response response;
+  const grpc::Status status = method(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status, name);
+  return response;
+}
+
+absl::StatusOr<kpi::v1::Kpi> GetKpi(const Rpc& rpc, const std::string& name) {
+  kpi::v1::GetKpiRequest request;
+  request.set_name(name);
+  return Unary<kpi::v1::Kpi>(
+      rpc,
+      [&](grpc::ClientContext* c, const kpi::v1::GetKpiRequest& r,
+          kpi::v1::Kpi* out) { return rpc.kpi->GetKpi(c, r, out); },
+      request, "GetKpi");
+}
+
+absl::Status RequireFormat(const std::string& format,
+                           std::initializer_list<absl::string_view> accepted,
+                           absl::string_view command) {
+  for (absl::string_view a : accepted) {
+    if (format == a) return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--format=", format, " is not accepted by ", command,
+                   "; accepted: ", absl::StrJoin(accepted, ", ")));
+}
+
+// ---- Projections ------------------------------------------------------------
+
+struct ProjectionRow {
+  std::string strategy;
+  std::string kpi;  // resource name
+  std::string display_name;
+  std::string unit;
+  // The latest stored observation (the projection may start from an earlier
+  // one when shock years are excluded).
+  std::optional<kpi::v1::Observation> latest;
+  std::optional<kpi::v1::Projection> projection;
+  std::optional<kpi::v1::Projection> alternative;
+  absl::Status error;
+};
+
+// A row for `kpi` with its latest observation.
+absl::StatusOr<ProjectionRow> RowFor(const Rpc& rpc,
+                                     const std::string& strategy,
+                                     const kpi::v1::Kpi& kpi) {
+  ProjectionRow row;
+  row.strategy = strategy;
+  row.kpi = kpi.name();
+  row.display_name = kpi.display_name();
+  row.unit = kpi.unit();
+  KPI_ASSIGN_OR_RETURN(std::vector<kpi::v1::Observation> observations,
+                       ListAllObservations(rpc, kpi.name()));
+  SortByYear(&observations);
+  if (!observations.empty()) row.latest = observations.back();
+  return row;
+}
+
+absl::StatusOr<kpi::v1::ScenarioOptions> ScenarioFromFlags(
+    const Options& options) {
+  kpi::v1::ScenarioOptions scenario;
+  if (options.shock == "include") {
+    scenario.set_shock_treatment(kpi::v1::SHOCK_TREATMENT_INCLUDE);
+  } else if (options.shock == "exclude") {
+    scenario.set_shock_treatment(kpi::v1::SHOCK_TREATMENT_EXCLUDE);
+  } else if (!options.shock.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--shock=", options.shock,
+                     " is not accepted; accepted: include, exclude"));
+  }
+  return scenario;
+}
+
+// The year entry of the projection's target year, if projected.
+const kpi::v1::YearProjection* TargetYear(const kpi::v1::Projection& p) {
+  if (p.years().empty()) return nullptr;
+  const kpi::v1::YearProjection& last = p.years(p.years_size() - 1);
+  return last.fiscal_year() == p.target_fiscal_year() ? &last : nullptr;
+}
+
+std::string ErrorText(const absl::Status& status) {
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
+                      status.message());
+}
+
+std::string RenderProjectionTable(const std::vector<ProjectionRow>& rows) {
+  TextTable table(
+      {"KPI", "name", "unit", "target", "latest", "projected", "80% interval",
+       "P(met)", "status", "warnings"},
+      {false, false, false, true, true, true, true, true, false, false});
+  for (const ProjectionRow& row : rows) {
+    if (!row.error.ok() || !row.projection.has_value()) {
+      std::string message(row.error.message());
+      absl::StrReplaceAll({{"\n", " "}}, &message);
+      table.AddRow({ShortId(row.kpi), row.display_name, row.unit, "-",
+                    row.latest.has_value() ? ObservationCell(*row.latest) : "-",
+                    "-", "-", "-", "error",
+                    absl::StrCat(absl::StatusCodeToString(row.error.code()),
+                                 ": ", message)});
+      continue;
+    }
+    const kpi::v1::Projection& p = *row.projection;
+    const std::string target =
+        p.has_target_value()
+            ? absl::StrCat(FormatValue(p.target_value()), " (FY",
+                           p.target_fiscal_year(), ")")
+            : absl::StrCat("none (FY", p.target_fiscal_year(), ")");
+    const std::string latest =
+        row.latest.has_value() ? ObservationCell(*row.latest) : "-";
+    const kpi::v1::YearProjection* year = TargetYear(p);
+    const std::string projected =
+        year != nullptr ? FormatValue(p.projected_value()) : "-";
+    const std::string interval =
+        year != nullptr
+            ? absl::StrCat("[", FormatValue(year->interval_80().lower()), ", ",
+                           FormatValue(year->interval_80().upper()), "]")
+            : "-";
+    std::vector<std::string> warnings;
+    for (const kpi::v1::Warning& w : p.warnings()) {
+      warnings.push_back(WarningLabel(w.code()));
+    }
+    table.AddRow({ShortId(row.kpi), row.display_name, row.unit, target, latest,
+                  projected, interval,
+                  p.has_target_value()
+                      ? FormatProbability(p.attainment_probability())
+                      : "-",
+                  StatusLabel(p.status()), absl::StrJoin(warnings, ",")});
+  }
+  return table.Render();
+}
+
+absl::StatusOr<std::string> ProtoJson(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  const auto status =
+      google::protobuf::util::MessageToJsonString(m, &out, options);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "cannot print ", m.GetTypeName(), " as JSON: ",
+        absl::string_view(status.message().data(), status.message().size())));
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> RenderProjectionJson(
+    const std::vector<ProjectionRow>& rows) {
+  std::string out = "{\"results\": [";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const ProjectionRow& row = rows[i];
+    absl::StrAppend(&out, i == 0 ? "\n  " : ",\n  ",
+                    "{\"kpi\": ", JsonString(row.kpi),
+                    ", \"display_name\": ", JsonString(row.display_name),
+                    ", \"unit\": ", JsonString(row.unit));
+    if (row.projection.has_value() && row.error.ok()) {
+      absl::StatusOr<std::string> json = ProtoJson(*row.projection);
+      if (!json.ok()) return json.status();
+      absl::StrAppend(&out, ", \"projection\": ", *json);
+      if (row.alternative.has_value()) {
+        json = ProtoJson(*row.alternative);
+        if (!json.ok()) return json.status();
+        absl::StrAppend(&out, ", \"alternative_projection\": ", *json);
+      }
+    } else {
+      absl::StrAppend(&out, ", \"error\": {\"code\": ",
+                      JsonString(absl::StatusCodeToString(row.error.code())),
+                      ", \"message\": ", JsonString(row.error.message()), "}");
+    }
+    out += "}";
+  }
+  out += rows.empty() ? "]}\n" : "\n]}\n";
+  return out;
+}
+
+std::string RenderProjectionCsv(const std::vector<ProjectionRow>& rows) {
+  std::string out = CsvRecord(
+      {"kpi", "display_name", "unit", "target_value", "target_fiscal_year",
+       "latest_value", "latest_fiscal_year", "projected_value",
+       "interval_80_lower", "interval_80_upper", "interval_95_lower",
+       "interval_95_upper", "attainment_probability", "status", "method",
+       "points_used", "warnings", "error"});
+  for (const ProjectionRow& row : rows) {
+    std::vector<std::string> cells = {row.kpi, row.display_name, row.unit};
+    if (!row.error.ok() || !row.projection.has_value()) {
+      cells.resize(17);
+      cells.push_back(ErrorText(row.error));
+      out += CsvRecord(cells);
+      continue;
+    }
+    const kpi::v1::Projection& p = *row.projection;
+    const kpi::v1::YearProjection* year = TargetYear(p);
+    const auto number = [](bool present, double v) {
+      return present ? FormatCsvNumber(v) : std::string();
+    };
+    std::vector<std::string> warnings;
+    for (const kpi::v1::Warning& w : p.warnings()) {
+      warnings.push_back(kpi::v1::WarningCode_Name(w.code()));
+    }
+    const bool has_latest = row.latest.has_value();
+    cells.insert(
+        cells.end(),
+        {number(p.has_target_value(), p.target_value()),
+         absl::StrCat(p.target_fiscal_year()),
+         number(has_latest, has_latest ? row.latest->value() : 0),
+         has_latest ? absl::StrCat(row.latest->fiscal_year()) : "",
+         number(year != nullptr, p.projected_value()),
+         number(year != nullptr, year ? year->interval_80().lower() : 0),
+         number(year != nullptr, year ? year->interval_80().upper() : 0),
+         number(year != nullptr, year ? year->interval_95().lower() : 0),
+         number(year != nullptr, year ? year->interval_95().upper() : 0),
+         number(p.has_target_value(), p.attainment_probability()),
+         kpi::v1::ProgressStatus_Name(p.status()), p.method(),
+         absl::StrCat(p.points_used()), absl::StrJoin(warnings, ";"), ""});
+    out += CsvRecord(cells);
+  }
+  return out;
+}
+
+// The projections of every KPI of `strategy`, in name order.
+absl::Status ProjectStrategy(const Rpc& rpc, const std::string& strategy,
+                             const Options& options,
+                             const kpi::v1::ScenarioOptions& scenario,
+                             std::vector<ProjectionRow>* rows) {
+  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis = ListAllKpis(rpc, strategy);
+  if (!kpis.ok()) return kpis.status();
+  if (kpis->empty()) return absl::OkStatus();
+  kpi::v1::BatchProjectKpisRequest request;
+  request.set_parent(strategy);
+  request.set_target_fiscal_year(options.target_year);
+  *request.mutable_options() = scenario;
+  absl::StatusOr<kpi::v1::BatchProjectKpisResponse> response =
+      Unary<kpi::v1::BatchProjectKpisResponse>(
+          rpc,
+          [&](grpc::ClientContext* c, const kpi::v1::BatchProjectKpisRequest& r,
+              kpi::v1::BatchProjectKpisResponse* out) {
+            return rpc.forecast->BatchProjectKpis(c, r, out);
+          },
+          request, "BatchProjectKpis");
+  if (!response.ok()) return response.status();
+  std::map<std::string, const kpi::v1::ProjectionResult*> by_id;
+  for (const kpi::v1::ProjectionResult& result : response->results()) {
+    by_id[result.id()] = &result;
+  }
+  for (const kpi::v1::Kpi& kpi : *kpis) {
+    KPI_ASSIGN_OR_RETURN(ProjectionRow row, RowFor(rpc, strategy, kpi));
+    auto it = by_id.find(kpi.name());
+    if (it == by_id.end()) {
+      row.error = absl::InternalError(
+          "BatchProjectKpis returned no result for this KPI");
+    } else if (it->second->has_error()) {
+      row.error = absl::Status(
+          static_cast<absl::StatusCode>(it->second->error().code()),
+          it->second->error().message());
+    } else {
+      row.projection = it->second->projection();
+    }
+    rows->push_back(std::move(row));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string SubcommandSummary() {
+  return R"(Subcommands:
+  list [--strategy S]                  KPIs with unit, baseline, latest value and target
+  show KPI                             one KPI: observations, revisions, its measure's evaluations
+  project KPI|--all [--strategy S] [--target_year Y] [--shock=include|exclude]
+          [--format=table|json|csv]    projections to the target year
+  import FILE [--validate_only]        a JSON kpi.v1.Dataset or a CSV of observations, all or nothing
+  export [--format=json|csv] [--out FILE] [--strategy S]
+                                       the whole store (or one strategy)
+  batch --in SERIES.csv --out FORECASTS.csv [--horizon H]
+                                       ad-hoc series (series_id,year,value[,target_value,target_year])
+                                       through StreamProjectSeries, backtest forecast format
+  backtest --data DATA.csv --windows 2,3,5,7 --out FORECASTS.csv
+                                       the short-window backtest in-process (no server)
+  help                                 this text
+KPI is a full name (strategies/S/kpis/K), or a bare KPI ID with --strategy or
+when the store holds one strategy.
+)";
+}
+
+absl::Status RunList(const Rpc& rpc, const Options& options,
+                     const Streams& io) {
+  if (!options.format.empty()) {
+    KPI_RETURN_IF_ERROR(RequireFormat(options.format, {"table"}, "list"));
+  }
+  std::vector<kpi::v1::Strategy> strategies;
+  if (!options.strategy.empty()) {
+    kpi::v1::GetStrategyRequest request;
+    request.set_name(StrategyName(options.strategy));
+    absl::StatusOr<kpi::v1::Strategy> strategy = Unary<kpi::v1::Strategy>(
+        rpc,
+        [&](grpc::ClientContext* c, const kpi::v1::GetStrategyRequest& r,
+            kpi::v1::Strategy* out) { return rpc.kpi->GetStrategy(c, r, out); },
+        request, "GetStrategy");
+    if (!strategy.ok()) return strategy.status();
+    strategies.push_back(*std::move(strategy));
+  } else {
+    absl::StatusOr<std::vector<kpi::v1::Strategy>> all = ListAllStrategies(rpc);
+    if (!all.ok()) return all.status();
+    strategies = *std::move(all);
+  }
+  if (strategies.empty()) {
+    *io.err << "kpictl list: the store holds no strategy; see kpictl import\n";
+    return absl::OkStatus();
+  }
+  for (size_t i = 0; i < strategies.size(); ++i) {
+    const kpi::v1::Strategy& strategy = strategies[i];
+    absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis =
+        ListAllKpis(rpc, strategy.name());
+    if (!kpis.ok()) return kpis.status();
+    TextTable table({"KPI", "name", "unit", "baseline", "latest", "target"},
+                    {false, false, false, true, true, true});
+    for (const kpi::v1::Kpi& kpi : *kpis) {
+      absl::StatusOr<std::vector<kpi::v1::Observation>> observations =
+          ListAllObservations(rpc, kpi.name());
+      if (!observations.ok()) return observations.status();
+      SortByYear(&*observations);
+      table.AddRow(
+          {ShortId(kpi.name()), kpi.display_name(), kpi.unit(),
+           BaselineCell(kpi),
+           observations->empty() ? "-" : ObservationCell(observations->back()),
+           TargetCell(kpi)});
+    }
+    if (i > 0) *io.out << "\n";
+    *io.out << strategy.name() << "  " << strategy.display_name() << "  ("
+            << Period(strategy.first_fiscal_year(), strategy.last_fiscal_year())
+            << ", " << kpis->size() << " KPIs)\n"
+            << table.Render();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunShow(const Rpc& rpc, const std::vector<std::string>& args,
+                     const Options& options, const Streams& io) {
+  if (args.size() != 1) {
+    return absl::InvalidArgumentError(
+        "show takes one KPI (strategies/S/kpis/K, or K with --strategy)");
+  }
+  KPI_ASSIGN_OR_RETURN(const std::string name,
+                       ResolveKpiName(rpc, args[0], options.strategy));
+  KPI_ASSIGN_OR_RETURN(const kpi::v1::Kpi kpi, GetKpi(rpc, name));
+  kpi::v1::GetMeasureRequest measure_request;
+  measure_request.set_name(kpi.measure());
+  KPI_ASSIGN_OR_RETURN(
+      const kpi::v1::Measure measure,
+      Unary<kpi::v1::Measure>(
+          rpc,
+          [&](grpc::ClientContext* c, const kpi::v1::GetMeasureRequest& r,
+              kpi::v1::Measure* out) { return rpc.kpi->GetMeasure(c, r, out); },
+          measure_request, "GetMeasure"));
+  KPI_ASSIGN_OR_RETURN(std::vector<kpi::v1::Observation> observations,
+                       ListAllObservations(rpc, kpi.name()));
+  SortByYear(&observations);
+  KPI_ASSIGN_OR_RETURN(std::vector<kpi::v1::Evaluation> evaluations,
+                       ListAllEvaluations(rpc, measure.name()));
+
+  std::ostream& out = *io.out;
+  TextTable facts({"", ""});
+  facts.AddRow({"name", kpi.display_name()});
+  if (!kpi.english_name().empty()) facts.AddRow({"", kpi.english_name()});
+  facts.AddRow(
+      {"measure", absl::StrCat(measure.code(), " ", measure.display_name(),
+                               " (", measure.name(), ")")});
+  facts.AddRow({"unit", kpi.unit()});
+  facts.AddRow({"kind", absl::StrCat(KindLabel(kpi.kind()), ", ",
+                                     DirectionLabel(kpi.direction()))});
+  std::string baseline = BaselineCell(kpi);
+  if (kpi.has_baseline() && !kpi.baseline().label().empty()) {
+    absl::StrAppend(&baseline, "  ", kpi.baseline().label());
+  }
+  facts.AddRow({"baseline", baseline});
+  std::string target = TargetCell(kpi);
+  if (kpi.has_target() && kpi.target().has_value() &&
+      !kpi.target().label().empty() &&
+      kpi.target().label() != FormatValue(kpi.target().value())) {
+    absl::StrAppend(&target, "  ", kpi.target().label());
+  }
+  if (kpi.has_target() && !kpi.target().reference().empty()) {
+    absl::StrAppend(&target, "  ", kpi.target().reference());
+  }
+  facts.AddRow({"target", target});
+  if (kpi.period_first_fiscal_year() != 0) {
+    facts.AddRow({"period",
+                  absl::StrCat("sum from FY", kpi.period_first_fiscal_year())});
+  }
+  if (!kpi.measurement_note().empty()) {
+    facts.AddRow({"measured", kpi.measurement_note()});
+  }
+  if (!kpi.shock_fiscal_years().empty()) {
+    facts.AddRow(
+        {"shock years", absl::StrJoin(kpi.shock_fiscal_years(), ", ")});
+  }
+  // The facts table has no header: drop its first two lines.
+  const std::string facts_text = facts.Render();
+  out << kpi.name() << "\n"
+      << facts_text.substr(facts_text.find('\n', facts_text.find('\n') + 1) +
+                           1);
+
+  out << "\nobservations (" << observations.size() << ")\n";
+  TextTable table({"period", "value", "status", "reported", "source"},
+                  {false, true, false, false, false});
+  for (const kpi::v1::Observation& o : observations) {
+    table.AddRow({Period(o.first_fiscal_year(), o.fiscal_year()) +
+                      AggregationSuffix(o.aggregation()),
+                  FormatValue(o.value()), ObservationStatusLabel(o.status()),
+                  o.reported_fiscal_year() != 0
+                      ? absl::StrCat("FY", o.reported_fiscal_year())
+                      : "",
+                  o.source_note()});
+  }
+  out << table.Render();
+  for (const kpi::v1::Observation& o : observations) {
+    for (const kpi::v1::ObservationRevision& r : o.revisions()) {
+      out << "  revised " << ShortId(o.name()) << " on "
+          << google::protobuf::util::TimeUtil::ToString(r.revise_time())
+          << ": was " << FormatValue(r.value()) << " ("
+          << ObservationStatusLabel(r.status()) << ")";
+      if (!r.reason().empty()) out << ", reason: " << r.reason();
+      out << "\n";
+    }
+  }
+
+  out << "\nevaluations of " << measure.code() << " " << measure.display_name()
+      << " (" << evaluations.size() << ")\n";
+  std::sort(evaluations.begin(), evaluations.end(),
+            [](const kpi::v1::Evaluation& a, const kpi::v1::Evaluation& b) {
+              return a.fiscal_year() < b.fiscal_year();
+            });
+  for (const kpi::v1::Evaluation& e : evaluations) {
+    out << "FY" << e.fiscal_year() << "  " << RatingLabel(e.rating()) << "\n";
+    if (!e.kpi_assessment().empty()) {
+      out << "  KPIの現状認識: " << e.kpi_assessment() << "\n";
+    }
+    if (!e.outlook().empty()) out << "  今後の考え方: " << e.outlook() << "\n";
+    if (!e.viewpoint().empty()) {
+      out << "  評価の視点: " << e.viewpoint() << "\n";
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunProject(const Rpc& rpc, const std::vector<std::string>& args,
+                        const Options& options, const Streams& io) {
+  const std::string format = options.format.empty() ? "table" : options.format;
+  KPI_RETURN_IF_ERROR(
+      RequireFormat(format, {"table", "json", "csv"}, "project"));
+  KPI_ASSIGN_OR_RETURN(const kpi::v1::ScenarioOptions scenario,
+                       ScenarioFromFlags(options));
+  if (options.all == !args.empty() || args.size() > 1) {
+    return absl::InvalidArgumentError(
+        "project takes one KPI or --all (see kpictl help)");
+  }
+  std::vector<ProjectionRow> rows;
+  std::vector<std::pair<std::string, std::string>> strategies;  // name, title
+  if (options.all) {
+    if (!options.strategy.empty()) {
+      strategies.emplace_back(StrategyName(options.strategy), "");
+    } else {
+      KPI_ASSIGN_OR_RETURN(const std::vector<kpi::v1::Strategy> all,
+                           ListAllStrategies(rpc));
+      for (const kpi::v1::Strategy& s : all) {
+        strategies.emplace_back(s.name(), s.display_name());
+      }
+    }
+    for (const auto& strategy : strategies) {
+      KPI_RETURN_IF_ERROR(
+          ProjectStrategy(rpc, strategy.first, options, scenario, &rows));
+    }
+  } else {
+    KPI_ASSIGN_OR_RETURN(const std::string name,
+                         ResolveKpiName(rpc, args[0], options.strategy));
+    KPI_ASSIGN_OR_RETURN(const kpi::v1::Kpi kpi, GetKpi(rpc, name));
+    kpi::v1::ProjectKpiRequest request;
+    request.set_name(name);
+    request.set_target_fiscal_year(options.target_year);
+    *request.mutable_options() = scenario;
+    KPI_ASSIGN_OR_RETURN(
+        const kpi::v1::ProjectKpiResponse response,
+        Unary<kpi::v1::ProjectKpiResponse>(
+            rpc,
+            [&](grpc::ClientContext* c, const kpi::v1::ProjectKpiRequest& r,
+                kpi::v1::ProjectKpiResponse* out) {
+              return rpc.forecast->ProjectKpi(c, r, out);
+            },
+            request, "ProjectKpi"));
+    KPI_ASSIGN_OR_RETURN(ProjectionRow row, RowFor(rpc, "", kpi));
+    row.projection = response.projection();
+    if (response.has_alternative_projection()) {
+      row.alternative = response.alternative_projection();
+    }
+    rows.push_back(std::move(row));
+  }
+
+  if (format == "json") {
+    KPI_ASSIGN_OR_RETURN(const std::string json, RenderProjectionJson(rows));
+    *io.out << json;
+  } else if (format == "csv") {
+    *io.out << RenderProjectionCsv(rows);
+  } else if (options.all) {
+    for (size_t i = 0; i < strategies.size(); ++i) {
+      std::vector<ProjectionRow> part;
+      for (const ProjectionRow& row : rows) {
+        if (row.strategy == strategies[i].first) part.push_back(row);
+      }
+      if (i > 0) *io.out << "\n";
+      *io.out << strategies[i].first;
+      if (!strategies[i].second.empty())
+        *io.out << "  " << strategies[i].second;
+      *io.out << "  (" << part.size() << " KPIs)\n"
+              << RenderProjectionTable(part);
+    }
+  } else {
+    *io.out << RenderProjectionTable(rows);
+  }
+  if (options.all && strategies.empty()) {
+    *io.err
+        << "kpictl project: the store holds no strategy; see kpictl import\n";
+  }
+  const int failed =
+      std::count_if(rows.begin(), rows.end(),
+                    [](const ProjectionRow& r) { return !r.error.ok(); });
+  if (failed > 0) {
+    *io.err << "kpictl project: " << failed << " of " << rows.size()
+            << " KPIs could not be projected (shown with their error)\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunImport(const Rpc& rpc, const std::vector<std::string>& args,
+                       const Options& options, const Streams& io) {
+  if (args.size() != 1) {
+    return absl::InvalidArgumentError(
+        "import takes one FILE (.json: a kpi.v1.Dataset; .csv: observations)");
+  }
+  const std::string& path = args[0];
+  KPI_ASSIGN_OR_RETURN(const std::string bytes, ReadFile(path));
+  KPI_ASSIGN_OR_RETURN(const dataset::DecodedText decoded,
+                       dataset::DecodeText(bytes, path));
+  const std::string& text = decoded.text;
+  bool is_json = false;
+  if (absl::EndsWithIgnoreCase(path, ".json")) {
+    is_json = true;
+  } else if (!absl::EndsWithIgnoreCase(path, ".csv")) {
+    const absl::string_view start = absl::StripLeadingAsciiWhitespace(text);
+    is_json = !start.empty() && start.front() == '{';
+  }
+  kpi::v1::ImportDatasetRequest request;
+  request.set_validate_only(options.validate_only);
+  if (is_json) {
+    absl::StatusOr<kpi::v1::Dataset> dataset = services::DatasetFromJson(text);
+    if (!dataset.ok()) {
+      return absl::Status(dataset.status().code(),
+                          absl::StrCat(path, ": ", dataset.status().message()));
+    }
+    *request.mutable_dataset() = *std::move(dataset);
+  } else {
+    KPI_ASSIGN_OR_RETURN(const std::vector<dataset::ObservationRow> rows,
+                         dataset::ParseObservationRows(text, path));
+    // The identity columns (kpi_display_name, unit) are checked against the
+    // stored KPIs here, so that a row filed under the wrong KPI is caught
+    // before anything is sent.
+    std::vector<domain::Kpi> kpis;
+    std::set<std::string> names;
+    for (const dataset::ObservationRow& row : rows) names.insert(row.kpi);
+    for (const std::string& name : names) {
+      absl::StatusOr<kpi::v1::Kpi> kpi = GetKpi(rpc, name);
+      if (absl::IsNotFound(kpi.status())) continue;  // reported below
+      if (!kpi.ok()) return kpi.status();
+      services::Violations ignored;
+      kpis.push_back(services::FromProto(*kpi, "", &ignored));
+    }
+    KPI_RETURN_IF_ERROR(dataset::CheckRowsAgainstKpis(rows, kpis, path));
+    for (const dataset::ObservationRow& row : rows) {
+      services::ToProto(row.observation,
+                        request.mutable_dataset()->add_observations());
+    }
+  }
+  KPI_ASSIGN_OR_RETURN(
+      const kpi::v1::ImportDatasetResponse response,
+      Unary<kpi::v1::ImportDatasetResponse>(
+          rpc,
+          [&](grpc::ClientContext* c, const kpi::v1::ImportDatasetRequest& r,
+              kpi::v1::ImportDatasetResponse* out) {
+            return rpc.kpi->ImportDataset(c, r, out);
+          },
+          request, "ImportDataset"));
+  if (options.validate_only) {
+    *io.out << path << " is valid: it would create " << response.created_count()
+            << " and replace " << response.replaced_count()
+            << " resources (nothing written)\n";
+  } else {
+    *io.out << "imported " << path << ": " << response.created_count()
+            << " created, " << response.replaced_count() << " replaced\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunExport(const Rpc& rpc, const Options& options,
+                       const Streams& io) {
+  const std::string format = options.format.empty() ? "json" : options.format;
+  KPI_RETURN_IF_ERROR(RequireFormat(format, {"json", "csv"}, "export"));
+  kpi::v1::ExportDatasetRequest request;
+  if (!options.strategy.empty()) {
+    request.set_strategy(StrategyName(options.strategy));
+  }
+  KPI_ASSIGN_OR_RETURN(
+      const kpi::v1::ExportDatasetResponse response,
+      Unary<kpi::v1::ExportDatasetResponse>(
+          rpc,
+          [&](grpc::ClientContext* c, const kpi::v1::ExportDatasetRequest& r,
+              kpi::v1::ExportDatasetResponse* out) {
+            return rpc.kpi->ExportDataset(c, r, out);
+          },
+          request, "ExportDataset"));
+  std::string text;
+  if (format == "json") {
+    KPI_ASSIGN_OR_RETURN(text, services::DatasetToJson(response.dataset()));
+    if (text.empty() || text.back() != '\n') text.push_back('\n');
+  } else {
+    services::Violations violations;
+    const domain::Dataset exported =
+        services::FromProto(response.dataset(), "dataset", &violations);
+    KPI_RETURN_IF_ERROR(base::InvalidArgumentWithViolations(
+        "the server exported values this client cannot represent:",
+        violations));
+    text = dataset::WriteObservationsCsv(exported);
+  }
+  KPI_ASSIGN_OR_RETURN(Output output, Output::Open(options.out, io.out));
+  output.stream() << text;
+  KPI_RETURN_IF_ERROR(output.Close());
+  if (output.is_file()) {
+    const kpi::v1::Dataset& d = response.dataset();
+    *io.err << "kpictl export: wrote " << options.out << " ("
+            << d.strategies_size() << " strategies, " << d.kpis_size()
+            << " KPIs, " << d.observations_size() << " observations)\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunBatchCommand(const Rpc& rpc, const Options& options,
+                             const Streams& io) {
+  if (options.in.empty() || options.out.empty()) {
+    return absl::InvalidArgumentError(
+        "batch needs --in SERIES.csv and --out FORECASTS.csv (\"-\" for "
+        "stdin/stdout)");
+  }
+  if (options.horizon < 1 || options.horizon > 30) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--horizon=", options.horizon, " is out of range; accepted: 1 to 30"));
+  }
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (options.in != "-") {
+    file.open(options.in, std::ios::binary);
+    if (!file)
+      return absl::NotFoundError(absl::StrCat("cannot open ", options.in));
+    in = &file;
+  }
+  KPI_ASSIGN_OR_RETURN(Output output, Output::Open(options.out, io.out));
+  BatchOptions batch_options;
+  batch_options.horizon = options.horizon;
+  KPI_ASSIGN_OR_RETURN(
+      const BatchSummary summary,
+      RunBatch(rpc.forecast, in, options.in == "-" ? "stdin" : options.in,
+               &output.stream(), io.err, batch_options));
+  KPI_RETURN_IF_ERROR(output.Close());
+  const size_t failed = summary.failures.size();
+  *io.err << "kpictl batch: " << summary.projected << " series projected, "
+          << failed << " failed\n";
+  constexpr size_t kListed = 20;
+  for (size_t i = 0; i < failed && i < kListed; ++i) {
+    const BatchFailure& f = summary.failures[i];
+    *io.err << "  " << f.series_id << " (line " << f.line
+            << "): " << ErrorText(f.status) << "\n";
+  }
+  if (failed > kListed) {
+    *io.err << "  ... and " << failed - kListed << " more\n";
+  }
+  if (failed == 0) return absl::OkStatus();
+  return absl::Status(
+      summary.failures.front().status.code(),
+      absl::StrCat(failed, " of ", failed + summary.projected,
+                   " series failed (listed above); the others are in ",
+                   options.out));
+}
+
+absl::Status RunBacktestCommand(const Options& options, const Streams& io) {
+  if (options.data.empty() || options.out.empty()) {
+    return absl::InvalidArgumentError(
+        "backtest needs --data DATA.csv (series_id,split,t,year,value) and "
+        "--out FORECASTS.csv");
+  }
+  forecast::BacktestOptions backtest;
+  backtest.data_path = options.data;
+  backtest.out_path = options.out;
+  backtest.default_horizon = options.horizon;
+  backtest.windows.clear();
+  for (absl::string_view part :
+       absl::StrSplit(options.windows, ',', absl::SkipWhitespace())) {
+    int k = 0;
+    if (!absl::SimpleAtoi(part, &k) || k < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--windows=", options.windows, ": \"", part,
+          "\" is not a positive whole number; expected e.g. 2,3,5,7"));
+    }
+    backtest.windows.push_back(k);
+  }
+  if (backtest.windows.empty()) {
+    return absl::InvalidArgumentError(
+        "--windows is empty; expected window lengths such as 2,3,5,7");
+  }
+  absl::Time last_progress = absl::Now();
+  backtest.progress = [&](int done, int total) {
+    const absl::Time now = absl::Now();
+    if (now - last_progress < absl::Seconds(2)) return;
+    last_progress = now;
+    *io.err << "kpictl backtest: " << done << " of " << total << " series\n";
+  };
+  KPI_ASSIGN_OR_RETURN(const forecast::BacktestSummary summary,
+                       forecast::RunBacktest(backtest));
+  *io.err << absl::StrFormat(
+      "kpictl backtest: %d series, %d projections in %.2f s, wrote %s\n",
+      summary.series, summary.projections, summary.seconds, options.out);
+  return absl::OkStatus();
+}
+
+}  // namespace kpi::kpictl

@@ -1,0 +1,141 @@
+// kpictl: a command-line client of kpi_server for people and scripts.
+// Errors go to stderr with their gRPC code; the exit code is 0 on success,
+// 1 on an error, 2 for an unknown subcommand.
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "services/kpictl_commands.h"
+#include "services/kpictl_rpc.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051",
+          "Address of kpi_server, host:port.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
+          "Deadline of each call, e.g. 10s; the batch stream has none.");
+ABSL_FLAG(std::string, strategy, "",
+          "Strategy ID or name (strategies/ID) to limit list, project --all "
+          "and export to, and to resolve bare KPI IDs under.");
+ABSL_FLAG(bool, all, false, "project: every KPI (of --strategy, or of all).");
+ABSL_FLAG(int, target_year, 0,
+          "project: fiscal year to project to; 0 means each KPI's target "
+          "year.");
+ABSL_FLAG(std::string, shock, "",
+          "project: treatment of shock years, include or exclude; empty for "
+          "the server's default (exclude when shock years are marked).");
+ABSL_FLAG(std::string, format, "",
+          "Output format: project takes table (default), json or csv; "
+          "export takes json (default) or csv.");
+ABSL_FLAG(bool, validate_only, false,
+          "import: check the file on the server and write nothing.");
+ABSL_FLAG(std::string, out, "",
+          "export, batch, backtest: output file; - or empty (export only) "
+          "for stdout.");
+ABSL_FLAG(std::string, in, "", "batch: input CSV of series; - for stdin.");
+ABSL_FLAG(std::string, data, "",
+          "backtest: data CSV (series_id,split,t,year,value).");
+ABSL_FLAG(std::string, windows, "2,3,5,7",
+          "backtest: window lengths k, comma-separated.");
+ABSL_FLAG(int, horizon, 6,
+          "batch, backtest: years to project past the last point when a "
+          "series has no target year (1 to 30).");
+
+namespace {
+
+constexpr char kUsage[] =
+    "kpictl [--server HOST:PORT] [--timeout 30s] SUBCOMMAND [ARGS] [FLAGS]\n\n";
+
+bool IsKpictlFlagFile(absl::string_view path) {
+  return absl::StrContains(path, "kpictl");
+}
+
+int Run(const std::vector<char*>& positional) {
+  using namespace kpi::kpictl;  // NOLINT(build/namespaces): main only
+  const Streams io{&std::cout, &std::cerr};
+  if (positional.size() < 2) {
+    std::cerr << kUsage << SubcommandSummary();
+    return 2;
+  }
+  const std::string command = positional[1];
+  const std::vector<std::string> args(positional.begin() + 2, positional.end());
+  if (command == "help") {
+    std::cout << kUsage << SubcommandSummary() << "\nFlags: kpictl --help\n";
+    return 0;
+  }
+  Options options;
+  options.strategy = absl::GetFlag(FLAGS_strategy);
+  options.all = absl::GetFlag(FLAGS_all);
+  options.target_year = absl::GetFlag(FLAGS_target_year);
+  options.shock = absl::GetFlag(FLAGS_shock);
+  options.format = absl::GetFlag(FLAGS_format);
+  options.validate_only = absl::GetFlag(FLAGS_validate_only);
+  options.out = absl::GetFlag(FLAGS_out);
+  options.in = absl::GetFlag(FLAGS_in);
+  options.data = absl::GetFlag(FLAGS_data);
+  options.windows = absl::GetFlag(FLAGS_windows);
+  options.horizon = absl::GetFlag(FLAGS_horizon);
+
+  absl::Status status;
+  if (command == "backtest") {
+    status = args.empty() ? RunBacktestCommand(options, io)
+                          : absl::InvalidArgumentError(
+                                "backtest takes no arguments, only flags");
+  } else {
+    const auto channel = MakeChannel(absl::GetFlag(FLAGS_server));
+    const auto kpi_stub = kpi::v1::KpiService::NewStub(channel);
+    const auto forecast_stub = kpi::v1::ForecastService::NewStub(channel);
+    const Rpc rpc{kpi_stub.get(), forecast_stub.get(),
+                  absl::GetFlag(FLAGS_timeout)};
+    const auto no_args = [&](absl::string_view name) {
+      if (args.empty()) return absl::OkStatus();
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, " takes no arguments; got \"", args.front(), "\""));
+    };
+    if (command == "list") {
+      status = no_args("list");
+      if (status.ok()) status = RunList(rpc, options, io);
+    } else if (command == "show") {
+      status = RunShow(rpc, args, options, io);
+    } else if (command == "project") {
+      status = RunProject(rpc, args, options, io);
+    } else if (command == "import") {
+      status = RunImport(rpc, args, options, io);
+    } else if (command == "export") {
+      status = no_args("export");
+      if (status.ok()) status = RunExport(rpc, options, io);
+    } else if (command == "batch") {
+      status = no_args("batch");
+      if (status.ok()) status = RunBatchCommand(rpc, options, io);
+    } else {
+      std::cerr << "kpictl: unknown subcommand \"" << command << "\"\n\n"
+                << SubcommandSummary();
+      return 2;
+    }
+  }
+  if (status.ok()) return 0;
+  std::cerr << "kpictl " << command << ": "
+            << absl::StatusCodeToString(status.code()) << ": "
+            << status.message() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = IsKpictlFlagFile;
+  config.contains_helpshort_flags = IsKpictlFlagFile;
+  absl::SetFlagsUsageConfig(config);
+  absl::SetProgramUsageMessage(
+      absl::StrCat(kUsage, kpi::kpictl::SubcommandSummary()));
+  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  return Run(positional);
+}
