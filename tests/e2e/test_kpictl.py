@@ -1,0 +1,439 @@
+"""kpictl end to end against a kpi_server process: listing, projections in
+every format, import of JSON and CSV (and a bad CSV that changes nothing),
+an export/import round trip into a second server, batch files, the
+backtest, and the exit codes of errors."""
+
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import unicodedata
+import unittest
+
+import harness
+
+SEED = "strategies/asahikawa-2020"
+SEED_KPI = f"{SEED}/kpis/airport-passengers"
+OUTPUT_ONLY = {"etag", "create_time", "update_time", "revisions"}
+
+
+def display_cells(line):
+    """The terminal columns of `line`: wide characters take two cells (the
+    second is None), combining marks none."""
+    cells = []
+    for ch in line:
+        if unicodedata.combining(ch):
+            continue
+        cells.append(ch)
+        if unicodedata.east_asian_width(ch) in "WF":
+            cells.append(None)
+    return cells
+
+
+def parse_table(lines):
+    """Cells of an aligned table (header, rule of dashes, rows), located by
+    the rule's column positions; checks that every cell is separated from
+    its neighbours by at least one blank column. The table ends at the first
+    empty line."""
+    if "" in lines:
+        lines = lines[:lines.index("")]
+    rule = display_cells(lines[1])
+    spans, start = [], None
+    for i, ch in enumerate(rule + [" "]):
+        if ch == "-" and start is None:
+            start = i
+        elif ch != "-" and start is not None:
+            spans.append((start, i))
+            start = None
+    rows = []
+    for line in [lines[0]] + lines[2:]:
+        cells = display_cells(line)
+        cells += [" "] * (spans[-1][1] + 1 - len(cells))
+        row = []
+        for k, (a, b) in enumerate(spans):
+            if a > 0 and cells[a - 1] not in (" ",):
+                raise AssertionError(
+                    f"column {k} does not start at display column {a}: "
+                    f"{line!r}")
+            # The last column may run past the rule (it is not padded).
+            end = b if k + 1 < len(spans) else len(cells)
+            if k + 1 < len(spans) and cells[b] != " ":
+                raise AssertionError(
+                    f"column {k} runs past display column {b}: {line!r}")
+            row.append("".join(c for c in cells[a:end] if c).strip())
+        rows.append(row)
+    return rows[0], rows[1:]
+
+
+def strip_output_only(value):
+    if isinstance(value, dict):
+        return {k: strip_output_only(v) for k, v in value.items()
+                if k not in OUTPUT_ONLY}
+    if isinstance(value, list):
+        return [strip_output_only(v) for v in value]
+    return value
+
+
+def small_dataset(prefix):
+    strategy = f"strategies/{prefix}"
+    measure = f"{strategy}/measures/m-a"
+    kpi = f"{strategy}/kpis/new-farmers"
+    return {
+        "strategies": [{"name": strategy, "display_name": "試験用総合戦略",
+                        "municipality": "旭川市", "first_fiscal_year": 2020,
+                        "last_fiscal_year": 2024}],
+        "goals": [{"name": f"{strategy}/goals/goal-1", "number": 1,
+                   "display_name": "しごとをつくる"}],
+        "measures": [{"name": measure, "goal": f"{strategy}/goals/goal-1",
+                      "code": "ア", "display_name": "農業の振興"}],
+        "kpis": [{"name": kpi, "measure": measure,
+                  "display_name": "新規就農者数", "unit": "人",
+                  "kind": "KPI_KIND_LEVEL",
+                  "direction": "DIRECTION_INCREASE",
+                  "target": {"value": 67, "fiscal_year": 2024}}],
+        "observations": [{"name": f"{kpi}/observations/fy2019",
+                          "fiscal_year": 2019, "value": 57}],
+    }
+
+
+class KpictlTest(harness.ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.kpictl = harness.tool("KPICTL")
+        super().setUpClass()
+
+    def run_kpictl(self, *args, expect=0, server=None, stdin=None):
+        command = [self.kpictl,
+                   f"--server={server or self.server.address}"] + list(args)
+        result = subprocess.run(command, capture_output=True, text=True,
+                                timeout=60, input=stdin,
+                                env=harness.client_env())
+        self.assertEqual(result.returncode, expect,
+                         f"{command}\nstdout: {result.stdout[-3000:]}\n"
+                         f"stderr: {result.stderr[-3000:]}")
+        return result
+
+    def own_server(self, name):
+        """A second server on an empty store of its own, stopped (and
+        checked to exit cleanly) when the test ends."""
+        server = harness.ServerProcess(
+            os.path.join(self.tmp, f"{name}.sqlite3"),
+            ["--seed_dataset=none"]).start()
+
+        def stop():
+            self.assertEqual(server.stop(), 0, server.log[-2000:])
+        self.addCleanup(stop)
+        return server
+
+    def seed_kpis(self):
+        out = self.run_kpictl("export", f"--strategy={SEED}").stdout
+        return json.loads(out)["kpis"]
+
+    def write(self, name, text, encoding="utf-8"):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w", encoding=encoding, newline="") as f:
+            f.write(text)
+        return path
+
+    # ---- help and errors -----------------------------------------------
+
+    def test_help_lists_subcommands(self):
+        for args, code in ((["help"], 0), (["--help"], None)):
+            result = subprocess.run([self.kpictl] + args, capture_output=True,
+                                    text=True, timeout=30)
+            if code is not None:
+                self.assertEqual(result.returncode, code)
+            text = result.stdout + result.stderr
+            for command in ("list", "show KPI", "project KPI|--all",
+                            "import FILE", "export", "batch --in",
+                            "backtest --data"):
+                self.assertIn(command, text, args)
+        result = subprocess.run([self.kpictl, "frobnicate"],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn('unknown subcommand "frobnicate"', result.stderr)
+
+    def test_errors_exit_non_zero_with_code_and_field(self):
+        result = self.run_kpictl("project", SEED_KPI, "--target_year=3000",
+                                 expect=1)
+        self.assertIn("INVALID_ARGUMENT", result.stderr)
+        self.assertIn("target_fiscal_year", result.stderr)
+        self.assertEqual(result.stdout, "")
+        result = self.run_kpictl("show", f"{SEED}/kpis/no-such-kpi", expect=1)
+        self.assertIn("NOT_FOUND", result.stderr)
+        self.assertIn(f"{SEED}/kpis/no-such-kpi", result.stderr)
+        result = self.run_kpictl("project", "--all", "--shock=sometimes",
+                                 expect=1)
+        self.assertIn("--shock=sometimes", result.stderr)
+        result = self.run_kpictl("project", "--all", "--format=xml", expect=1)
+        self.assertIn("table, json, csv", result.stderr)
+        # A port held (bound, not listening) by this test: nobody else can
+        # take it, and connecting is refused.
+        with socket.socket() as held:
+            held.bind(("127.0.0.1", 0))
+            address = "127.0.0.1:%d" % held.getsockname()[1]
+            result = self.run_kpictl("list", "--timeout=5s", server=address,
+                                     expect=1)
+        self.assertIn("kpictl list: UNAVAILABLE: ListStrategies:",
+                      result.stderr)
+
+    # ---- reading ---------------------------------------------------------
+
+    def test_list_and_show(self):
+        kpis = self.seed_kpis()
+        lines = self.run_kpictl("list").stdout.splitlines()
+        self.assertTrue(lines[0].startswith(
+            f"{SEED}  第2期旭川市まち・ひと・しごと創生総合戦略"))
+        header, rows = parse_table(lines[1:])
+        self.assertEqual(header, ["KPI", "name", "unit", "baseline", "latest",
+                                  "target"])
+        self.assertEqual([r[0] for r in rows],
+                         [k["name"].rsplit("/", 1)[1] for k in kpis])
+        self.assertEqual([r[1] for r in rows],
+                         [k["display_name"] for k in kpis])
+        airport = rows[[r[0] for r in rows].index("airport-passengers")]
+        self.assertEqual(airport[2:], ["万人", "113.5 (FY2018)",
+                                       "45.9 (FY2021)", "145 (FY2024)"])
+
+        out = self.run_kpictl("show", SEED_KPI).stdout
+        self.assertIn("空港乗降客数", out)
+        self.assertIn("shock years  2020, 2021", out)
+        self.assertIn("FY2021   45.9", out)
+        self.assertIn("継続発展", out)
+        # A bare ID resolves when the store holds one strategy.
+        self.assertEqual(
+            self.run_kpictl("show", "airport-passengers").stdout, out)
+
+    def test_project_all_table_json_csv(self):
+        kpis = self.seed_kpis()
+        ids = [k["name"].rsplit("/", 1)[1] for k in kpis]
+        names = [k["display_name"] for k in kpis]
+
+        lines = self.run_kpictl("project", "--all").stdout.splitlines()
+        self.assertTrue(lines[0].startswith(SEED))
+        header, rows = parse_table(lines[1:])
+        self.assertEqual(header, ["KPI", "name", "unit", "target", "latest",
+                                  "projected", "80% interval", "P(met)",
+                                  "status", "warnings"])
+        self.assertEqual([r[0] for r in rows], ids)
+        self.assertEqual([r[1] for r in rows], names)
+        for row in rows:
+            self.assertRegex(row[3], r"^[-\d,.]+ \(FY\d{4}\)$|^\S.* \(FY\d{4}\)$")
+            self.assertRegex(row[6], r"^\[[-\d,.]+, [-\d,.]+\]$")
+            self.assertRegex(row[7], r"^(\d{1,3}%|<1%|>99%)$")
+            self.assertNotEqual(row[8], "error")
+
+        document = json.loads(
+            self.run_kpictl("project", "--all", "--format=json").stdout)
+        results = document["results"]
+        self.assertEqual([r["kpi"] for r in results],
+                         [k["name"] for k in kpis])
+        self.assertEqual([r["display_name"] for r in results], names)
+        for r in results:
+            self.assertEqual(r["projection"]["id"], r["kpi"])
+            self.assertEqual(r["projection"]["years"][-1]["fiscal_year"],
+                             r["projection"]["target_fiscal_year"])
+
+        table_probabilities = [row[7] for row in rows]
+        records = list(csv.DictReader(io.StringIO(
+            self.run_kpictl("project", "--all", "--format=csv").stdout)))
+        self.assertEqual([r["kpi"] for r in records],
+                         [k["name"] for k in kpis])
+        self.assertEqual([r["display_name"] for r in records], names)
+        for record, result, shown in zip(records, results,
+                                         table_probabilities):
+            p = result["projection"]
+            self.assertAlmostEqual(float(record["projected_value"]),
+                                   p["projected_value"], delta=1e-6 *
+                                   max(1, abs(p["projected_value"])))
+            self.assertEqual(record["status"], p["status"])
+            self.assertEqual(record["error"], "")
+            if shown not in ("<1%", ">99%"):
+                self.assertEqual(
+                    round(float(record["attainment_probability"]) * 100),
+                    int(shown.rstrip("%")))
+
+    def test_project_one_with_options(self):
+        default = json.loads(self.run_kpictl(
+            "project", SEED_KPI, "--format=json").stdout)["results"][0]
+        included = json.loads(self.run_kpictl(
+            "project", SEED_KPI, "--format=json", "--shock=include",
+            "--target_year=2026").stdout)["results"][0]
+        self.assertEqual(default["projection"]["shock_treatment"],
+                         "SHOCK_TREATMENT_EXCLUDE")
+        self.assertEqual(default["alternative_projection"]["shock_treatment"],
+                         "SHOCK_TREATMENT_INCLUDE")
+        self.assertEqual(included["projection"]["shock_treatment"],
+                         "SHOCK_TREATMENT_INCLUDE")
+        self.assertEqual(included["projection"]["target_fiscal_year"], 2026)
+
+    # ---- import and export -----------------------------------------------
+
+    def test_import_json_csv_and_bad_csv(self):
+        # On a server of its own: the other tests see the seed alone.
+        server = self.own_server("import").address
+        dataset = small_dataset("kpictl-import")
+        kpi = dataset["kpis"][0]["name"]
+        path = self.write("small.json", json.dumps(dataset,
+                                                   ensure_ascii=False))
+        out = self.run_kpictl("import", path, "--validate_only", server=server).stdout
+        self.assertIn("would create 5 and replace 0", out)
+        self.run_kpictl("show", kpi, expect=1, server=server)  # nothing written
+        out = self.run_kpictl("import", path, server=server).stdout
+        self.assertEqual(out, f"imported {path}: 5 created, 0 replaced\n")
+
+        # CSV of observations, as a spreadsheet saves it (CP932).
+        good = self.write(
+            "obs.csv",
+            "kpi,kpi_display_name,fiscal_year,value,status\r\n"
+            f"{kpi},新規就農者数,令和2年度,60,FINAL\r\n"
+            f"{kpi},新規就農者数,R3,64,PROVISIONAL\r\n", encoding="cp932")
+        out = self.run_kpictl("import", good, server=server).stdout
+        self.assertEqual(out, f"imported {good}: 2 created, 0 replaced\n")
+        exported = json.loads(self.run_kpictl(
+            "export", "--strategy=kpictl-import", server=server).stdout)
+        self.assertEqual(
+            [(o["fiscal_year"], o["value"], o.get("status"))
+             for o in exported["observations"]],
+            [(2019, 57, "OBSERVATION_STATUS_FINAL"),
+             (2020, 60, "OBSERVATION_STATUS_FINAL"),
+             (2021, 64, "OBSERVATION_STATUS_PROVISIONAL")])
+
+        # A bad row: rejected with file, line and column; nothing changes.
+        bad = self.write(
+            "bad.csv",
+            "kpi,fiscal_year,value\n"
+            f"{kpi},2022,70\n"
+            f"{kpi},2023,seventy\n")
+        result = self.run_kpictl("import", bad, expect=1, server=server)
+        self.assertIn("INVALID_ARGUMENT", result.stderr)
+        self.assertIn(f"{bad}:3", result.stderr)
+        self.assertIn("value", result.stderr)
+        wrong_kpi = self.write(
+            "wrong.csv",
+            "kpi,kpi_display_name,fiscal_year,value\n"
+            f"{kpi},空港乗降客数,2022,70\n")
+        result = self.run_kpictl("import", wrong_kpi, expect=1, server=server)
+        self.assertIn(f"{wrong_kpi}:2", result.stderr)
+        self.assertIn("空港乗降客数", result.stderr)
+        after = json.loads(self.run_kpictl(
+            "export", "--strategy=kpictl-import", server=server).stdout)
+        self.assertEqual(after, exported)
+
+        malformed = self.write("broken.json", '{"strategies": [{"nmae": 1}]}')
+        result = self.run_kpictl("import", malformed, expect=1, server=server)
+        self.assertIn("INVALID_ARGUMENT", result.stderr)
+        self.assertIn("nmae", result.stderr)
+
+    def test_export_import_round_trip(self):
+        whole = self.write("whole.json", "")
+        self.run_kpictl("export", f"--out={whole}")
+        with open(whole, encoding="utf-8") as f:
+            first = json.load(f)
+        csv_first = self.run_kpictl("export", "--format=csv").stdout
+        self.assertTrue(csv_first.startswith("kpi,"))
+        self.assertEqual(len(csv_first.splitlines()) - 1,
+                         len(first["observations"]))
+
+        other = self.own_server("round-trip")
+        out = self.run_kpictl("import", whole,
+                              server=other.address).stdout
+        count = sum(len(v) for v in first.values())
+        self.assertIn(f": {count} created, 0 replaced", out)
+        second = json.loads(self.run_kpictl(
+            "export", server=other.address).stdout)
+        self.assertEqual(strip_output_only(second),
+                         strip_output_only(first))
+        # The CSV of observations round-trips byte for byte.
+        csv_path = self.write("observations.csv", csv_first)
+        out = self.run_kpictl("import", csv_path,
+                              server=other.address).stdout
+        self.assertIn(f": 0 created, {len(first['observations'])} "
+                      "replaced", out)
+        self.assertEqual(self.run_kpictl(
+            "export", "--format=csv", server=other.address).stdout,
+            csv_first)
+
+    # ---- batch and backtest ------------------------------------------------
+
+    def test_batch(self):
+        series_csv = self.write("series.csv", (
+            "series_id,year,value,target_value,target_year\n"
+            "grow,2018,100,,\n"
+            "grow,2019,110,,\n"
+            "grow,2021,125,,\n"
+            "target,2020,50,60,2024\n"
+            "target,2021,52,60,2024\n"
+            "broken,2021,abc,,\n"
+            "late,3000,1,,\n"))
+        out_path = os.path.join(self.tmp, "forecasts.csv")
+        result = self.run_kpictl("batch", f"--in={series_csv}",
+                                 f"--out={out_path}", "--horizon=4",
+                                 expect=1)
+        self.assertIn("2 series projected, 2 failed", result.stderr)
+        self.assertIn("broken (line 7): INVALID_ARGUMENT", result.stderr)
+        self.assertIn("late (line 8): INVALID_ARGUMENT", result.stderr)
+        self.assertIn("fiscal_year", result.stderr)
+        with open(out_path, encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(list(rows[0].keys()), [
+            "series_id", "k", "h", "q025", "q10", "q50", "q90", "q975",
+            "p090", "p100", "p110", "p125", "target_probability"])
+        self.assertEqual([(r["series_id"], r["k"], r["h"]) for r in rows],
+                         [("grow", "3", str(h)) for h in range(1, 5)] +
+                         [("target", "2", str(h)) for h in range(1, 4)])
+        for r in rows:
+            q = [float(r[c]) for c in ("q025", "q10", "q50", "q90", "q975")]
+            self.assertEqual(q, sorted(q), r)
+            p = [float(r[c]) for c in ("p090", "p100", "p110", "p125")]
+            self.assertEqual(p, sorted(p, reverse=True), r)
+            self.assertTrue(all(0 <= x <= 1 for x in p), r)
+            if r["series_id"] == "target":
+                self.assertTrue(0 <= float(r["target_probability"]) <= 1)
+            else:
+                self.assertEqual(r["target_probability"], "")
+
+        # Without target columns, from stdin to stdout, all good: exit 0.
+        result = self.run_kpictl(
+            "batch", "--in=-", "--out=-", "--horizon=2",
+            stdin="series_id,year,value\na,2020,1\na,2021,2\n")
+        self.assertEqual(result.stdout.splitlines()[0],
+                         "series_id,k,h,q025,q10,q50,q90,q975,p090,p100,"
+                         "p110,p125")
+        self.assertEqual([line.split(",")[:3]
+                          for line in result.stdout.splitlines()[1:]],
+                         [["a", "2", "1"], ["a", "2", "2"]])
+        self.assertIn("1 series projected, 0 failed", result.stderr)
+
+    def test_backtest(self):
+        data = self.write("m3.csv", "series_id,split,t,year,value\n" + "".join(
+            f"{sid},{'train' if t <= 6 else 'test'},{t},{2000 + t},"
+            f"{base + 5 * t}\n"
+            for sid, base in (("N1", 100), ("N2", 300))
+            for t in range(1, 9)))
+        out_path = os.path.join(self.tmp, "backtest.csv")
+        result = subprocess.run(
+            [self.kpictl, "backtest", f"--data={data}", "--windows=2,3",
+             f"--out={out_path}"], capture_output=True, text=True,
+            timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("2 series, 4 projections", result.stderr)
+        with open(out_path, encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(sorted({(r["series_id"], r["k"]) for r in rows}),
+                         [("N1", "2"), ("N1", "3"), ("N2", "2"),
+                          ("N2", "3")])
+        self.assertEqual(sorted({r["h"] for r in rows}), ["1", "2"])
+        result = subprocess.run(
+            [self.kpictl, "backtest", f"--data={data}", "--windows=2,x",
+             f"--out={out_path}"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("--windows=2,x", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
