@@ -263,15 +263,17 @@ class PostgresDatabase : public SqlDatabase {
   absl::Status Transact(
       TransactionMode mode,
       absl::FunctionRef<absl::Status(SqlTransaction&)> body) override {
+    // One connection for every attempt: after a restart the other pooled
+    // connections are broken too.
+    KPI_ASSIGN_OR_RETURN(ConnectionPool<PgConnection>::Lease conn,
+                         pool_.Acquire());
     bool reconnected = false;
+    if (!conn->ok()) {
+      // A reset failed earlier (the server was down): try again now.
+      KPI_RETURN_IF_ERROR(conn->Reset());
+      reconnected = true;
+    }
     for (int conflicts = 0;;) {
-      KPI_ASSIGN_OR_RETURN(ConnectionPool<PgConnection>::Lease conn,
-                           pool_.Acquire());
-      if (!conn->ok()) {
-        // A reset failed earlier (the server was down): try again now.
-        KPI_RETURN_IF_ERROR(conn->Reset());
-        reconnected = true;
-      }
       PgTransaction tx(conn->get());
       bool committing = false;
       absl::Status status = RunOnce(tx, mode, body, &committing);

@@ -21,7 +21,8 @@ namespace kpi::storage {
 // Connects to the database of `url` (postgresql:// or postgres://), with up
 // to `pool_size` connections. INVALID_ARGUMENT for a malformed URL;
 // UNAVAILABLE when the server cannot be reached or refuses the connection.
-// Messages name the host, port and database, never the password.
+// Messages name the host, port and database, never the password. The
+// result is thread-safe.
 absl::StatusOr<std::unique_ptr<SqlDatabase>> OpenPostgresDatabase(
     std::string_view url, int pool_size);
 

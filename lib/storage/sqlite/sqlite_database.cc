@@ -258,12 +258,13 @@ class SqliteDatabase : public SqlDatabase {
   absl::Status Transact(
       TransactionMode mode,
       absl::FunctionRef<absl::Status(SqlTransaction&)> body) override {
-    KPI_ASSIGN_OR_RETURN(ConnectionPool<SqliteConnection>::Lease conn,
-                         pool_.Acquire());
     // Writers of this process wait here rather than in SQLite's busy
-    // handler, which polls; the file lock then orders processes.
+    // handler, which polls; the file lock then orders processes. They wait
+    // before taking a connection, so that readers are not starved of them.
     std::optional<absl::MutexLock> writer;
     if (mode == TransactionMode::kWrite) writer.emplace(&writer_mu_);
+    KPI_ASSIGN_OR_RETURN(ConnectionPool<SqliteConnection>::Lease conn,
+                         pool_.Acquire());
     KPI_RETURN_IF_ERROR(conn->ExecPlain(
         mode == TransactionMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
     SqliteTransaction tx(*conn);
@@ -280,8 +281,9 @@ class SqliteDatabase : public SqlDatabase {
   }
 
  private:
-  ConnectionPool<SqliteConnection> pool_;
+  // Held for a whole write transaction; orders this process's writers.
   absl::Mutex writer_mu_;
+  ConnectionPool<SqliteConnection> pool_;
 };
 
 }  // namespace
