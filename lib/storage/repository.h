@@ -70,6 +70,14 @@ class Repository {
   // writable field with the given resource's; when `expected_etag` is not
   // empty it must equal the stored etag. Delete* with force also deletes the
   // children (goals, measures, KPIs, observations, evaluations).
+  //
+  // An etag is the store's change sequence at the resource's last write: it
+  // changes on every write and is never reused, even after a delete and
+  // re-create. Deleting a reference that KPI targets use is
+  // FAILED_PRECONDITION even with force (those KPIs are not its children).
+  // An observation's OBSERVATION_STATUS_UNSPECIFIED is stored as final, and
+  // input revisions are ignored (output only). List of a parent that does
+  // not exist is NOT_FOUND.
 
   virtual absl::StatusOr<domain::Reference> GetReference(std::string_view name) = 0;
   virtual absl::StatusOr<Page<domain::Reference>> ListReferences(const ListRequest& request) = 0;
@@ -123,7 +131,9 @@ class Repository {
   // replaced when its name exists (observation changes keep history with
   // reason "import"); either all of it is written or nothing is. The dataset
   // must already be valid (dataset::ValidateDataset); references between
-  // resources are checked against the dataset and the store.
+  // resources are checked against the dataset and the store. Errors name the
+  // item: FAILED_PRECONDITION "kpis[3].measure: ..." for a resource found in
+  // neither, INVALID_ARGUMENT for a malformed or duplicated name.
   virtual absl::StatusOr<ImportResult> ImportDataset(const domain::Dataset& dataset) = 0;
 
   // The whole store, or one strategy and the references its KPIs' targets
