@@ -17,6 +17,26 @@ FORECAST = "kpi.v1.ForecastService"
 SEED = "strategies/asahikawa-2020"
 SEED_KPI = f"{SEED}/kpis/airport-passengers"
 
+# Methods seen succeeding and failing, checked against the contract when the
+# module ends: every RPC must have been called both ways.
+CALLED = {"ok": set(), "error": set()}
+
+
+def tearDownModule():
+    harness.generated_stubs()
+    from kpi.v1 import forecast_service_pb2
+    from kpi.v1 import kpi_service_pb2
+    methods = set()
+    for module, service in ((kpi_service_pb2, "KpiService"),
+                            (forecast_service_pb2, "ForecastService")):
+        for method in module.DESCRIPTOR.services_by_name[service].methods:
+            methods.add(f"kpi.v1.{service}/{method.name}")
+    for outcome in ("ok", "error"):
+        missing = sorted(methods - CALLED[outcome])
+        if missing:
+            raise AssertionError(
+                f"RPCs never called with outcome {outcome!r}: {missing}")
+
 
 def mask(*paths):
     """A FieldMask in the protobuf JSON mapping: lowerCamelCase paths
@@ -41,7 +61,21 @@ class RpcTestCase(harness.ServerTestCase):
         super().tearDownClass()
 
     def call(self, method, request):
-        return self.api.unary(method, request)
+        try:
+            response = self.api.unary(method, request)
+        except grpc.RpcError:
+            CALLED["error"].add(method)
+            raise
+        CALLED["ok"].add(method)
+        return response
+
+    def stream(self, method, requests):
+        """A streaming call; per-item errors count as the method failing."""
+        responses = self.api.bidi(method, requests)
+        CALLED["ok"].add(method)
+        if any("error" in r["result"] for r in responses):
+            CALLED["error"].add(method)
+        return responses
 
     def assertFails(self, method, request, code, field=None, message=None):
         """Asserts that the call fails with `code`; that the message names
@@ -551,8 +585,7 @@ class ForecastServiceTest(RpcTestCase):
                                                 (2021, i + 2)])}
                     for i in range(50)]
         requests.insert(10, {"series": series("bad-year", [(3000, 1)])})
-        responses = self.api.bidi(f"{FORECAST}/StreamProjectSeries",
-                                  requests)
+        responses = self.stream(f"{FORECAST}/StreamProjectSeries", requests)
         self.assertEqual(len(responses), 51)
         self.assertEqual([r["result"]["index"] for r in responses],
                          [str(i) for i in range(51)])
@@ -567,8 +600,8 @@ class ForecastServiceTest(RpcTestCase):
         for r in ok:
             self.check_projection(r["result"]["projection"], 2027)
         # Missing series in one message: its own error, the stream goes on.
-        responses = self.api.bidi(f"{FORECAST}/StreamProjectSeries",
-                                  [{}, {"series": series("x", [(2020, 1)])}])
+        responses = self.stream(f"{FORECAST}/StreamProjectSeries",
+                                [{}, {"series": series("x", [(2020, 1)])}])
         self.assertEqual(responses[0]["result"]["error"]["code"],
                          grpc.StatusCode.INVALID_ARGUMENT.value[0])
         self.assertIn("series", responses[0]["result"]["error"]["message"])
