@@ -127,6 +127,8 @@ class ServerProcess:
                 self.process.wait()
         if self._reader is not None:
             self._reader.join(5)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
         return self.process.returncode
 
 

@@ -303,6 +303,31 @@ class KpictlTest(harness.ServerTestCase):
              (2020, 60, "OBSERVATION_STATUS_FINAL"),
              (2021, 64, "OBSERVATION_STATUS_PROVISIONAL")])
 
+        # A correction through generated stubs (as another city system
+        # would send it) is kept as a revision that `show` lists.
+        harness.generated_stubs()
+        from google.protobuf import field_mask_pb2
+        from kpi.v1 import kpi_service_pb2
+        from kpi.v1 import kpi_service_pb2_grpc
+        from kpi.v1 import resources_pb2
+        with harness.channel(server) as channel:
+            stub = kpi_service_pb2_grpc.KpiServiceStub(channel)
+            updated = stub.UpdateObservation(
+                kpi_service_pb2.UpdateObservationRequest(
+                    observation=resources_pb2.Observation(
+                        name=f"{kpi}/observations/fy2021", value=66,
+                        status=resources_pb2.OBSERVATION_STATUS_FINAL),
+                    update_mask=field_mask_pb2.FieldMask(
+                        paths=["value", "status"]),
+                    reason="確定値に更新"), timeout=10)
+        self.assertEqual(len(updated.revisions), 1)
+        shown = self.run_kpictl("show", kpi, server=server).stdout
+        self.assertIn("FY2021     66  final", shown)
+        self.assertRegex(shown, r"revised fy2021 on \d{4}-\d\d-\d\dT[^:]+:\d\d:"
+                         r"\d\d.*: was 64 \(provisional\), reason: 確定値に更新")
+        exported = json.loads(self.run_kpictl(
+            "export", "--strategy=kpictl-import", server=server).stdout)
+
         # A bad row: rejected with file, line and column; nothing changes.
         bad = self.write(
             "bad.csv",
