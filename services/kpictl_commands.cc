@@ -512,6 +512,24 @@ absl::Status ProjectStrategy(const Rpc& rpc, const std::string& strategy,
   return absl::OkStatus();
 }
 
+// The strategy named by --strategy, or every strategy in name order.
+absl::StatusOr<std::vector<kpi::v1::Strategy>> SelectedStrategies(
+    const Rpc& rpc, const Options& options) {
+  if (options.strategy.empty()) return ListAllStrategies(rpc);
+  kpi::v1::GetStrategyRequest request;
+  request.set_name(StrategyName(options.strategy));
+  KPI_ASSIGN_OR_RETURN(
+      kpi::v1::Strategy strategy,
+      Unary<kpi::v1::Strategy>(
+          rpc,
+          [&](grpc::ClientContext* c, const kpi::v1::GetStrategyRequest& r,
+              kpi::v1::Strategy* out) {
+            return rpc.kpi->GetStrategy(c, r, out);
+          },
+          request, "GetStrategy"));
+  return std::vector<kpi::v1::Strategy>{std::move(strategy)};
+}
+
 }  // namespace
 
 std::string SubcommandSummary() {
@@ -539,22 +557,8 @@ absl::Status RunList(const Rpc& rpc, const Options& options,
   if (!options.format.empty()) {
     KPI_RETURN_IF_ERROR(RequireFormat(options.format, {"table"}, "list"));
   }
-  std::vector<kpi::v1::Strategy> strategies;
-  if (!options.strategy.empty()) {
-    kpi::v1::GetStrategyRequest request;
-    request.set_name(StrategyName(options.strategy));
-    absl::StatusOr<kpi::v1::Strategy> strategy = Unary<kpi::v1::Strategy>(
-        rpc,
-        [&](grpc::ClientContext* c, const kpi::v1::GetStrategyRequest& r,
-            kpi::v1::Strategy* out) { return rpc.kpi->GetStrategy(c, r, out); },
-        request, "GetStrategy");
-    if (!strategy.ok()) return strategy.status();
-    strategies.push_back(*std::move(strategy));
-  } else {
-    absl::StatusOr<std::vector<kpi::v1::Strategy>> all = ListAllStrategies(rpc);
-    if (!all.ok()) return all.status();
-    strategies = *std::move(all);
-  }
+  KPI_ASSIGN_OR_RETURN(const std::vector<kpi::v1::Strategy> strategies,
+                       SelectedStrategies(rpc, options));
   if (strategies.empty()) {
     *io.err << "kpictl list: the store holds no strategy; see kpictl import\n";
     return absl::OkStatus();
@@ -709,14 +713,10 @@ absl::Status RunProject(const Rpc& rpc, const std::vector<std::string>& args,
   std::vector<ProjectionRow> rows;
   std::vector<std::pair<std::string, std::string>> strategies;  // name, title
   if (options.all) {
-    if (!options.strategy.empty()) {
-      strategies.emplace_back(StrategyName(options.strategy), "");
-    } else {
-      KPI_ASSIGN_OR_RETURN(const std::vector<kpi::v1::Strategy> all,
-                           ListAllStrategies(rpc));
-      for (const kpi::v1::Strategy& s : all) {
-        strategies.emplace_back(s.name(), s.display_name());
-      }
+    KPI_ASSIGN_OR_RETURN(const std::vector<kpi::v1::Strategy> selected,
+                         SelectedStrategies(rpc, options));
+    for (const kpi::v1::Strategy& s : selected) {
+      strategies.emplace_back(s.name(), s.display_name());
     }
     for (const auto& strategy : strategies) {
       KPI_RETURN_IF_ERROR(
