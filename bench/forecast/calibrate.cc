@@ -33,6 +33,9 @@ ABSL_FLAG(std::string, out, "", "calibration file to write");
 ABSL_FLAG(std::string, version, "m3-train-v1", "version label");
 ABSL_FLAG(int, max_k, 10, "largest window length learned");
 ABSL_FLAG(int, max_h, 10, "largest horizon learned");
+ABSL_FLAG(bool, center, true, "center the error quantiles on the location");
+ABSL_FLAG(bool, pooled_drift, false,
+          "learn a drift common to all series (the pool's own trend)");
 
 namespace kpi::forecast {
 namespace {
@@ -140,15 +143,24 @@ std::array<double, kNumFeatures> FitLocation(const std::vector<Sample>& c) {
     for (int i = 0; i < n; ++i)
       w(i) = w0(i) / std::max(std::fabs(res(i)), 1e-4);
     Eigen::MatrixXd a = x.transpose() * w.asDiagonal() * x;
+    if (!absl::GetFlag(FLAGS_pooled_drift)) {
+      // No drift common to all series: the first feature is left out.
+      a.row(0).setZero();
+      a.col(0).setZero();
+      a(0, 0) = 1;
+    }
     const double ridge = 1e-6 * (a.trace() / p + 1e-12);
     a += ridge * Eigen::MatrixXd::Identity(p, p);
-    Eigen::VectorXd next = a.ldlt().solve(x.transpose() * (w.asDiagonal() * y));
+    Eigen::VectorXd rhs = x.transpose() * (w.asDiagonal() * y);
+    if (!absl::GetFlag(FLAGS_pooled_drift)) rhs(0) = 0;
+    Eigen::VectorXd next = a.ldlt().solve(rhs);
     const double change = (next - beta).norm();
     beta = next;
     if (change < 1e-10) break;
   }
   std::array<double, kNumFeatures> out;
   for (int j = 0; j < p; ++j) out[j] = beta(j);
+  if (!absl::GetFlag(FLAGS_pooled_drift)) out[0] = 0;
   return out;
 }
 
@@ -215,6 +227,12 @@ Calibration Learn(const Data& d, const std::vector<int>& use,
         ew.emplace_back((s.r - Location(row.coef, s)) / s.s, s.w);
       }
       row.quantiles = Quantiles(ew, cal.probs);
+      if (absl::GetFlag(FLAGS_center)) {
+        // The median is the location itself (the point forecast chosen by
+        // out-of-sample absolute error); the shape only spreads around it.
+        const double median = Shape(&cal.probs, &row.quantiles).Quantile(0.5);
+        for (double& q : row.quantiles) q -= median;
+      }
       row.present = true;
     }
   }

@@ -203,10 +203,21 @@ WindowFit FitWindow(const std::vector<double>& t, const std::vector<double>& z,
     if (y[k - 1] > 0) f.linear_slope_rel = syy / sxx / y[k - 1];
     f.slope_last = (z[k - 1] - z[k - 2]) / (t[k - 1] - t[k - 2]);
     f.mean_minus_last = zm - z[k - 1];
+    // The series' own step variance where it has two steps or more (the
+    // pooled prior would hide how smooth a smooth series is).
     const double span = t[k - 1] - t[0];
     const double b = (z[k - 1] - z[0]) / span;
-    const double var_b = f.drift.b / f.drift.a / span;
-    f.trusted_slope = b * b * b / (b * b + var_b);
+    double var_step = f.drift.b / f.drift.a;
+    if (k >= 3) {
+      double ss = 0;
+      for (int i = 1; i < k; ++i) {
+        const double g = t[i] - t[i - 1];
+        ss += std::pow(z[i] - z[i - 1] - b * g, 2) / g;
+      }
+      var_step = ss / (k - 2);
+    }
+    const double var_b = var_step / span;
+    f.trusted_slope = b * b + var_b > 0 ? b * b * b / (b * b + var_b) : 0;
   }
   return f;
 }
