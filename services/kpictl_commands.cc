@@ -936,8 +936,8 @@ absl::Status RunBatchCommand(const Rpc& rpc, const Options& options,
   return absl::Status(
       summary.failures.front().status.code(),
       absl::StrCat(failed, " of ", failed + summary.projected,
-                   " series failed (listed above); the others are in ",
-                   options.out));
+                   " series failed (listed above); the ", summary.projected,
+                   " projected are in ", options.out));
 }
 
 absl::Status RunBacktestCommand(const Options& options, const Streams& io) {
