@@ -1,0 +1,559 @@
+// ForecastService through a real server and channel on a real SQLite file,
+// with the real forecast engine.
+
+#include "services/forecast_service.h"
+
+#include <cmath>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
+#include "services/builtin_dataset.h"
+#include "tests/services/test_server.h"
+
+namespace kpi::services::testing {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::DoubleNear;
+using ::testing::ElementsAre;
+using ::testing::Ge;
+using ::testing::HasSubstr;
+using ::testing::Le;
+using ::testing::SizeIs;
+using Stub = v1::ForecastService::Stub;
+
+class ForecastServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = TestServer::Start();
+    ASSERT_NE(server_, nullptr);
+    server_->ImportTestDataset();
+  }
+
+  Stub& forecast() { return server_->forecast(); }
+
+  std::unique_ptr<TestServer> server_;
+};
+
+// Medians inside nested intervals, probabilities in [0, 1].
+void ExpectCoherent(const v1::Projection& p) {
+  for (const v1::YearProjection& y : p.years()) {
+    EXPECT_LE(y.interval_95().lower(), y.interval_80().lower())
+        << y.fiscal_year();
+    EXPECT_LE(y.interval_80().lower(), y.interval_50().lower())
+        << y.fiscal_year();
+    EXPECT_LE(y.interval_50().lower(), y.median()) << y.fiscal_year();
+    EXPECT_LE(y.median(), y.interval_50().upper()) << y.fiscal_year();
+    EXPECT_LE(y.interval_50().upper(), y.interval_80().upper())
+        << y.fiscal_year();
+    EXPECT_LE(y.interval_80().upper(), y.interval_95().upper())
+        << y.fiscal_year();
+    EXPECT_THAT(y.attainment_probability(), AllOf(Ge(0.0), Le(1.0)));
+  }
+  EXPECT_THAT(p.attainment_probability(), AllOf(Ge(0.0), Le(1.0)));
+  ASSERT_FALSE(p.years().empty());
+  EXPECT_EQ(p.years().rbegin()->fiscal_year(), p.target_fiscal_year());
+  EXPECT_DOUBLE_EQ(p.years().rbegin()->median(), p.projected_value());
+}
+
+std::vector<v1::WarningCode> WarningCodes(const v1::Projection& p) {
+  std::vector<v1::WarningCode> codes;
+  for (const v1::Warning& w : p.warnings()) codes.push_back(w.code());
+  return codes;
+}
+
+v1::Series RisingSeries(const std::string& id) {
+  v1::Series series;
+  series.set_series_id(id);
+  series.set_unit("%");
+  const double values[] = {30, 32.5, 34, 36.2, 38};
+  for (int i = 0; i < 5; ++i) {
+    v1::SeriesPoint* p = series.add_points();
+    p->set_fiscal_year(2017 + i);
+    p->set_value(values[i]);
+  }
+  series.set_target_value(45);
+  series.set_target_fiscal_year(2024);
+  return series;
+}
+
+// ---- ProjectKpi ----
+
+TEST_F(ForecastServiceTest, ProjectKpi) {
+  v1::ProjectKpiRequest request;
+  request.set_name("strategies/s/kpis/share");
+  v1::ProjectKpiResponse response;
+  const grpc::Status status =
+      Call(forecast(), &Stub::ProjectKpi, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const v1::Projection& p = response.projection();
+  EXPECT_EQ(p.id(), "strategies/s/kpis/share");
+  EXPECT_EQ(p.target_value(), 50);
+  EXPECT_EQ(p.target_fiscal_year(), 2024);
+  EXPECT_EQ(p.direction(), v1::DIRECTION_INCREASE);
+  EXPECT_EQ(p.unit(), "%");
+  EXPECT_EQ(p.points_used(), 3);
+  EXPECT_THAT(p.fiscal_years_used(), ElementsAre(2019, 2020, 2021));
+  ASSERT_THAT(p.years(), SizeIs(3));
+  EXPECT_EQ(p.years(0).fiscal_year(), 2022);
+  // Rising by 2 a year from 44: the median keeps rising, inside [0, 100].
+  EXPECT_GT(p.projected_value(), 44);
+  EXPECT_LE(p.years(2).interval_95().upper(), 100);
+  EXPECT_FALSE(p.method().empty());
+  ExpectCoherent(p);
+  EXPECT_FALSE(response.has_alternative_projection());
+}
+
+TEST_F(ForecastServiceTest, ProjectKpiRunningTotalAlreadyPastTarget) {
+  v1::ProjectKpiRequest request;
+  request.set_name("strategies/s/kpis/total");
+  v1::ProjectKpiResponse response;
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectKpi, request, &response).ok());
+  const v1::Projection& p = response.projection();
+  // 12 against a target of 10, and a running total cannot fall.
+  EXPECT_EQ(p.attainment_probability(), 1.0);
+  EXPECT_EQ(p.status(), v1::PROGRESS_STATUS_ACHIEVED);
+  for (const v1::YearProjection& y : p.years()) {
+    EXPECT_GE(y.interval_95().lower(), 12) << y.fiscal_year();
+  }
+}
+
+TEST_F(ForecastServiceTest, ProjectKpiResolvesReferenceTarget) {
+  v1::ProjectKpiRequest request;
+  request.set_name("strategies/s/kpis/employment");
+  v1::ProjectKpiResponse response;
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectKpi, request, &response).ok());
+  // The rate in force on 2025-03-31: 2.5 from 2024-04-01.
+  EXPECT_EQ(response.projection().target_value(), 2.5);
+  EXPECT_THAT(WarningCodes(response.projection()),
+              Contains(v1::WARNING_CODE_REFERENCE_TARGET));
+  EXPECT_THAT(WarningCodes(response.projection()),
+              Contains(v1::WARNING_CODE_PROVISIONAL_LATEST));
+
+  // Projected to FY2022, the rate in force then (2.3) is the target.
+  request.set_target_fiscal_year(2022);
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectKpi, request, &response).ok());
+  EXPECT_EQ(response.projection().target_value(), 2.3);
+  EXPECT_EQ(response.projection().target_fiscal_year(), 2022);
+  EXPECT_THAT(response.projection().years(), SizeIs(1));
+}
+
+TEST_F(ForecastServiceTest, ProjectKpiWithShockYearsGivesBothTreatments) {
+  v1::ProjectKpiRequest request;
+  request.set_name("strategies/s/kpis/visitors");
+  v1::ProjectKpiResponse response;
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectKpi, request, &response).ok());
+  ASSERT_TRUE(response.has_alternative_projection());
+  EXPECT_EQ(response.projection().shock_treatment(),
+            v1::SHOCK_TREATMENT_EXCLUDE);
+  EXPECT_EQ(response.alternative_projection().shock_treatment(),
+            v1::SHOCK_TREATMENT_INCLUDE);
+  EXPECT_THAT(response.projection().fiscal_years_used(),
+              ElementsAre(2018, 2019));
+  EXPECT_THAT(response.alternative_projection().fiscal_years_used(),
+              ElementsAre(2018, 2019, 2020, 2021));
+
+  request.mutable_options()->set_shock_treatment(v1::SHOCK_TREATMENT_INCLUDE);
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectKpi, request, &response).ok());
+  EXPECT_EQ(response.projection().shock_treatment(),
+            v1::SHOCK_TREATMENT_INCLUDE);
+  EXPECT_EQ(response.alternative_projection().shock_treatment(),
+            v1::SHOCK_TREATMENT_EXCLUDE);
+
+  // Shock years from the request alone also give the comparison.
+  request.set_name("strategies/s/kpis/share");
+  request.mutable_options()->add_shock_fiscal_years(2020);
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectKpi, request, &response).ok());
+  EXPECT_TRUE(response.has_alternative_projection());
+}
+
+TEST_F(ForecastServiceTest, ProjectKpiToAYearInsideTheDataUsesWhatCameBefore) {
+  v1::ProjectKpiRequest request;
+  request.set_name("strategies/s/kpis/share");
+  request.set_target_fiscal_year(2021);
+  v1::ProjectKpiResponse response;
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectKpi, request, &response).ok());
+  EXPECT_THAT(response.projection().fiscal_years_used(),
+              ElementsAre(2019, 2020));
+  ASSERT_THAT(response.projection().years(), SizeIs(1));
+  EXPECT_EQ(response.projection().years(0).fiscal_year(), 2021);
+}
+
+TEST_F(ForecastServiceTest, ProjectKpiBadInput) {
+  v1::ProjectKpiRequest request;
+  v1::ProjectKpiResponse response;
+  EXPECT_INVALID_FIELD(Call(forecast(), &Stub::ProjectKpi, request, &response),
+                       "name");
+  request.set_name("strategies/s/kpis/Share");
+  EXPECT_INVALID_FIELD(Call(forecast(), &Stub::ProjectKpi, request, &response),
+                       "name");
+  request.set_name("strategies/s/kpis/nope");
+  EXPECT_EQ(
+      Call(forecast(), &Stub::ProjectKpi, request, &response).error_code(),
+      grpc::StatusCode::NOT_FOUND);
+  request.set_name("strategies/s/kpis/empty");
+  const grpc::Status empty =
+      Call(forecast(), &Stub::ProjectKpi, request, &response);
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(empty.error_message(), HasSubstr("no observation"));
+
+  request.set_name("strategies/s/kpis/share");
+  for (int year : {2019, 2052, 3000}) {
+    request.set_target_fiscal_year(year);
+    const grpc::Status status =
+        Call(forecast(), &Stub::ProjectKpi, request, &response);
+    EXPECT_INVALID_FIELD(status, "target_fiscal_year");
+    if (year != 3000) {
+      EXPECT_THAT(ViolationOf(status, "target_fiscal_year"),
+                  HasSubstr("accepted range 2020 to 2051"))
+          << year;
+    }
+  }
+  request.set_target_fiscal_year(0);
+  request.mutable_options()->set_shock_treatment(
+      static_cast<v1::ShockTreatment>(9));
+  EXPECT_INVALID_FIELD(Call(forecast(), &Stub::ProjectKpi, request, &response),
+                       "options.shock_treatment");
+}
+
+// ---- ProjectSeries ----
+
+TEST_F(ForecastServiceTest, ProjectSeries) {
+  v1::ProjectSeriesRequest request;
+  *request.mutable_series() = RisingSeries("my-series");
+  v1::ProjectSeriesResponse response;
+  const grpc::Status status =
+      Call(forecast(), &Stub::ProjectSeries, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const v1::Projection& p = response.projection();
+  EXPECT_EQ(p.id(), "my-series");
+  EXPECT_EQ(p.target_value(), 45);
+  EXPECT_EQ(p.target_fiscal_year(), 2024);
+  EXPECT_EQ(p.points_used(), 5);
+  ASSERT_THAT(p.years(), SizeIs(3));
+  EXPECT_GT(p.projected_value(), 38);
+  ExpectCoherent(p);
+
+  // Without a target: six years past the last point, and a warning.
+  request.mutable_series()->clear_target_value();
+  request.mutable_series()->set_target_fiscal_year(0);
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectSeries, request, &response).ok());
+  EXPECT_EQ(response.projection().target_fiscal_year(), 2027);
+  EXPECT_FALSE(response.projection().has_target_value());
+  EXPECT_THAT(WarningCodes(response.projection()),
+              Contains(v1::WARNING_CODE_NO_TARGET));
+  request.mutable_series()->set_horizon(2);
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectSeries, request, &response).ok());
+  EXPECT_EQ(response.projection().target_fiscal_year(), 2023);
+
+  // Thresholds: one probability per threshold per year.
+  request.mutable_series()->add_probability_thresholds(30);
+  request.mutable_series()->add_probability_thresholds(1000);
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectSeries, request, &response).ok());
+  const v1::YearProjection& last = *response.projection().years().rbegin();
+  ASSERT_THAT(last.threshold_probabilities(), SizeIs(2));
+  EXPECT_GT(last.threshold_probabilities(0), 0.9);
+  EXPECT_LT(last.threshold_probabilities(1), 0.01);
+}
+
+TEST_F(ForecastServiceTest, ProjectSeriesBadInput) {
+  v1::ProjectSeriesRequest request;
+  v1::ProjectSeriesResponse response;
+  EXPECT_INVALID_FIELD(
+      Call(forecast(), &Stub::ProjectSeries, request, &response), "series");
+
+  request.mutable_series()->set_series_id("x");
+  EXPECT_INVALID_FIELD(
+      Call(forecast(), &Stub::ProjectSeries, request, &response),
+      "series.points");
+  for (int i = 0; i < 201; ++i) {
+    v1::SeriesPoint* p = request.mutable_series()->add_points();
+    p->set_fiscal_year(1950 + i);
+    p->set_value(i);
+  }
+  EXPECT_THAT(
+      ViolationOf(Call(forecast(), &Stub::ProjectSeries, request, &response),
+                  "series.points"),
+      HasSubstr("201 points; accepted: 1 to 200"));
+
+  *request.mutable_series() = RisingSeries("dup");
+  request.mutable_series()->mutable_points(2)->set_fiscal_year(2017);
+  request.mutable_series()->mutable_points(3)->set_value(NAN);
+  grpc::Status status =
+      Call(forecast(), &Stub::ProjectSeries, request, &response);
+  EXPECT_INVALID_FIELD(status, "series.points[2].fiscal_year");
+  EXPECT_INVALID_FIELD(status, "series.points[3].value");
+  EXPECT_THAT(ViolationOf(status, "series.points[2].fiscal_year"),
+              HasSubstr("already appears at points[0]"));
+
+  *request.mutable_series() = RisingSeries("late");
+  request.mutable_series()->set_target_fiscal_year(2060);
+  status = Call(forecast(), &Stub::ProjectSeries, request, &response);
+  EXPECT_INVALID_FIELD(status, "series.target_fiscal_year");
+  EXPECT_THAT(ViolationOf(status, "series.target_fiscal_year"),
+              HasSubstr("accepted range 2022 to 2051"));
+  request.mutable_series()->set_target_fiscal_year(2021);
+  EXPECT_INVALID_FIELD(
+      Call(forecast(), &Stub::ProjectSeries, request, &response),
+      "series.target_fiscal_year");
+  request.mutable_series()->set_target_fiscal_year(0);
+  EXPECT_THAT(
+      ViolationOf(Call(forecast(), &Stub::ProjectSeries, request, &response),
+                  "series.target_fiscal_year"),
+      HasSubstr("required when target_value is set"));
+
+  *request.mutable_series() = RisingSeries("bounds");
+  request.mutable_series()->set_horizon(31);
+  request.mutable_series()->mutable_points(0)->set_fiscal_year(1800);
+  status = Call(forecast(), &Stub::ProjectSeries, request, &response);
+  EXPECT_INVALID_FIELD(status, "series.horizon");
+  EXPECT_INVALID_FIELD(status, "series.points[0].fiscal_year");
+
+  // The engine's own checks come back under "series.".
+  *request.mutable_series() = RisingSeries("percent");
+  request.mutable_series()->mutable_points(1)->set_value(130);
+  EXPECT_THAT(ViolatedFields(
+                  Call(forecast(), &Stub::ProjectSeries, request, &response)),
+              Contains(HasSubstr("series.points[1]")));
+}
+
+// ---- BatchProjectKpis ----
+
+TEST_F(ForecastServiceTest, BatchProjectKpisOfAStrategy) {
+  v1::BatchProjectKpisRequest request;
+  request.set_parent("strategies/s");
+  v1::BatchProjectKpisResponse response;
+  ASSERT_TRUE(
+      Call(forecast(), &Stub::BatchProjectKpis, request, &response).ok());
+  ASSERT_THAT(response.results(), SizeIs(5));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(response.results(i).id());
+    EXPECT_EQ(response.results(i).index(), i);
+  }
+  EXPECT_THAT(
+      ids,
+      ElementsAre("strategies/s/kpis/employment", "strategies/s/kpis/empty",
+                  "strategies/s/kpis/share", "strategies/s/kpis/total",
+                  "strategies/s/kpis/visitors"));
+  EXPECT_TRUE(response.results(0).has_projection());
+  ASSERT_TRUE(response.results(1).has_error());
+  EXPECT_EQ(response.results(1).error().code(),
+            static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(response.results(3).projection().attainment_probability(), 1.0);
+}
+
+TEST_F(ForecastServiceTest, BatchProjectKpisPerItemErrors) {
+  v1::BatchProjectKpisRequest request;
+  request.set_parent("strategies/s");
+  request.add_names("strategies/s/kpis/share");
+  request.add_names("strategies/s/kpis/nope");
+  request.add_names("strategies/other/kpis/share");
+  request.add_names("not a name");
+  request.set_target_fiscal_year(2023);
+  v1::BatchProjectKpisResponse response;
+  ASSERT_TRUE(
+      Call(forecast(), &Stub::BatchProjectKpis, request, &response).ok());
+  ASSERT_THAT(response.results(), SizeIs(4));
+  EXPECT_EQ(response.results(0).projection().target_fiscal_year(), 2023);
+  EXPECT_EQ(response.results(1).error().code(),
+            static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(response.results(2).error().code(),
+            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  const google::rpc::Status& bad = response.results(3).error();
+  EXPECT_EQ(bad.code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  ASSERT_EQ(bad.details_size(), 1);
+  google::rpc::BadRequest detail;
+  ASSERT_TRUE(bad.details(0).UnpackTo(&detail));
+  EXPECT_EQ(detail.field_violations(0).field(), "names[3]");
+
+  // A year outside one KPI's range fails that item only.
+  request.clear_names();
+  request.add_names("strategies/s/kpis/share");
+  request.set_target_fiscal_year(2019);
+  ASSERT_TRUE(
+      Call(forecast(), &Stub::BatchProjectKpis, request, &response).ok());
+  EXPECT_EQ(response.results(0).error().code(),
+            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+}
+
+TEST_F(ForecastServiceTest, BatchProjectKpisBadInput) {
+  v1::BatchProjectKpisRequest request;
+  v1::BatchProjectKpisResponse response;
+  EXPECT_INVALID_FIELD(
+      Call(forecast(), &Stub::BatchProjectKpis, request, &response), "parent");
+  request.set_parent("strategies/nope");
+  EXPECT_EQ(Call(forecast(), &Stub::BatchProjectKpis, request, &response)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.set_parent("strategies/s");
+  request.set_target_fiscal_year(5000);
+  EXPECT_INVALID_FIELD(
+      Call(forecast(), &Stub::BatchProjectKpis, request, &response),
+      "target_fiscal_year");
+}
+
+TEST(BuiltinDatasetForecastTest, EveryKpiOfAsahikawaProjects) {
+  auto server = TestServer::Start();
+  ASSERT_NE(server, nullptr);
+  server->ImportJson(BuiltinDatasetJson());
+  absl::StatusOr<v1::Dataset> dataset = DatasetFromJson(BuiltinDatasetJson());
+  ASSERT_TRUE(dataset.ok());
+  v1::BatchProjectKpisRequest request;
+  request.set_parent(dataset->strategies(0).name());
+  v1::BatchProjectKpisResponse response;
+  ASSERT_TRUE(
+      Call(server->forecast(), &Stub::BatchProjectKpis, request, &response)
+          .ok());
+  ASSERT_EQ(response.results_size(), dataset->kpis_size());
+  for (const v1::ProjectionResult& r : response.results()) {
+    // A KPI the city had no figure for is a precondition failure, never
+    // an internal error or a bad request.
+    if (r.has_error()) {
+      EXPECT_EQ(r.error().code(),
+                static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION))
+          << r.id() << ": " << r.error().message();
+      continue;
+    }
+    ExpectCoherent(r.projection());
+  }
+}
+
+// ---- BatchProjectSeries ----
+
+TEST_F(ForecastServiceTest, BatchProjectSeries) {
+  v1::BatchProjectSeriesRequest request;
+  *request.add_series() = RisingSeries("a");
+  *request.add_series() = RisingSeries("b");
+  request.mutable_series(1)->mutable_points(0)->set_value(INFINITY);
+  *request.add_series() = RisingSeries("c");
+  request.mutable_series(2)->set_direction(v1::DIRECTION_DECREASE);
+  v1::BatchProjectSeriesResponse response;
+  ASSERT_TRUE(
+      Call(forecast(), &Stub::BatchProjectSeries, request, &response).ok());
+  ASSERT_THAT(response.results(), SizeIs(3));
+  EXPECT_EQ(response.results(0).id(), "a");
+  EXPECT_EQ(response.results(0).projection().target_value(), 45);
+  EXPECT_EQ(response.results(1).index(), 1);
+  ASSERT_TRUE(response.results(1).has_error());
+  google::rpc::BadRequest detail;
+  ASSERT_TRUE(response.results(1).error().details(0).UnpackTo(&detail));
+  EXPECT_EQ(detail.field_violations(0).field(), "series[1].points[0].value");
+  // The same series and target with "lower is better": the chances of
+  // ending at or below and at or above the target add up to one.
+  EXPECT_EQ(response.results(2).projection().direction(),
+            v1::DIRECTION_DECREASE);
+  EXPECT_NEAR(response.results(2).projection().attainment_probability() +
+                  response.results(0).projection().attainment_probability(),
+              1.0, 1e-6);
+}
+
+TEST_F(ForecastServiceTest, BatchProjectSeriesBadInput) {
+  v1::BatchProjectSeriesRequest request;
+  v1::BatchProjectSeriesResponse response;
+  EXPECT_INVALID_FIELD(
+      Call(forecast(), &Stub::BatchProjectSeries, request, &response),
+      "series");
+  for (int i = 0; i < kMaxBatchSeries + 1; ++i) {
+    v1::Series* s = request.add_series();
+    s->add_points()->set_fiscal_year(2020);
+  }
+  EXPECT_THAT(ViolationOf(Call(forecast(), &Stub::BatchProjectSeries, request,
+                               &response),
+                          "series"),
+              HasSubstr("1001 series; accepted: 1 to 1000"));
+  request.clear_series();
+  *request.add_series() = RisingSeries("a");
+  request.mutable_series(0)->set_target_fiscal_year(1999);
+  ASSERT_TRUE(
+      Call(forecast(), &Stub::BatchProjectSeries, request, &response).ok());
+  EXPECT_EQ(response.results(0).error().code(),
+            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(response.results(0).error().message(),
+              HasSubstr("series[0].target_fiscal_year"));
+}
+
+// ---- StreamProjectSeries ----
+
+TEST_F(ForecastServiceTest, StreamProjectSeries) {
+  grpc::ClientContext context;
+  auto stream = forecast().StreamProjectSeries(&context);
+  std::vector<v1::StreamProjectSeriesRequest> requests(4);
+  *requests[0].mutable_series() = RisingSeries("s0");
+  *requests[1].mutable_series() = RisingSeries("s1");
+  requests[1].mutable_series()->mutable_points(4)->set_fiscal_year(2017);
+  *requests[2].mutable_series() = RisingSeries("s2");
+  requests[2].mutable_options()->add_shock_fiscal_years(2020);
+  // requests[3] has no series at all.
+  for (int i = 0; i < 4; ++i) {
+    // One in, one out: the server never holds more than the current item.
+    ASSERT_TRUE(stream->Write(requests[i]));
+    v1::StreamProjectSeriesResponse response;
+    ASSERT_TRUE(stream->Read(&response));
+    const v1::ProjectionResult& r = response.result();
+    EXPECT_EQ(r.index(), i);
+    EXPECT_EQ(r.id(), requests[i].series().series_id());
+    switch (i) {
+      case 0:
+        EXPECT_EQ(r.projection().points_used(), 5);
+        break;
+      case 1: {
+        ASSERT_TRUE(r.has_error());
+        google::rpc::BadRequest detail;
+        ASSERT_TRUE(r.error().details(0).UnpackTo(&detail));
+        EXPECT_EQ(detail.field_violations(0).field(),
+                  "series.points[4].fiscal_year");
+        break;
+      }
+      case 2:
+        EXPECT_EQ(r.projection().shock_treatment(),
+                  v1::SHOCK_TREATMENT_EXCLUDE);
+        EXPECT_THAT(r.projection().fiscal_years_used(),
+                    ElementsAre(2017, 2018, 2019, 2021));
+        break;
+      case 3:
+        EXPECT_EQ(r.error().code(),
+                  static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+        EXPECT_THAT(r.error().message(), HasSubstr("series"));
+        break;
+    }
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  v1::StreamProjectSeriesResponse extra;
+  EXPECT_FALSE(stream->Read(&extra));
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(ForecastServiceTest, StreamProjectSeriesPipelined) {
+  // Many writes before any read: responses come back in order.
+  grpc::ClientContext context;
+  auto stream = forecast().StreamProjectSeries(&context);
+  constexpr int kCount = 50;
+  std::thread writer([&stream] {
+    for (int i = 0; i < kCount; ++i) {
+      v1::StreamProjectSeriesRequest request;
+      *request.mutable_series() = RisingSeries(absl::StrCat("p", i));
+      if (!stream->Write(request)) return;
+    }
+    stream->WritesDone();
+  });
+  int received = 0;
+  v1::StreamProjectSeriesResponse response;
+  while (stream->Read(&response)) {
+    EXPECT_EQ(response.result().index(), received);
+    EXPECT_EQ(response.result().id(), absl::StrCat("p", received));
+    EXPECT_TRUE(response.result().has_projection());
+    ++received;
+  }
+  writer.join();
+  EXPECT_EQ(received, kCount);
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+}  // namespace
+}  // namespace kpi::services::testing

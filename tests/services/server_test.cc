@@ -1,0 +1,299 @@
+// The server around the services: health, reflection, the port, limits,
+// the call log and graceful shutdown.
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/codegen/client_unary_call.h>
+#include <grpcpp/impl/codegen/rpc_method.h>
+#include <grpcpp/impl/codegen/sync_stream.h>
+
+#include <chrono>
+#include <future>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "gtest/gtest.h"
+#include "tests/services/test_server.h"
+
+namespace kpi::services::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using HealthStub = grpc::health::v1::Health::Stub;
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+v1::Series SmallSeries(const std::string& id) {
+  v1::Series series;
+  series.set_series_id(id);
+  for (int i = 0; i < 4; ++i) {
+    v1::SeriesPoint* p = series.add_points();
+    p->set_fiscal_year(2018 + i);
+    p->set_value(10 + i);
+  }
+  return series;
+}
+
+TEST(ServerTest, HealthServingPerServiceName) {
+  auto server = TestServer::Start();
+  ASSERT_NE(server, nullptr);
+  for (const char* name : {"kpi.v1.KpiService", "kpi.v1.ForecastService",
+                           "grpc.health.v1.Health", ""}) {
+    HealthCheckRequest request;
+    request.set_service(name);
+    HealthCheckResponse response;
+    const grpc::Status status =
+        Call(server->health(), &HealthStub::Check, request, &response);
+    ASSERT_TRUE(status.ok()) << name << ": " << status.error_message();
+    EXPECT_EQ(response.status(), HealthCheckResponse::SERVING) << name;
+  }
+  HealthCheckRequest unknown;
+  unknown.set_service("kpi.v1.Nope");
+  HealthCheckResponse response;
+  EXPECT_EQ(Call(server->health(), &HealthStub::Check, unknown, &response)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+// One ServerReflectionInfo exchange with a hand-encoded v1alpha request
+// (the generated reflection stubs would clash with libgrpc++_reflection's
+// own descriptors): returns the serialized ServerReflectionResponse.
+std::string Reflect(const std::shared_ptr<grpc::Channel>& channel,
+                    int field_number, const std::string& value) {
+  std::string request;
+  request.push_back(static_cast<char>(field_number << 3 | 2));
+  request.push_back(static_cast<char>(value.size()));
+  request += value;
+  grpc::ClientContext context;
+  const grpc::internal::RpcMethod method(
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      grpc::internal::RpcMethod::BIDI_STREAMING);
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>
+      stream(grpc::internal::ClientReaderWriterFactory<
+             grpc::ByteBuffer, grpc::ByteBuffer>::Create(channel.get(), method,
+                                                         &context));
+  grpc::Slice slice(request);
+  grpc::ByteBuffer out(&slice, 1);
+  if (!stream->Write(out)) return "";
+  stream->WritesDone();
+  grpc::ByteBuffer in;
+  std::string response;
+  if (stream->Read(&in)) {
+    std::vector<grpc::Slice> slices;
+    (void)in.Dump(&slices);
+    for (const grpc::Slice& s : slices) {
+      response.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  stream->Finish().IgnoreError();
+  return response;
+}
+
+TEST(ServerTest, ReflectionListsAndDescribesEveryService) {
+  auto server = TestServer::Start();
+  ASSERT_NE(server, nullptr);
+  // list_services = 7.
+  const std::string services = Reflect(server->channel(), 7, "");
+  for (const char* name :
+       {"kpi.v1.KpiService", "kpi.v1.ForecastService", "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection"}) {
+    EXPECT_THAT(services, HasSubstr(name));
+  }
+  // file_containing_symbol = 4: the health service's file is described.
+  const std::string health =
+      Reflect(server->channel(), 4, "grpc.health.v1.Health");
+  EXPECT_THAT(health, HasSubstr("grpc/health/v1/health.proto"));
+  EXPECT_THAT(health, HasSubstr("HealthCheckRequest"));
+  const std::string forecast =
+      Reflect(server->channel(), 4, "kpi.v1.ForecastService");
+  EXPECT_THAT(forecast, HasSubstr("kpi/v1/forecast_service.proto"));
+}
+
+TEST(ServerTest, TakenPortIsAnError) {
+  auto first = TestServer::Start();
+  ASSERT_NE(first, nullptr);
+  ServerOptions options;
+  options.listen_address = first->server().address();
+  options.repository = &first->repository();
+  absl::StatusOr<std::unique_ptr<Server>> second =
+      Server::Start(std::move(options));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(second.status().message()),
+              HasSubstr(first->server().address()));
+}
+
+TEST(ServerTest, BadOptions) {
+  ServerOptions options;
+  EXPECT_EQ(Server::Start(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto server = TestServer::Start();
+  ASSERT_NE(server, nullptr);
+  options.repository = &server->repository();
+  options.listen_address = "127.0.0.1";
+  EXPECT_EQ(Server::Start(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.listen_address = "127.0.0.1:0";
+  options.max_message_bytes = 0;
+  EXPECT_EQ(Server::Start(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ServerTest, BindsPortZeroToAFreePort) {
+  auto server = TestServer::Start();
+  ASSERT_NE(server, nullptr);
+  EXPECT_GT(server->server().port(), 0);
+  EXPECT_EQ(server->server().address(),
+            absl::StrCat("127.0.0.1:", server->server().port()));
+}
+
+TEST(ServerTest, LogsOneLinePerCall) {
+  auto server = TestServer::Start();
+  ASSERT_NE(server, nullptr);
+  server->ImportTestDataset();
+  v1::GetKpiRequest request;
+  request.set_name("strategies/s/kpis/share");
+  v1::Kpi kpi;
+  ASSERT_TRUE(
+      Call(server->kpi(), &v1::KpiService::Stub::GetKpi, request, &kpi).ok());
+  request.set_name("strategies/s/kpis/nope");
+  ASSERT_FALSE(
+      Call(server->kpi(), &v1::KpiService::Stub::GetKpi, request, &kpi).ok());
+  // The server logs after sending the status; give it a moment.
+  std::vector<std::string> log;
+  for (int i = 0; i < 100 && (log = server->log()).size() < 3; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_THAT(log[0], MatchesRegex("rpc /kpi.v1.KpiService/ImportDataset OK "
+                                   "[0-9]+\\.[0-9][0-9]ms"));
+  EXPECT_THAT(log[1], MatchesRegex("rpc /kpi.v1.KpiService/GetKpi OK "
+                                   "[0-9]+\\.[0-9][0-9]ms"));
+  EXPECT_THAT(log[2], MatchesRegex("rpc /kpi.v1.KpiService/GetKpi NOT_FOUND "
+                                   "[0-9]+\\.[0-9][0-9]ms"));
+}
+
+TEST(ServerTest, NoLogWhenDisabled) {
+  std::vector<std::string> lines;
+  ServerOptions options;
+  options.log_calls = false;
+  options.log_sink = [&lines](std::string_view line) {
+    lines.emplace_back(line);
+  };
+  auto server = TestServer::Start(std::move(options));
+  ASSERT_NE(server, nullptr);
+  HealthCheckResponse response;
+  ASSERT_TRUE(Call(server->health(), &HealthStub::Check, HealthCheckRequest(),
+                   &response)
+                  .ok());
+  EXPECT_TRUE(lines.empty());
+}
+
+TEST(ServerTest, MessageSizeLimit) {
+  ServerOptions options;
+  options.max_message_bytes = 4096;
+  auto server = TestServer::Start(std::move(options));
+  ASSERT_NE(server, nullptr);
+  v1::BatchProjectSeriesRequest request;
+  for (int i = 0; i < 100; ++i) *request.add_series() = SmallSeries("x");
+  ASSERT_GT(request.ByteSizeLong(), 4096u);
+  v1::BatchProjectSeriesResponse response;
+  EXPECT_EQ(
+      Call(server->forecast(), &v1::ForecastService::Stub::BatchProjectSeries,
+           request, &response)
+          .error_code(),
+      grpc::StatusCode::RESOURCE_EXHAUSTED);
+  request.mutable_series()->DeleteSubrange(1, 99);
+  // A small request passes, but its response (with 6 years of intervals)
+  // still fits: the limit applies to what the server sends as well.
+  EXPECT_TRUE(Call(server->forecast(),
+                   &v1::ForecastService::Stub::BatchProjectSeries, request,
+                   &response)
+                  .ok());
+}
+
+TEST(ServerTest, GracefulShutdownFinishesACallInFlight) {
+  auto server = TestServer::Start();
+  ASSERT_NE(server, nullptr);
+  grpc::ClientContext context;
+  auto stream = server->forecast().StreamProjectSeries(&context);
+  v1::StreamProjectSeriesRequest request;
+  *request.mutable_series() = SmallSeries("before");
+  ASSERT_TRUE(stream->Write(request));
+  v1::StreamProjectSeriesResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+
+  // A health watcher sees NOT_SERVING as soon as shutdown starts.
+  grpc::ClientContext watch_context;
+  HealthCheckRequest watch_request;
+  watch_request.set_service("kpi.v1.ForecastService");
+  auto watch = server->health().Watch(&watch_context, watch_request);
+  HealthCheckResponse health;
+  ASSERT_TRUE(watch->Read(&health));
+  EXPECT_EQ(health.status(), HealthCheckResponse::SERVING);
+
+  const absl::Time start = absl::Now();
+  std::future<void> shutdown = std::async(std::launch::async, [&server] {
+    server->server().Shutdown(absl::Seconds(10));
+  });
+  ASSERT_TRUE(watch->Read(&health));
+  EXPECT_EQ(health.status(), HealthCheckResponse::NOT_SERVING);
+  watch_context.TryCancel();
+
+  // New calls are refused while the stream in flight carries on.
+  auto channel = grpc::CreateChannel(server->server().address(),
+                                     grpc::InsecureChannelCredentials());
+  auto other = v1::KpiService::NewStub(channel);
+  v1::ListStrategiesResponse listed;
+  grpc::ClientContext new_call;
+  new_call.set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(2));
+  EXPECT_FALSE(
+      other->ListStrategies(&new_call, v1::ListStrategiesRequest(), &listed)
+          .ok());
+
+  EXPECT_EQ(shutdown.wait_for(std::chrono::milliseconds(100)),
+            std::future_status::timeout);
+  *request.mutable_series() = SmallSeries("during");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_EQ(response.result().id(), "during");
+  EXPECT_TRUE(response.result().has_projection());
+  ASSERT_TRUE(stream->WritesDone());
+  EXPECT_TRUE(stream->Finish().ok());
+  shutdown.get();
+  // Returned once the stream finished, well before the grace ran out.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(8));
+}
+
+TEST(ServerTest, ShutdownCancelsCallsStillRunningAfterTheGrace) {
+  auto server = TestServer::Start();
+  ASSERT_NE(server, nullptr);
+  grpc::ClientContext context;
+  auto stream = server->forecast().StreamProjectSeries(&context);
+  v1::StreamProjectSeriesRequest request;
+  *request.mutable_series() = SmallSeries("idle");
+  ASSERT_TRUE(stream->Write(request));
+  v1::StreamProjectSeriesResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  const absl::Time start = absl::Now();
+  server->server().Shutdown(absl::Milliseconds(300));
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_GE(took, absl::Milliseconds(250));
+  EXPECT_LT(took, absl::Seconds(5));
+  EXPECT_FALSE(stream->Read(&response));
+  EXPECT_FALSE(stream->Finish().ok());
+  // Shutting down again does nothing.
+  server->server().Shutdown(absl::Seconds(10));
+}
+
+}  // namespace
+}  // namespace kpi::services::testing
