@@ -350,7 +350,7 @@ int Main() {
       " yearly series (file format: lib/forecast/model.h).\n"
       "Priors chosen by held-out scaled quantile loss ",
       absl::StrFormat("%.5f", best_score),
-      ".\nRegenerate: bench/calibrate.sh BUILD_DIR");
+      ".\nRegenerate: bench/forecast/calibrate.sh BUILD_DIR");
   std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
   out << FormatCalibration(cal, header);
   if (!out) {

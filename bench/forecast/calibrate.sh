@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the shipped forecast calibration from the TRAINING parts of the
-# M3 yearly series. Usage: bench/calibrate.sh BUILD_DIR
+# M3 yearly series. Usage: bench/forecast/calibrate.sh BUILD_DIR
 # SHARED_DIR defaults to the shared/ folder beside the repository.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 build=${1:-build}
 shared=${SHARED_DIR:-$(git rev-parse --show-toplevel)/../shared}
 cmake --build "$build" --target kpi_calibrate -j 2 >/dev/null

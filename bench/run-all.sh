@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every benchmark (what `make bench` runs after building).
+# Usage: bench/run-all.sh BUILD_DIR. Each step is one line below; add new
+# benchmarks as their own step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+
+echo "== forecast engine: M3 short-window backtest against the R peers"
+bench/forecast/backtest.sh "$build"
