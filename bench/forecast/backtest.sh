@@ -27,9 +27,9 @@ python3 bench/forecast/compare.py "$work/scores.txt" engine.csv
 ours=$(awk '{print $6}' "$work/speed.txt")
 if ! Rscript -e 'suppressMessages(library(forecast))' >/dev/null 2>&1; then
   echo "installing r-base-core r-cran-forecast for the speed comparison" >&2
-  if ! (apt-get install -y -qq r-base-core r-cran-forecast >/dev/null 2>&1 ||
+  if ! (apt-get install -y -qq --no-install-recommends r-base-core r-cran-forecast >/dev/null 2>&1 ||
         (apt-get update -qq >/dev/null 2>&1 &&
-         apt-get install -y -qq r-base-core r-cran-forecast >/dev/null 2>&1)); then
+         apt-get install -y -qq --no-install-recommends r-base-core r-cran-forecast >/dev/null 2>&1)); then
     printf 'speed: engine %.0f series/s; R thetaf unavailable (install failed)\n' "$ours"
     exit 0
   fi
