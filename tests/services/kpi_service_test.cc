@@ -1,5 +1,6 @@
 // KpiService through a real server and channel on a real SQLite file.
 
+#include <future>
 #include <set>
 #include <string>
 #include <vector>
@@ -223,6 +224,39 @@ TEST_F(KpiServiceTest, UpdateWithEtag) {
   request.mutable_strategy()->set_etag(first.etag());
   ASSERT_TRUE(Call(kpi(), &Stub::UpdateStrategy, request, &second).ok());
   EXPECT_EQ(second.source(), "第二の書き手");
+}
+
+TEST_F(KpiServiceTest, ConcurrentUpdatesWithoutEtagLoseNothing) {
+  // Two writers set their own field 20 times each with no etag: a write
+  // that meets a concurrent change is merged again onto the new state
+  // instead of failing, and neither writer's field is overwritten.
+  auto writer = [this](const std::string& field, const std::string& prefix) {
+    int failures = 0;
+    for (int i = 0; i < 20; ++i) {
+      v1::UpdateStrategyRequest request;
+      request.mutable_strategy()->set_name("strategies/s");
+      const std::string value = absl::StrCat(prefix, i);
+      if (field == "source") {
+        request.mutable_strategy()->set_source(value);
+      } else {
+        request.mutable_strategy()->set_english_name(value);
+      }
+      request.mutable_update_mask()->add_paths(field);
+      v1::Strategy out;
+      if (!Call(kpi(), &Stub::UpdateStrategy, request, &out).ok()) ++failures;
+    }
+    return failures;
+  };
+  auto a = std::async(std::launch::async, writer, "source", "a");
+  auto b = std::async(std::launch::async, writer, "english_name", "b");
+  EXPECT_EQ(a.get(), 0);
+  EXPECT_EQ(b.get(), 0);
+  v1::GetStrategyRequest get;
+  get.set_name("strategies/s");
+  v1::Strategy strategy;
+  ASSERT_TRUE(Call(kpi(), &Stub::GetStrategy, get, &strategy).ok());
+  EXPECT_EQ(strategy.source(), "a19");
+  EXPECT_EQ(strategy.english_name(), "b19");
 }
 
 TEST_F(KpiServiceTest, DeleteStrategyWithChildren) {
