@@ -407,7 +407,14 @@ void Projector::Assess() {
     out_.status = ProgressStatus::kUnspecified;
     return;
   }
-  const FitPoint& latest = used_.back();
+  // The status describes what was observed, whatever the projection's shock
+  // scenario: the latest measured value (not a carried-over repeat), even
+  // when the fit leaves it out.
+  const FitPoint* measured = nullptr;
+  for (const FitPoint& f : all_) {
+    if (f.status != ObservationStatus::kCarriedOver) measured = &f;
+  }
+  const FitPoint& latest = measured != nullptr ? *measured : used_.back();
   ProgressInput pin;
   pin.latest_fiscal_year = latest.fiscal_year;
   pin.latest_value = latest.value;

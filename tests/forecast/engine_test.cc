@@ -302,6 +302,21 @@ TEST(EngineTest, ShockYearsExcludedOrIncluded) {
   EXPECT_GT(excluded->projected_value, included->projected_value);
 }
 
+TEST(EngineTest, StatusReadsTheObservedShockYearsWhateverTheScenario) {
+  // Asahikawa's airport: 113.5 in FY2018, 45.9 in the pandemic's FY2021.
+  SeriesInput in = Series({{2018, 113.5}, {2021, 45.9}}, 2024);
+  in.target_value = 145;
+  in.shock_fiscal_years = {2020, 2021};
+  for (ShockTreatment t : {ShockTreatment::kExclude, ShockTreatment::kInclude}) {
+    in.shock_treatment = t;
+    absl::StatusOr<Projection> p = DefaultEngine().Project(in);
+    ASSERT_THAT(p, IsOk());
+    EXPECT_EQ(p->status, ProgressStatus::kDeteriorating);
+    EXPECT_EQ(p->progress.latest_fiscal_year, 2021);
+    EXPECT_DOUBLE_EQ(p->progress.latest_value, 45.9);
+  }
+}
+
 TEST(EngineTest, RangeBaselineIsAPointInItsMiddle) {
   SeriesInput in = Series({{2020, 120}, {2021, 125}}, 2024);
   domain::Baseline b;
