@@ -26,7 +26,7 @@ namespace kpi::storage {
 using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
 
 // One result row. Accessors convert between numeric types; a NULL column
-// reads as 0 or "".
+// reads as 0 or "". Immutable, so safe to read from several threads.
 class SqlRow {
  public:
   explicit SqlRow(std::vector<SqlValue> columns)

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -221,6 +222,127 @@ TEST_P(RepositoryContractTest, EveryTypeRoundTripsEveryField) {
   ASSERT_OK_AND_ASSIGN(domain::Reference r2,
                        repo_->UpdateReference(r, r.meta.etag));
   EXPECT_EQ(Content(r2), Content(r));
+}
+
+// Update and Delete of every type, guarded by etags, leaves first.
+TEST_P(RepositoryContractTest, EveryTypeUpdatesAndDeletes) {
+  Seed();
+  clock_.Advance(absl::Seconds(1));
+  auto check = [&](const auto& stored, auto change, auto update, auto get,
+                   auto remove) {
+    SCOPED_TRACE(stored.name);
+    auto changed = stored;
+    change(changed);
+    auto updated = update(changed, stored.meta.etag);
+    ASSERT_THAT(updated, IsOk());
+    EXPECT_EQ(Content(*updated), Content(changed));
+    EXPECT_NE(updated->meta.etag, stored.meta.etag);
+    EXPECT_EQ(updated->meta.create_time, kStart);
+    EXPECT_EQ(updated->meta.update_time, kStart + absl::Seconds(1));
+    EXPECT_THAT(update(changed, stored.meta.etag),
+                StatusIs(absl::StatusCode::kAborted));
+    auto got = get(stored.name);
+    ASSERT_THAT(got, IsOk());
+    EXPECT_EQ(Content(*got), Content(changed));
+    EXPECT_THAT(remove(stored.name, stored.meta.etag),
+                StatusIs(absl::StatusCode::kAborted));
+    ASSERT_THAT(remove(stored.name, updated->meta.etag), IsOk());
+    EXPECT_THAT(get(stored.name), StatusIs(absl::StatusCode::kNotFound));
+  };
+  Repository& r = *repo_;
+  ASSERT_OK_AND_ASSIGN(
+      domain::Evaluation e,
+      r.GetEvaluation("strategies/s/measures/m1/evaluations/fy2021"));
+  check(
+      e, [](domain::Evaluation& x) { x.rating = domain::Rating::kRevise; },
+      [&](const domain::Evaluation& x, std::string_view etag) {
+        return r.UpdateEvaluation(x, etag);
+      },
+      [&](std::string_view n) { return r.GetEvaluation(n); },
+      [&](std::string_view n, std::string_view etag) {
+        return r.DeleteEvaluation(n, etag, false);
+      });
+  ASSERT_OK_AND_ASSIGN(
+      domain::Observation o,
+      r.GetObservation("strategies/s/kpis/k1/observations/fy2020"));
+  check(
+      o, [](domain::Observation& x) { x.reported_fiscal_year = 2024; },
+      [&](const domain::Observation& x, std::string_view etag) {
+        return r.UpdateObservation(x, etag, "");
+      },
+      [&](std::string_view n) { return r.GetObservation(n); },
+      [&](std::string_view n, std::string_view etag) {
+        return r.DeleteObservation(n, etag, false);
+      });
+  auto kpi_ops = std::make_tuple(
+      [&](const domain::Kpi& x, std::string_view etag) {
+        return r.UpdateKpi(x, etag);
+      },
+      [&](std::string_view n) { return r.GetKpi(n); },
+      [&](std::string_view n, std::string_view etag) {
+        return r.DeleteKpi(n, etag, false);
+      });
+  ASSERT_OK_AND_ASSIGN(domain::Kpi k2, r.GetKpi("strategies/s/kpis/k2"));
+  check(
+      k2,
+      [](domain::Kpi& x) {
+        x.target.reference.clear();
+        x.target.value = 3;
+        x.shock_fiscal_years.clear();
+        x.measure = "strategies/s/measures/m2";
+      },
+      std::get<0>(kpi_ops), std::get<1>(kpi_ops), std::get<2>(kpi_ops));
+  ASSERT_OK_AND_ASSIGN(domain::Reference ref, r.GetReference("references/r"));
+  check(
+      ref, [](domain::Reference& x) { x.values.clear(); },
+      [&](const domain::Reference& x, std::string_view etag) {
+        return r.UpdateReference(x, etag);
+      },
+      [&](std::string_view n) { return r.GetReference(n); },
+      [&](std::string_view n, std::string_view etag) {
+        return r.DeleteReference(n, etag, false);
+      });
+  ASSERT_OK_AND_ASSIGN(domain::Kpi k3, r.GetKpi("strategies/s/kpis/k3"));
+  check(
+      k3, [](domain::Kpi& x) { x.baseline.reset(); }, std::get<0>(kpi_ops),
+      std::get<1>(kpi_ops), std::get<2>(kpi_ops));
+  ASSERT_OK_AND_ASSIGN(domain::Measure m2,
+                       r.GetMeasure("strategies/s/measures/m2"));
+  check(
+      m2,
+      [](domain::Measure& x) {
+        x.goal = "strategies/s/goals/g1";
+        x.parent = "strategies/s/measures/m1";
+      },
+      [&](const domain::Measure& x, std::string_view etag) {
+        return r.UpdateMeasure(x, etag);
+      },
+      [&](std::string_view n) { return r.GetMeasure(n); },
+      [&](std::string_view n, std::string_view etag) {
+        return r.DeleteMeasure(n, etag, false);
+      });
+  ASSERT_OK_AND_ASSIGN(domain::Goal g2, r.GetGoal("strategies/s/goals/g2"));
+  check(
+      g2, [](domain::Goal& x) { x.number = 20; },
+      [&](const domain::Goal& x, std::string_view etag) {
+        return r.UpdateGoal(x, etag);
+      },
+      [&](std::string_view n) { return r.GetGoal(n); },
+      [&](std::string_view n, std::string_view etag) {
+        return r.DeleteGoal(n, etag, false);
+      });
+  ASSERT_OK_AND_ASSIGN(domain::Strategy s, r.GetStrategy(kS));
+  check(
+      s, [](domain::Strategy& x) { x.municipality_code = "012050"; },
+      [&](const domain::Strategy& x, std::string_view etag) {
+        return r.UpdateStrategy(x, etag);
+      },
+      [&](std::string_view n) { return r.GetStrategy(n); },
+      [&](std::string_view n, std::string_view etag) {
+        return r.DeleteStrategy(n, etag, true);
+      });
+  ASSERT_OK_AND_ASSIGN(domain::Dataset left, r.ExportDataset(""));
+  EXPECT_EQ(Content(left), Content(domain::Dataset()));
 }
 
 TEST_P(RepositoryContractTest, MalformedNamesAndValuesAreInvalidArgument) {
