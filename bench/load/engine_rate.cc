@@ -29,8 +29,8 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::ifstream file(absl::GetFlag(FLAGS_in), std::ios::binary);
   if (!file) {
-    std::cerr << "kpi_engine_rate: cannot open --in="
-              << absl::GetFlag(FLAGS_in) << "\n";
+    std::cerr << "kpi_engine_rate: cannot open --in=" << absl::GetFlag(FLAGS_in)
+              << "\n";
     return 2;
   }
   auto reader = kpi::kpictl::SeriesCsvReader::Create(&file, "in");
@@ -56,8 +56,7 @@ int main(int argc, char** argv) {
         kpi::kpictl::MakeBatchRequest(**next, horizon);
     kpi::services::Violations violations;
     kpi::forecast::SeriesInput input = kpi::services::SeriesFromProto(
-        request.series(), request.options(), "series", "options",
-        &violations);
+        request.series(), request.options(), "series", "options", &violations);
     if (!violations.empty()) {
       ++unreadable;
       continue;

@@ -70,8 +70,8 @@ int main(int argc, char** argv) {
     stream->WritesDone();
   });
 
-  std::this_thread::sleep_for(std::chrono::duration<double>(
-      absl::GetFlag(FLAGS_stall_seconds)));
+  std::this_thread::sleep_for(
+      std::chrono::duration<double>(absl::GetFlag(FLAGS_stall_seconds)));
   const int64_t sent_during_stall = sent.load();
 
   int64_t results = 0, ok = 0, errors = 0, out_of_order = 0;
@@ -100,9 +100,8 @@ int main(int argc, char** argv) {
   std::cout << absl::StrFormat(
       "sent_during_stall %d of %d results %d ok %d errors %d "
       "expected_errors %d out_of_order %d status %d %s\n",
-      sent_during_stall, n, results, ok, errors, expected_errors,
-      out_of_order, static_cast<int>(status.error_code()),
-      status.error_message());
+      sent_during_stall, n, results, ok, errors, expected_errors, out_of_order,
+      static_cast<int>(status.error_code()), status.error_message());
   const bool good = status.ok() && results == n && out_of_order == 0 &&
                     wrong_errors == 0 && errors == expected_errors;
   return good ? 0 : 1;
