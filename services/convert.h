@@ -125,9 +125,9 @@ absl::Status PrefixFieldPaths(const absl::Status& status,
 // ---- Datasets as JSON -------------------------------------------------------
 
 // Parses a kpi.v1.Dataset in the protobuf JSON mapping (field names in
-// lower_snake_case or lowerCamelCase, enums by name). INVALID_ARGUMENT with
-// the JSON path protobuf reports (e.g. "kpis[2].kind") as a field violation
-// for malformed JSON, unknown fields or bad values.
+// lower_snake_case or lowerCamelCase, enums by name). INVALID_ARGUMENT for
+// malformed JSON; for an unknown field or a bad value, with a field
+// violation at the JSON path protobuf reports (e.g. "kpis[2].kind").
 absl::StatusOr<v1::Dataset> DatasetFromJson(std::string_view json);
 
 // Indented JSON with lower_snake_case field names, enums by name. INTERNAL

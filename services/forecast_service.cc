@@ -279,14 +279,6 @@ absl::Status StoredDataError(const absl::Status& status, const std::string& kpi,
                    absl::StrJoin(problems, "; ")));
 }
 
-}  // namespace
-
-ForecastService::ForecastService(storage::Repository* repository,
-                                 const forecast::Engine* engine)
-    : repository_(repository), engine_(engine) {}
-
-namespace {
-
 // Projects a stored KPI: its observations before the target year, its
 // target (resolved through the reference table at the target year when
 // symbolic), and the shock years stored with it plus the request's.
@@ -430,6 +422,10 @@ void FillResult(const absl::StatusOr<Projected>& projected, std::string id,
 }
 
 }  // namespace
+
+ForecastService::ForecastService(storage::Repository* repository,
+                                 const forecast::Engine* engine)
+    : repository_(repository), engine_(engine) {}
 
 grpc::Status ForecastService::ProjectKpi(grpc::ServerContext*,
                                          const v1::ProjectKpiRequest* request,
