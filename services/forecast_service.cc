@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -424,12 +425,31 @@ void FillResult(const absl::StatusOr<Projected>& projected, std::string id,
 }  // namespace
 
 ForecastService::ForecastService(storage::Repository* repository,
-                                 const forecast::Engine* engine)
-    : repository_(repository), engine_(engine) {}
+                                 const forecast::Engine* engine,
+                                 size_t projection_cache_entries)
+    : repository_(repository),
+      engine_(engine),
+      cache_enabled_(projection_cache_entries > 0),
+      cache_(projection_cache_entries) {}
 
 grpc::Status ForecastService::ProjectKpi(grpc::ServerContext*,
                                          const v1::ProjectKpiRequest* request,
                                          v1::ProjectKpiResponse* response) {
+  // The sequence is read before the data: a write committed in between
+  // leaves the entry tagged with a state that no longer holds.
+  std::optional<int64_t> sequence;
+  std::string key;
+  if (cache_enabled_) {
+    absl::StatusOr<int64_t> read = repository_->ChangeSequence();
+    if (read.ok()) {
+      sequence = *read;
+      key = ProjectionCache::Key(*request);
+      if (auto hit = cache_.Lookup(key, *sequence)) {
+        *response = *hit;
+        return grpc::Status::OK;
+      }
+    }
+  }
   absl::StatusOr<Projected> projected =
       ProjectStored(*repository_, *engine_, request->name(), "name",
                     request->target_fiscal_year(), request->options());
@@ -438,6 +458,10 @@ grpc::Status ForecastService::ProjectKpi(grpc::ServerContext*,
   if (projected->alternative.has_value()) {
     ToProto(*projected->alternative,
             response->mutable_alternative_projection());
+  }
+  if (sequence.has_value()) {
+    cache_.Insert(key, *sequence,
+                  std::make_shared<const v1::ProjectKpiResponse>(*response));
   }
   return grpc::Status::OK;
 }

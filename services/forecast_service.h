@@ -20,6 +20,7 @@
 #include "kpi/v1/forecast_service.grpc.pb.h"
 #include "lib/forecast/engine.h"
 #include "lib/storage/repository.h"
+#include "services/projection_cache.h"
 
 namespace kpi::services {
 
@@ -34,12 +35,19 @@ inline constexpr int kMaxThresholds = 16;
 
 class ForecastService final : public v1::ForecastService::Service {
  public:
-  // Neither is owned; both must outlive the service.
+  // Neither is owned; both must outlive the service. ProjectKpi keeps up
+  // to `projection_cache_entries` responses (services/projection_cache.h:
+  // valid while the store's ChangeSequence() is unchanged); 0 caches none.
   ForecastService(storage::Repository* repository,
-                  const forecast::Engine* engine);
+                  const forecast::Engine* engine,
+                  size_t projection_cache_entries = 0);
 
   grpc::Status ProjectKpi(grpc::ServerContext*, const v1::ProjectKpiRequest*,
                           v1::ProjectKpiResponse*) override;
+  // Hits and misses of ProjectKpi's cache so far.
+  ProjectionCache::Stats projection_cache_stats() const {
+    return cache_.stats();
+  }
   grpc::Status ProjectSeries(grpc::ServerContext*,
                              const v1::ProjectSeriesRequest*,
                              v1::ProjectSeriesResponse*) override;
@@ -60,6 +68,8 @@ class ForecastService final : public v1::ForecastService::Service {
  private:
   storage::Repository* const repository_;
   const forecast::Engine* const engine_;
+  const bool cache_enabled_;
+  ProjectionCache cache_;
 };
 
 }  // namespace kpi::services

@@ -45,6 +45,9 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "are cancelled (e.g. 20s, 500ms).");
 ABSL_FLAG(int32_t, db_pool_size, 8,
           "PostgreSQL: connections per process. Ignored for SQLite.");
+ABSL_FLAG(int32_t, projection_cache_entries, 1024,
+          "ProjectKpi responses kept in memory, each valid until the next "
+          "write to the store by any replica; 0 turns the cache off.");
 ABSL_FLAG(bool, log_calls, true,
           "Log one line per call on stderr: method, status code, latency.");
 
@@ -106,6 +109,12 @@ int Run() {
   const std::string db = absl::GetFlag(FLAGS_db);
   const int pool_size = absl::GetFlag(FLAGS_db_pool_size);
   const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
+  if (absl::GetFlag(FLAGS_projection_cache_entries) < 0) {
+    std::cerr << "kpi_server: --projection_cache_entries="
+              << absl::GetFlag(FLAGS_projection_cache_entries)
+              << " is negative; accepted: 0 (no cache) or more\n";
+    return 2;
+  }
   if (pool_size <= 0) {
     std::cerr << "kpi_server: --db_pool_size=" << pool_size
               << " is not positive; accepted: 1 or more\n";
@@ -138,6 +147,8 @@ int Run() {
   options.repository = repository->get();
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.log_calls = absl::GetFlag(FLAGS_log_calls);
+  options.projection_cache_entries =
+      static_cast<size_t>(absl::GetFlag(FLAGS_projection_cache_entries));
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(std::move(options));
   if (!server.ok()) {

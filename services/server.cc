@@ -116,8 +116,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   std::unique_ptr<Server> server(new Server());
   server->kpi_service_ = std::make_unique<KpiService>(options.repository);
-  server->forecast_service_ =
-      std::make_unique<ForecastService>(options.repository, engine);
+  server->forecast_service_ = std::make_unique<ForecastService>(
+      options.repository, engine, options.projection_cache_entries);
 
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

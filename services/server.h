@@ -35,6 +35,8 @@ struct ServerOptions {
   const forecast::Engine* engine = nullptr;
   // Largest request or response, in bytes.
   int max_message_bytes = 16 * 1024 * 1024;
+  // ProjectKpi responses cached (services/projection_cache.h); 0 for none.
+  size_t projection_cache_entries = 1024;
   // One line per call: "rpc /kpi.v1.KpiService/GetKpi OK 0.41ms".
   bool log_calls = true;
   // Receives each call line (without newline), from gRPC's threads; must be
