@@ -8,3 +8,6 @@ build=${1:-build}
 
 echo "== forecast engine: M3 short-window backtest against the R peers"
 bench/forecast/backtest.sh "$build"
+
+echo "== service load: unary ProjectKpi vs no-op, kpictl batch vs in-process, streaming memory"
+bench/load/run.sh "$build"
