@@ -44,21 +44,38 @@ series=$(($(cut -d, -f1 "$work/series.csv" | uniq | wc -l) - 1))
 
 start_server batch
 # Two runs; the faster counts (other processes share this machine).
+# CPU seconds (user + system) of a process, from /proc/PID/stat.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' \
+    "/proc/$1/stat"
+}
 best=0
 for run in 1 2; do
+  s0=$(cpu_seconds "$server_pid")
   t0=$(date +%s.%N)
-  "$build/kpictl" --server "127.0.0.1:$port" batch --in "$work/series.csv" \
-    --out "$work/forecasts.csv" --horizon 6 2>"$work/kpictl.txt" ||
-    fail "kpictl batch: $(tail -n 5 "$work/kpictl.txt")"
+  # The subshell runs only kpictl, so `times` gives kpictl's CPU time.
+  (
+    "$build/kpictl" --server "127.0.0.1:$port" batch --in "$work/series.csv" \
+      --out "$work/forecasts.csv" --horizon 6 2>"$work/kpictl.txt" ||
+      fail "kpictl batch: $(tail -n 5 "$work/kpictl.txt")"
+    times >"$work/kpictl-cpu.txt"  # the second line: children
+  )
   t1=$(date +%s.%N)
+  s1=$(cpu_seconds "$server_pid")
+  client_cpu=$(awk 'NR == 2 {gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4}' \
+    "$work/kpictl-cpu.txt")
   grep -q "^kpictl batch: $series series projected, 0 failed$" "$work/kpictl.txt" ||
     fail "kpictl batch did not project all $series series: $(tail -n 3 "$work/kpictl.txt")"
   rows=$(($(wc -l <"$work/forecasts.csv") - 1))
   [[ $rows -eq $((series * 6)) ]] ||
     fail "kpictl batch wrote $rows forecast rows; expected $((series * 6))"
   rate=$(awk -v n="$series" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", n / (b - a)}')
-  echo "  kpictl batch run $run: $series series in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') s, $rate series/s, all projected"
-  if awk -v a="$rate" -v b="$best" 'BEGIN {exit !(a > b)}'; then best=$rate; fi
+  read -r server_us client_us < <(awk -v n="$series" -v a="$s0" -v b="$s1" \
+    -v c="$client_cpu" 'BEGIN {printf "%.1f %.1f\n", (b - a) * 1e6 / n, c * 1e6 / n}')
+  echo "  kpictl batch run $run: $series series in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') s, $rate series/s, all projected; CPU per series: server $server_us us, kpictl $client_us us"
+  if awk -v a="$rate" -v b="$best" 'BEGIN {exit !(a > b)}'; then
+    best=$rate best_server_us=$server_us best_client_us=$client_us
+  fi
 done
 calls=$(grep -c '^rpc /kpi.v1.ForecastService/StreamProjectSeries OK ' "$server_log") || true
 [[ $calls -eq 2 ]] || fail "the server logged $calls OK streams; expected 2"
@@ -67,7 +84,7 @@ stop_server
 read -r _ inproc_series _ inproc_failed _ _ _ _ _ inproc_rate _ < <(
   "$build/kpi_engine_rate" --in "$work/series.csv" --horizon 6 --min_seconds 3)
 [[ $inproc_failed -eq 0 ]] || fail "the engine failed on $inproc_failed series"
-echo "  engine in process: $inproc_rate series/s ($inproc_series projections)"
+echo "  engine in process: $inproc_rate series/s ($inproc_series projections; $(awk -v r="$inproc_rate" 'BEGIN {printf "%.1f", 1e6 / r}') us a series)"
 
 theta=
 if Rscript -e 'suppressMessages(library(forecast))' >/dev/null 2>&1; then
@@ -80,6 +97,8 @@ fi
 result batch_series "$series"
 result batch_rps "$best"
 result engine_rps "$inproc_rate"
+result batch_server_us "$best_server_us"
+result batch_client_us "$best_client_us"
 result thetaf_rps "${theta:-}"
 awk -v a="$best" -v b="$inproc_rate" 'BEGIN {
   printf "  kpictl batch / engine in process: %.2f (target >= 0.50)\n", a / b}'

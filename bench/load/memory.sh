@@ -44,6 +44,11 @@ stop_sampler() {
 }
 
 for n in $jobs; do
+  # kpictl's own peak RSS, when GNU time (Debian package time) is there.
+  timer=
+  if [[ -x /usr/bin/time ]]; then
+    timer="/usr/bin/time -f %M -o $work/kpictl-rss-$n.txt"
+  fi
   reset_peak
   : >"$work/rss-$n.txt"
   sample "$work/rss-$n.txt" &
@@ -52,8 +57,8 @@ for n in $jobs; do
   t0=$(date +%s.%N)
   set +e
   "$build/kpi_gen_series" --series "$n" --bad_every "$bad_every" |
-    "$build/kpictl" --server "127.0.0.1:$port" batch --in - --out /dev/null \
-      2>"$work/kpictl-$n.txt"
+    $timer "$build/kpictl" --server "127.0.0.1:$port" batch --in - \
+      --out /dev/null 2>"$work/kpictl-$n.txt"
   code=$?
   set -e
   t1=$(date +%s.%N)
@@ -73,7 +78,21 @@ for n in $jobs; do
     $named -eq $listed ]] ||
     fail "the failures listed are not the invalid series: $(grep -a '^  ' "$work/kpictl-$n.txt" | head -4)"
   seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
-  echo "  $n series in $seconds s ($(awk -v n="$n" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')/s): peak RSS $peak kB; $((n - bad)) projected, the $bad invalid ones each reported in the stream"
+  client=$(tail -n 1 "$work/kpictl-rss-$n.txt" 2>/dev/null || echo "?")
+  echo "  $n series in $seconds s ($(awk -v n="$n" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')/s): server peak RSS $peak kB (kpictl's: $client kB); $((n - bad)) projected, each of the $bad invalid series reported as its own error in the stream"
+  if [[ $client != "?" ]]; then result "mem_client_${n}_kb" "$client"; fi
+  # The RSS over the job: flat after the start means bounded.
+  read -r q1 q2 q3 q4 first_half second_half < <(awk '{v[NR] = $1}
+    END {m1 = m2 = 0
+         for (i = 1; i <= NR; ++i) {
+           if (i <= NR / 2 && v[i] > m1) m1 = v[i]
+           if (i > NR / 2 && v[i] > m2) m2 = v[i]
+         }
+         print v[int(NR / 4) + 1], v[int(NR / 2) + 1], v[int(3 * NR / 4) + 1],
+               v[NR], m1, m2}' "$work/rss-$n.txt")
+  echo "    server RSS at 1/4, 1/2, 3/4 and the end of the job: $q1 $q2 $q3 $q4 kB; max of the first half $first_half kB, of the second $second_half kB"
+  result "mem_first_half_${n}_kb" "$first_half"
+  result "mem_second_half_${n}_kb" "$second_half"
   result "mem_peak_${n}_kb" "$peak"
   result "mem_seconds_${n}" "$seconds"
 done

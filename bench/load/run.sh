@@ -59,9 +59,20 @@ for n in jobs:
         f"idle {idle / 1024:.1f} MiB", f"{peak / idle:.2f}", "bounded", None)
 if len(jobs) >= 2:
     small, large = r[f"mem_peak_{jobs[0]}_kb"], r[f"mem_peak_{jobs[-1]}_kb"]
-    row(f"peak RSS growth, {jobs[-1]:,} vs {jobs[0]:,} series",
+    row(f"peak RSS, {jobs[-1]:,} vs {jobs[0]:,} series",
         f"{large / 1024:.1f} MiB", f"{small / 1024:.1f} MiB",
-        f"{large / small:.2f}", "<= 1.10 (flat)", large / small <= 1.10)
+        f"{large / small:.2f}", "-", None)
+if jobs:
+    n = jobs[-1]
+    a, b = r[f"mem_first_half_{n}_kb"], r[f"mem_second_half_{n}_kb"]
+    row(f"RSS growth within the {n:,}-series job",
+        f"2nd half max {b / 1024:.1f} MiB", f"1st half max {a / 1024:.1f} MiB",
+        f"{b / a:.2f}", "<= 1.05 (bounded)", b / a <= 1.05)
+clients = [(n, r.get(f"mem_client_{n}_kb")) for n in jobs]
+if all(c for _, c in clients) and len(clients) >= 2:
+    (n0, c0), (n1, c1) = clients[0], clients[-1]
+    row(f"kpictl peak RSS, {n1:,} vs {n0:,} series", f"{c1 / 1024:.1f} MiB",
+        f"{c0 / 1024:.1f} MiB", f"{c1 / c0:.2f}", "-", None)
 if r.get("mem_stall_ahead"):
     row("stalled client: requests the server took",
         f"{r['mem_stall_ahead']:,.0f} of 200,000",

@@ -4,7 +4,7 @@
 # the same client and concurrency; with the projection cache (the default)
 # and without it (--projection_cache_entries=0).
 # Usage: bench/load/unary.sh BUILD_DIR. Env: SECONDS_PER_RUN (default 6),
-# CONNECTIONS (4), STREAMS (16 per connection), ROUNDS (2; the best run of
+# CONNECTIONS (4), STREAMS (16 per connection), ROUNDS (3; the best run of
 # each RPC counts, so that a burst from another process does not decide),
 # MODES ("cached uncached").
 # Every call is checked: h2load must count each request as succeeded, every
@@ -20,7 +20,7 @@ trap 'stop_server; rm -rf "$work"' EXIT
 seconds=${SECONDS_PER_RUN:-6}
 connections=${CONNECTIONS:-4}
 streams=${STREAMS:-16}
-rounds=${ROUNDS:-2}
+rounds=${ROUNDS:-3}
 kpi=strategies/asahikawa-2020/kpis/children-growing-healthily
 googleapis=/usr/share/gocode/src/github.com/gogo/googleapis
 for tool in h2load nghttp protoc; do
