@@ -35,6 +35,30 @@ const CalibrationRow* Calibration::Row(int k, int h) const {
   return nullptr;
 }
 
+int CalibrationRow::NumBuckets() const {
+  int n = 1;
+  for (const std::vector<double>& c : cuts) n *= static_cast<int>(c.size()) + 1;
+  return n;
+}
+
+int CalibrationRow::Bucket(
+    const std::array<double, kNumBucketFeatures>& f) const {
+  int b = 0;
+  for (int j = 0; j < kNumBucketFeatures; ++j) {
+    const int level = static_cast<int>(
+        std::upper_bound(cuts[j].begin(), cuts[j].end(), f[j]) -
+        cuts[j].begin());
+    b = b * (static_cast<int>(cuts[j].size()) + 1) + level;
+  }
+  return b;
+}
+
+const std::vector<double>& CalibrationRow::QuantilesFor(
+    const std::array<double, kNumBucketFeatures>& f) const {
+  if (bucket_quantiles.empty()) return quantiles;
+  return bucket_quantiles[Bucket(f)];
+}
+
 absl::StatusOr<Calibration> ParseCalibration(absl::string_view text) {
   Calibration c;
   int line_no = 0;
@@ -73,10 +97,13 @@ absl::StatusOr<Calibration> ParseCalibration(absl::string_view text) {
         c.params.kappa0 = v;
       } else if (tok[1] == "scale_power" && v >= 0 && v <= 2) {
         c.params.scale_power = v;
+      } else if (tok[1] == "max_bias_share" && v >= 0 && v <= 1) {
+        c.params.max_bias_share = v;
       } else {
         return LineError(line_no,
-                         "expected sigma_pool > 0, n0 > 0, kappa0 >= 0 or "
-                         "scale_power from 0 to 2");
+                         "expected sigma_pool > 0, n0 > 0, kappa0 >= 0, "
+                         "scale_power from 0 to 2 or max_bias_share from 0 "
+                         "to 1");
       }
     } else if (key == "probs") {
       for (size_t i = 0; i < nums.size(); ++i) {
@@ -96,7 +123,8 @@ absl::StatusOr<Calibration> ParseCalibration(absl::string_view text) {
       c.max_h = static_cast<int>(nums[1]);
       c.rows.assign(c.max_k * c.max_h, CalibrationRow());
       have_dims = true;
-    } else if (key == "row" || key == "quantiles") {
+    } else if (key == "row" || key == "quantiles" || key == "cuts" ||
+               key == "bucket") {
       if (!have_dims) return LineError(line_no, "dims must come first");
       if (nums.size() < 2) return LineError(line_no, "expected K and H");
       const int k = static_cast<int>(nums[0]), h = static_cast<int>(nums[1]);
@@ -104,7 +132,45 @@ absl::StatusOr<Calibration> ParseCalibration(absl::string_view text) {
         return LineError(line_no, "K or H outside dims");
       }
       CalibrationRow& r = c.rows[(k - 1) * c.max_h + (h - 1)];
-      if (key == "row") {
+      if (key == "cuts") {
+        if (nums.size() < 3 || nums[2] < 0 || nums[2] >= kNumBucketFeatures ||
+            nums[2] != std::floor(nums[2])) {
+          return LineError(line_no,
+                           absl::StrCat("expected: cuts K H F C... with F "
+                                        "from 0 to ",
+                                        kNumBucketFeatures - 1));
+        }
+        if (!r.bucket_quantiles.empty()) {
+          return LineError(line_no, "cuts must come before the buckets");
+        }
+        std::vector<double>& cut = r.cuts[static_cast<int>(nums[2])];
+        cut.assign(nums.begin() + 3, nums.end());
+        for (size_t i = 1; i < cut.size(); ++i) {
+          if (cut[i] <= cut[i - 1]) {
+            return LineError(line_no, "cuts must increase strictly");
+          }
+        }
+        if (r.NumBuckets() > 1000) {
+          return LineError(line_no, "at most 1000 buckets per cell");
+        }
+      } else if (key == "bucket") {
+        if (c.probs.empty() || nums.size() != 3 + c.probs.size()) {
+          return LineError(line_no, "expected K H B and one value per prob");
+        }
+        const int nb = r.NumBuckets();
+        if (nums[2] < 0 || nums[2] >= nb || nums[2] != std::floor(nums[2])) {
+          return LineError(line_no, absl::StrCat("bucket must be from 0 to ",
+                                                 nb - 1, " (after its cuts)"));
+        }
+        r.bucket_quantiles.resize(nb);
+        std::vector<double>& q = r.bucket_quantiles[static_cast<int>(nums[2])];
+        q.assign(nums.begin() + 3, nums.end());
+        for (size_t i = 1; i < q.size(); ++i) {
+          if (q[i] < q[i - 1]) {
+            return LineError(line_no, "quantiles must not decrease");
+          }
+        }
+      } else if (key == "row") {
         if (nums.size() != 2 + kNumFeatures) {
           return LineError(line_no, absl::StrCat("expected K H and ",
                                                  kNumFeatures, " weights"));
@@ -126,7 +192,24 @@ absl::StatusOr<Calibration> ParseCalibration(absl::string_view text) {
       return LineError(line_no,
                        absl::StrCat("unknown key \"", key,
                                     "\"; expected version, param, probs, "
-                                    "dims, row or quantiles"));
+                                    "dims, row, quantiles, cuts or bucket"));
+    }
+  }
+  for (int k = 1; k <= c.max_k; ++k) {
+    for (int h = 1; h <= c.max_h; ++h) {
+      const CalibrationRow& r = c.rows[(k - 1) * c.max_h + (h - 1)];
+      for (size_t b = 0; b < r.bucket_quantiles.size(); ++b) {
+        if (r.bucket_quantiles[b].empty()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "calibration cell k ", k, " h ", h, ": bucket ", b, " of ",
+              r.bucket_quantiles.size(), " has no quantiles line"));
+        }
+      }
+      if (!r.bucket_quantiles.empty() && !r.present) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("calibration cell k ", k, " h ", h,
+                         ": buckets without a quantiles line"));
+      }
     }
   }
   return c;
@@ -143,6 +226,8 @@ std::string FormatCalibration(const Calibration& c,
   absl::StrAppendFormat(&out, "param n0 %.9g\n", c.params.n0);
   absl::StrAppendFormat(&out, "param kappa0 %.9g\n", c.params.kappa0);
   absl::StrAppendFormat(&out, "param scale_power %.9g\n", c.params.scale_power);
+  absl::StrAppendFormat(&out, "param max_bias_share %.9g\n",
+                        c.params.max_bias_share);
   absl::StrAppend(&out, "probs");
   for (double p : c.probs) absl::StrAppendFormat(&out, " %.9g", p);
   absl::StrAppendFormat(&out, "\ndims %d %d\n", c.max_k, c.max_h);
@@ -155,6 +240,20 @@ std::string FormatCalibration(const Calibration& c,
       absl::StrAppendFormat(&out, "\nquantiles %d %d", k, h);
       for (double v : r.quantiles) absl::StrAppendFormat(&out, " %.6g", v);
       absl::StrAppend(&out, "\n");
+      if (r.bucket_quantiles.empty()) continue;
+      for (int j = 0; j < kNumBucketFeatures; ++j) {
+        if (r.cuts[j].empty()) continue;
+        absl::StrAppendFormat(&out, "cuts %d %d %d", k, h, j);
+        for (double v : r.cuts[j]) absl::StrAppendFormat(&out, " %.6g", v);
+        absl::StrAppend(&out, "\n");
+      }
+      for (size_t b = 0; b < r.bucket_quantiles.size(); ++b) {
+        absl::StrAppendFormat(&out, "bucket %d %d %d", k, h, b);
+        for (double v : r.bucket_quantiles[b]) {
+          absl::StrAppendFormat(&out, " %.6g", v);
+        }
+        absl::StrAppend(&out, "\n");
+      }
     }
   }
   return out;
@@ -248,6 +347,28 @@ double ErrorScale(const WindowFit& fit, double h, const ModelParams& params) {
   return ref * std::pow(s / ref, params.scale_power);
 }
 
+std::array<double, kNumBucketFeatures> BucketFeatures(
+    const WindowFit& fit, double h, double loc, double scale,
+    const ModelParams& params) {
+  const double ref = params.sigma_pool * std::sqrt(h);
+  auto clip = [](double v) { return std::clamp(v, -kMaxSlope, kMaxSlope); };
+  const double a = clip(fit.slope_ols), b = clip(fit.slope_last),
+               c = clip(fit.trusted_slope);
+  const double m = (a + b + c) / 3;
+  const double spread = std::sqrt(
+      ((a - m) * (a - m) + (b - m) * (b - m) + (c - m) * (c - m)) / 3);
+  return {std::log(scale / ref), loc / scale, h * spread / scale};
+}
+
+double BiasCap(double loc, double scale, double median,
+               const ModelParams& params) {
+  const double bias = median * scale;
+  if (bias * loc >= 0) return 0;
+  const double limit = params.max_bias_share * std::fabs(loc);
+  if (std::fabs(bias) <= limit) return 0;
+  return (bias > 0 ? 1 : -1) * (limit - std::fabs(bias));
+}
+
 double Shape::Quantile(double p) const {
   const std::vector<double>& P = *probs_;
   const std::vector<double>& V = *values_;
@@ -304,6 +425,10 @@ Predictive::Predictive(const Calibration& calibration, const WindowFit& fit,
   for (int j = 0; j < kNumFeatures; ++j) loc += row_->coef[j] * x[j];
   center_ = fit.z_last + loc;
   scale_ = ErrorScale(fit, h, calibration.params);
+  quantiles_ = &row_->QuantilesFor(
+      BucketFeatures(fit, h, loc, scale_, calibration.params));
+  center_ += BiasCap(loc, scale_, Shape(probs_, quantiles_).Quantile(0.5),
+                     calibration.params);
 }
 
 double Predictive::Quantile(double p) const {
@@ -312,7 +437,7 @@ double Predictive::Quantile(double p) const {
     t.loc = center_;
     return StudentTQuantile(t, p);
   }
-  return center_ + scale_ * Shape(probs_, &row_->quantiles).Quantile(p);
+  return center_ + scale_ * Shape(probs_, quantiles_).Quantile(p);
 }
 
 double Predictive::Cdf(double z) const {
@@ -323,7 +448,7 @@ double Predictive::Cdf(double z) const {
     t.loc = center_;
     return StudentTCdf(t, z);
   }
-  return Shape(probs_, &row_->quantiles).Cdf((z - center_) / scale_);
+  return Shape(probs_, quantiles_).Cdf((z - center_) / scale_);
 }
 
 }  // namespace kpi::forecast

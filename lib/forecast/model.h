@@ -30,6 +30,8 @@ namespace kpi::forecast {
 // The longest window the model looks at; older points are not used.
 inline constexpr int kMaxWindow = 10;
 inline constexpr int kNumFeatures = 7;
+// Features that pick a window's error shape (see BucketFeatures).
+inline constexpr int kNumBucketFeatures = 3;
 
 // Priors shared by every series: the pooled volatility per year on the
 // model scale, its weight in pseudo-observations, and the prior precision
@@ -42,14 +44,33 @@ struct ModelParams {
   // volatility: scale = ref * (s / ref)^scale_power with ref the pooled
   // scale at the same horizon (1 = proportional).
   double scale_power = 1;
+  // A bucket's error shape may carry a bias (what windows like it did next
+  // in training: M3's falls often reverted). It may shrink the predicted
+  // change by at most this share and never reverse it, so that a series
+  // falling steadily is projected to keep falling (0 = no bias at all).
+  double max_bias_share = 0.5;
 };
 
 // One calibration cell: location weights and standardized error quantiles
-// at Calibration::probs.
+// at Calibration::probs, pooled over all windows and, optionally, per bucket
+// of windows that look alike (BucketFeatures cut at `cuts`), shrunk toward
+// the pooled ones when learned.
 struct CalibrationRow {
   bool present = false;
   std::array<double, kNumFeatures> coef{};
   std::vector<double> quantiles;
+  // Increasing cut points per bucket feature; empty = not split on it.
+  std::array<std::vector<double>, kNumBucketFeatures> cuts;
+  // One quantile vector per bucket (mixed radix over the features, the first
+  // varying slowest); empty = the pooled quantiles for every window.
+  std::vector<std::vector<double>> bucket_quantiles;
+
+  int NumBuckets() const;
+  // The bucket of a window with bucket features `f`.
+  int Bucket(const std::array<double, kNumBucketFeatures>& f) const;
+  // The quantiles for a window with bucket features `f`.
+  const std::vector<double>& QuantilesFor(
+      const std::array<double, kNumBucketFeatures>& f) const;
 };
 
 struct Calibration {
@@ -69,8 +90,11 @@ struct Calibration {
 // naming the line and what was expected when it does not parse.
 absl::StatusOr<Calibration> ParseCalibration(absl::string_view text);
 // The text format: '#' comments, then lines
-//   version NAME | param NAME VALUE (sigma_pool, n0, kappa0, scale_power) |
-//   probs P... | dims MAX_K MAX_H | row K H C1..C7 | quantiles K H Q...
+//   version NAME | param NAME VALUE (sigma_pool, n0, kappa0, scale_power,
+//   max_bias_share) |
+//   probs P... | dims MAX_K MAX_H | row K H C1..C7 | quantiles K H Q... |
+//   cuts K H F C... (F = bucket feature, increasing cuts) |
+//   bucket K H B Q... (one line per bucket, after all cuts of the cell)
 std::string FormatCalibration(const Calibration& c,
                               const std::string& header_comment);
 
@@ -108,6 +132,25 @@ StudentT BasePredictive(const WindowFit& fit, double h);
 // the Student-t scale pulled toward the pooled one (ModelParams).
 double ErrorScale(const WindowFit& fit, double h, const ModelParams& params);
 
+// What picks the error shape of a window at horizon h, given its location
+// `loc` (the change predicted on the model scale) and error scale `scale`:
+//   0: the window's volatility against the pooled one, log(scale / ref);
+//   1: the predicted change in units of the scale, loc / scale (the trend's
+//      sign and strength);
+//   2: how much the drift estimates disagree: the spread of the
+//      least-squares, last-step and trusted slopes times h, over the scale.
+std::array<double, kNumBucketFeatures> BucketFeatures(
+    const WindowFit& fit, double h, double loc, double scale,
+    const ModelParams& params);
+
+// How far to move the center of a shape whose median is `median` (in units
+// of `scale`) for a location `loc`: the bias of the shape is
+// median * scale; this returns the change to the center that caps it at
+// ModelParams::max_bias_share of |loc| where it opposes loc (and leaves it
+// as it is otherwise). 0 when nothing is capped.
+double BiasCap(double loc, double scale, double median,
+               const ModelParams& params);
+
 // Standardized error distribution: a piecewise linear quantile function
 // through (probs, values) with exponential tails beyond, so that Cdf is its
 // exact inverse and no probability is exactly 0 or 1.
@@ -136,6 +179,7 @@ class Predictive {
   double scale_ = 1;
   const CalibrationRow* row_ = nullptr;
   const std::vector<double>* probs_ = nullptr;
+  const std::vector<double>* quantiles_ = nullptr;
   StudentT t_;
 };
 
