@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/base/field_violations.h"
 #include "lib/base/status_macros.h"
 
 namespace kpi::storage {
@@ -90,9 +91,17 @@ struct Token {
 
 bool IsOpChar(char c) { return c == '=' || c == '!' || c == '<' || c == '>'; }
 
+// INVALID_ARGUMENT with a violation of the request's "filter" field, which
+// the gRPC edge turns into the google.rpc.BadRequest detail the contract
+// promises.
+absl::Status FilterError(std::string description) {
+  return base::InvalidArgumentWithViolations(
+      "invalid request:", {{"filter", std::move(description)}});
+}
+
 absl::Status SyntaxError(size_t pos, std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "filter: %s at position %d; accepted: conditions `field op value` "
+  return FilterError(absl::StrFormat(
+      "%s at position %d; accepted: conditions `field op value` "
       "joined by AND, op one of = != < <= > >=, e.g. `fiscal_year >= 2020 AND "
       "status = OBSERVATION_STATUS_FINAL`",
       AsAbsl(what), pos));
@@ -179,8 +188,8 @@ absl::StatusOr<FilterCondition> MakeCondition(const FieldSpec& field,
     case FieldType::kInt: {
       int64_t v;
       if (!absl::SimpleAtoi(value.text, &v)) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "filter: %s: \"%s\" at position %d is not an integer; accepted: "
+        return FilterError(absl::StrFormat(
+            "%s: \"%s\" at position %d is not an integer; accepted: "
             "a fiscal year such as 2021",
             AsAbsl(field.name), value.text, value.pos));
       }
@@ -198,27 +207,25 @@ absl::StatusOr<FilterCondition> MakeCondition(const FieldSpec& field,
         }
       }
       if (!found) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "filter: %s: \"%s\" at position %d is not a value of %s; "
-            "accepted: %s",
-            AsAbsl(field.name), value.text, value.pos, AsAbsl(field.name),
-            absl::StrJoin(names, ", ")));
+        return FilterError(
+            absl::StrFormat("%s: \"%s\" at position %d is not a value of %s; "
+                            "accepted: %s",
+                            AsAbsl(field.name), value.text, value.pos,
+                            AsAbsl(field.name), absl::StrJoin(names, ", ")));
       }
       break;
     }
     case FieldType::kName: {
       absl::Status parsed =
-          domain::ParseName(value.text, field.name_type,
-                            absl::StrCat("filter: ", AsAbsl(field.name)))
-              .status();
-      if (!parsed.ok()) return parsed;
+          domain::ParseName(value.text, field.name_type, field.name).status();
+      if (!parsed.ok()) return FilterError(std::string(parsed.message()));
       cond.value = value.text;
       break;
     }
   }
   if (!equality) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "filter: %s at position %d only supports = and !=", AsAbsl(field.name),
+    return FilterError(absl::StrFormat(
+        "%s at position %d only supports = and !=", AsAbsl(field.name),
         value.pos));
   }
   return cond;
@@ -252,9 +259,9 @@ absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
   const std::vector<FieldSpec>& fields = FieldsOf(collection);
   const std::string_view collection_id = domain::CollectionId(collection);
   if (fields.empty()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "filter: %s cannot be filtered; accepted: an empty filter",
-        AsAbsl(collection_id)));
+    return FilterError(
+        absl::StrFormat("%s cannot be filtered; accepted: an empty filter",
+                        AsAbsl(collection_id)));
   }
   size_t i = 0;
   while (true) {
@@ -271,8 +278,8 @@ absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
       if (f.name == name.text) field = &f;
     }
     if (field == nullptr) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "filter: unknown field \"%s\" at position %d; accepted fields for "
+      return FilterError(absl::StrFormat(
+          "unknown field \"%s\" at position %d; accepted fields for "
           "%s: %s",
           name.text, name.pos, AsAbsl(collection_id), FieldNames(fields)));
     }

@@ -31,10 +31,11 @@ struct FilterCondition {
 };
 
 // Parses `filter` for a List of `collection` (the type listed). "" yields no
-// conditions. INVALID_ARGUMENT naming "filter", the position, what was wrong
-// and what is accepted: an unknown field (listing the collection's fields),
-// a bad value (listing the enum's names, or the name pattern), an operator
-// that does not apply (only = and != for names and enums), or bad syntax.
+// conditions. INVALID_ARGUMENT with a base::FieldViolation on "filter"
+// giving the position, what was wrong and what is accepted: an unknown field
+// (listing the collection's fields), a bad value (listing the enum's names, or
+// the name pattern), an operator that does not apply (only = and != for names
+// and enums), or bad syntax.
 absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
     domain::ResourceType collection, std::string_view filter);
 

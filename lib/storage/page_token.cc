@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/base/field_violations.h"
 
 namespace kpi::storage {
 namespace {
@@ -40,6 +41,14 @@ std::string Binding(domain::ResourceType collection, std::string_view parent,
   return out;
 }
 
+// INVALID_ARGUMENT with a violation of the request field `field`, which the
+// gRPC edge turns into the google.rpc.BadRequest detail the contract
+// promises.
+absl::Status FieldError(const char* field, std::string description) {
+  return base::InvalidArgumentWithViolations("invalid request:",
+                                             {{field, std::move(description)}});
+}
+
 constexpr char kRemedy[] =
     "accepted: the next_page_token of the previous response, unchanged, with "
     "the same parent and filter; or empty for the first page";
@@ -48,10 +57,12 @@ constexpr char kRemedy[] =
 
 absl::StatusOr<int> EffectivePageSize(int page_size) {
   if (page_size < 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "page_size: %d is negative; accepted: 0 (meaning %d) to %d, larger "
-        "values are capped at %d",
-        page_size, kDefaultPageSize, kMaxPageSize, kMaxPageSize));
+    return FieldError(
+        "page_size",
+        absl::StrFormat(
+            "%d is negative; accepted: 0 (meaning %d) to %d, larger "
+            "values are capped at %d",
+            page_size, kDefaultPageSize, kMaxPageSize, kMaxPageSize));
   }
   if (page_size == 0) return kDefaultPageSize;
   return page_size > kMaxPageSize ? kMaxPageSize : page_size;
@@ -74,16 +85,19 @@ absl::StatusOr<std::string> DecodePageToken(domain::ResourceType collection,
   std::string raw;
   if (!absl::WebSafeBase64Unescape(AsAbsl(token), &raw) ||
       raw.size() <= 1 + kHashBytes || raw[0] != kVersion) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "page_token: \"%s\" is not a page token this service issued; %s",
-        AsAbsl(token), kRemedy));
+    return FieldError(
+        "page_token",
+        absl::StrFormat("\"%s\" is not a page token this service issued; %s",
+                        AsAbsl(token), kRemedy));
   }
   if (raw.compare(1, kHashBytes, Binding(collection, parent, filter)) != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "page_token: was issued for a different collection, parent or filter "
-        "than this request's (%s under \"%s\" with filter \"%s\"); %s",
-        AsAbsl(domain::CollectionId(collection)), AsAbsl(parent),
-        AsAbsl(filter), kRemedy));
+    return FieldError(
+        "page_token",
+        absl::StrFormat(
+            "was issued for a different collection, parent or filter "
+            "than this request's (%s under \"%s\" with filter \"%s\"); %s",
+            AsAbsl(domain::CollectionId(collection)), AsAbsl(parent),
+            AsAbsl(filter), kRemedy));
   }
   return raw.substr(1 + kHashBytes);
 }

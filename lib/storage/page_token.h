@@ -23,7 +23,8 @@ inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
 
 // The page size to use: 0 means kDefaultPageSize, larger than kMaxPageSize
-// means kMaxPageSize. INVALID_ARGUMENT naming "page_size" when negative.
+// means kMaxPageSize. INVALID_ARGUMENT with a base::FieldViolation on
+// "page_size" when negative.
 absl::StatusOr<int> EffectivePageSize(int page_size);
 
 // The token for the page after `last_name` of a List of `collection` under
@@ -33,8 +34,9 @@ std::string EncodePageToken(domain::ResourceType collection,
                             std::string_view last_name);
 
 // The last name encoded in `token`, or "" for an empty token (the first
-// page). INVALID_ARGUMENT naming "page_token" when the token is malformed or
-// was issued for another collection, parent or filter.
+// page). INVALID_ARGUMENT with a base::FieldViolation on "page_token" when
+// the token is malformed or was issued for another collection, parent or
+// filter.
 absl::StatusOr<std::string> DecodePageToken(domain::ResourceType collection,
                                             std::string_view parent,
                                             std::string_view filter,

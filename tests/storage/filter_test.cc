@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/base/field_violations.h"
 #include "lib/base/status_matchers.h"
 
 namespace kpi::storage {
@@ -14,7 +15,20 @@ using domain::ResourceType;
 using ::kpi::testing::IsOk;
 using ::kpi::testing::StatusIs;
 using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Field;
 using ::testing::HasSubstr;
+
+// Every error names the request's "filter" field in a violation, which the
+// gRPC edge sends as the google.rpc.BadRequest detail kpi_service.proto
+// promises.
+MATCHER_P(HasFilterViolation, text, "") {
+  return ::testing::ExplainMatchResult(
+      ElementsAre(
+          AllOf(Field(&base::FieldViolation::field, "filter"),
+                Field(&base::FieldViolation::description, HasSubstr(text)))),
+      base::GetFieldViolations(arg.status()), result_listener);
+}
 
 TEST(ParseFilterTest, EmptyFilterHasNoConditions) {
   auto parsed = ParseFilter(ResourceType::kKpi, "  ");
@@ -62,10 +76,11 @@ TEST(ParseFilterTest, EnumsMapToTheirNumbers) {
 }
 
 TEST(ParseFilterTest, UnknownFieldListsTheAcceptedFields) {
-  EXPECT_THAT(ParseFilter(ResourceType::kKpi, "unit = \"%\""),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("filter"), HasSubstr("\"unit\""),
-                             HasSubstr("goal, measure, kind"))));
+  auto unit = ParseFilter(ResourceType::kKpi, "unit = \"%\"");
+  EXPECT_THAT(unit, StatusIs(absl::StatusCode::kInvalidArgument,
+                             AllOf(HasSubstr("filter"), HasSubstr("\"unit\""),
+                                   HasSubstr("goal, measure, kind"))));
+  EXPECT_THAT(unit, HasFilterViolation("accepted fields for kpis"));
   EXPECT_THAT(
       ParseFilter(ResourceType::kMeasure, "kind = KPI_KIND_LEVEL"),
       StatusIs(absl::StatusCode::kInvalidArgument,
@@ -98,9 +113,11 @@ TEST(ParseFilterTest, BadValuesSayWhatIsAccepted) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.filter);
-    EXPECT_THAT(ParseFilter(c.type, c.filter),
+    auto parsed = ParseFilter(c.type, c.filter);
+    EXPECT_THAT(parsed,
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          AllOf(HasSubstr("filter"), HasSubstr(c.expected))));
+    EXPECT_THAT(parsed, HasFilterViolation(c.expected));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/base/field_violations.h"
 #include "lib/base/status_matchers.h"
 
 namespace kpi::storage {
@@ -10,7 +11,20 @@ namespace {
 using domain::ResourceType;
 using ::kpi::testing::IsOk;
 using ::kpi::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Field;
 using ::testing::HasSubstr;
+
+// The violation the gRPC edge sends as the google.rpc.BadRequest detail
+// kpi_service.proto promises: one, on `field`, saying what is accepted.
+MATCHER_P(HasOneViolationOn, field, "") {
+  return ::testing::ExplainMatchResult(
+      ElementsAre(AllOf(
+          Field(&base::FieldViolation::field, field),
+          Field(&base::FieldViolation::description, HasSubstr("accepted")))),
+      base::GetFieldViolations(arg.status()), result_listener);
+}
 
 TEST(PageSizeTest, DefaultsCapsAndRejectsNegative) {
   EXPECT_EQ(*EffectivePageSize(0), 100);
@@ -20,6 +34,7 @@ TEST(PageSizeTest, DefaultsCapsAndRejectsNegative) {
   EXPECT_THAT(
       EffectivePageSize(-1),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size: -1")));
+  EXPECT_THAT(EffectivePageSize(-1), HasOneViolationOn("page_size"));
 }
 
 TEST(PageTokenTest, RoundTripsTheLastName) {
@@ -46,6 +61,8 @@ TEST(PageTokenTest, IsBoundToCollectionParentAndFilter) {
   EXPECT_THAT(DecodePageToken(ResourceType::kKpi, "strategies/b", "", token),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("page_token: was issued for a different")));
+  EXPECT_THAT(DecodePageToken(ResourceType::kKpi, "strategies/b", "", token),
+              HasOneViolationOn("page_token"));
   EXPECT_THAT(
       DecodePageToken(ResourceType::kKpi, "strategies/a",
                       "kind = KPI_KIND_LEVEL", token),
@@ -66,6 +83,8 @@ TEST(PageTokenTest, RejectsGarbage) {
     EXPECT_THAT(DecodePageToken(ResourceType::kKpi, "strategies/a", "", token),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          HasSubstr("is not a page token this service issued")));
+    EXPECT_THAT(DecodePageToken(ResourceType::kKpi, "strategies/a", "", token),
+                HasOneViolationOn("page_token"));
   }
 }
 
