@@ -2,7 +2,8 @@
 # Unary ProjectKpi under load from a second process (h2load, nghttp2-client)
 # against a no-op RPC of the same server (grpc.health.v1.Health/Check) with
 # the same client and concurrency; with the projection cache (the default)
-# and without it (--projection_cache_entries=0).
+# and without it (--projection_cache_entries=0); and, for reference, our
+# cheapest synchronous call, KpiService/GetStrategy (one store read).
 # Usage: bench/load/unary.sh BUILD_DIR. Env: SECONDS_PER_RUN (default 6),
 # CONNECTIONS (4), STREAMS (16 per connection), ROUNDS (3; the best run of
 # each RPC counts, so that a burst from another process does not decide),
@@ -40,10 +41,19 @@ echo "name: \"$kpi\"" |
 frame "$work/project.pb" "$work/project.bin"
 : >"$work/check.pb"  # HealthCheckRequest{service: ""} is empty
 frame "$work/check.pb" "$work/check.bin"
+echo 'name: "strategies/asahikawa-2020"' |
+  protoc --encode=kpi.v1.GetStrategyRequest -I proto -I "$googleapis" \
+    proto/kpi/v1/kpi_service.proto >"$work/strategy.pb"
+frame "$work/strategy.pb" "$work/strategy.bin"
 
 noop=grpc.health.v1.Health/Check
 project=kpi.v1.ForecastService/ProjectKpi
-declare -A body=([$noop]=check.bin [$project]=project.bin)
+# A reference point: gRPC 1.51's health service is a callback service (it
+# answers on gRPC's own thread), ours are synchronous (a thread of the sync
+# pool runs each call); GetStrategy is our cheapest synchronous call (one
+# store read), so it shows what the synchronous path costs by itself.
+read=kpi.v1.KpiService/GetStrategy
+declare -A body=([$noop]=check.bin [$project]=project.bin [$read]=strategy.bin)
 
 # One call with nghttp: grpc-status must be 0; sets ok_bytes to the length
 # of the response's DATA (what every OK response of that call carries).
@@ -124,10 +134,17 @@ for mode in ${MODES:-cached uncached}; do
   for r in $(seq 1 "$rounds"); do
     measure "noop_$mode" "$noop"
     measure "project_$mode" "$project"
+    if [[ $mode == cached ]]; then measure sync_read "$read"; fi
   done
   stop_server
   record "noop_$mode"
   record "project_$mode"
+  if [[ $mode == cached ]]; then record sync_read; fi
   awk -v p="${best_rps[project_$mode]}" -v q="${best_rps[noop_$mode]}" -v m="$mode" \
     'BEGIN {printf "  ProjectKpi (%s) / Health.Check: %.2f (target >= 0.70)\n", m, p / q}'
 done
+
+# The same call in process, step by step, without gRPC (µs per call).
+echo "  in process, without gRPC (kpi_project_path):"
+"$build/kpi_project_path" --db "$work/steps.sqlite3" --kpi "$kpi" \
+  --iterations 20000 | sed 's/^/    /'
