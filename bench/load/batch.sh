@@ -77,8 +77,15 @@ for run in 1 2; do
     best=$rate best_server_us=$server_us best_client_us=$client_us
   fi
 done
+# The stream alone, without CSV: kpi_stream_probe sends as many series
+# (5 points each) as fast as the server takes them and reads every result.
+"$build/kpi_stream_probe" --server "127.0.0.1:$port" --series "$series" \
+  --stall_seconds 0 --bad_every 0 >"$work/probe.txt" ||
+  fail "kpi_stream_probe: $(cat "$work/probe.txt")"
+stream_rate=$(sed -n 's/.* per_second \([0-9.]*\) .*/\1/p' "$work/probe.txt")
+echo "  StreamProjectSeries alone (kpi_stream_probe, no CSV): $stream_rate series/s, all projected"
 calls=$(grep -c '^rpc /kpi.v1.ForecastService/StreamProjectSeries OK ' "$server_log") || true
-[[ $calls -eq 2 ]] || fail "the server logged $calls OK streams; expected 2"
+[[ $calls -eq 3 ]] || fail "the server logged $calls OK streams; expected 3"
 stop_server
 
 read -r _ inproc_series _ inproc_failed _ _ _ _ _ inproc_rate _ < <(
@@ -96,6 +103,7 @@ fi
 
 result batch_series "$series"
 result batch_rps "$best"
+result stream_rps "$stream_rate"
 result engine_rps "$inproc_rate"
 result batch_server_us "$best_server_us"
 result batch_client_us "$best_client_us"

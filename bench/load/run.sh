@@ -51,6 +51,10 @@ b, e, t = r.get("batch_rps"), r.get("engine_rps"), r.get("thetaf_rps")
 if b and e:
     row(f"kpictl batch series/s ({int(r['batch_series']):,} series)", f"{b:,.0f}",
         f"engine in process {e:,.0f}", f"{b / e:.2f}", ">= 0.50", b / e >= 0.5)
+sr = r.get("stream_rps")
+if sr and e:
+    row("StreamProjectSeries alone (no CSV) series/s", f"{sr:,.0f}",
+        f"engine in process {e:,.0f}", f"{sr / e:.2f}", "reference", None)
 if b and t:
     row("kpictl batch vs R thetaf", f"{b:,.0f}", f"thetaf {t:,.1f}",
         f"{b / t:,.0f}", ">= 1000", b / t >= 1000)

@@ -4,7 +4,8 @@
 // that reads ahead only as far as the client reads stops taking requests
 // during the stall; one that buffers would take them all.
 //   kpi_stream_probe --server 127.0.0.1:PORT [--series 200000]
-//                    [--stall_seconds 3] [--bad_every 1000]
+//                    [--stall_seconds 3] [--bad_every 1000] [--buffer_hint]
+// With --stall_seconds 0 it measures the bare stream rate (no CSV).
 // Prints "sent_during_stall X of N results R ok O errors E expected_errors
 // B out_of_order Q status CODE" and exits 0 only when every result came
 // back in order, the errors are exactly the bad series, and the call is OK.
@@ -22,6 +23,8 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "kpi/v1/forecast_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "kpi_server address");
@@ -29,6 +32,9 @@ ABSL_FLAG(int64_t, series, 200000, "requests to send");
 ABSL_FLAG(double, stall_seconds, 3, "time to read nothing after starting");
 ABSL_FLAG(int64_t, bad_every, 1000,
           "every K-th request (1-based) is invalid; 0: none");
+ABSL_FLAG(bool, buffer_hint, false,
+          "send with WriteOptions().set_buffer_hint() (gRPC may hold a "
+          "message to send it with the next ones) except the last");
 
 namespace {
 
@@ -60,11 +66,15 @@ int main(int argc, char** argv) {
   grpc::ClientContext context;
   auto stream = stub->StreamProjectSeries(&context);
 
+  const bool buffer_hint = absl::GetFlag(FLAGS_buffer_hint);
+  const absl::Time start = absl::Now();
   std::atomic<int64_t> sent{0};
   std::thread writer([&] {
     for (int64_t i = 1; i <= n; ++i) {
       const bool bad = bad_every > 0 && i % bad_every == 0;
-      if (!stream->Write(MakeRequest(i, bad))) break;
+      grpc::WriteOptions options;
+      if (buffer_hint && i < n) options.set_buffer_hint();
+      if (!stream->Write(MakeRequest(i, bad), options)) break;
       sent.store(i, std::memory_order_relaxed);
     }
     stream->WritesDone();
@@ -97,11 +107,14 @@ int main(int argc, char** argv) {
   }
   writer.join();
   const grpc::Status status = stream->Finish();
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   std::cout << absl::StrFormat(
       "sent_during_stall %d of %d results %d ok %d errors %d "
-      "expected_errors %d out_of_order %d status %d %s\n",
+      "expected_errors %d out_of_order %d seconds %.2f per_second %.0f "
+      "status %d %s\n",
       sent_during_stall, n, results, ok, errors, expected_errors, out_of_order,
-      static_cast<int>(status.error_code()), status.error_message());
+      seconds, results / seconds, static_cast<int>(status.error_code()),
+      status.error_message());
   const bool good = status.ok() && results == n && out_of_order == 0 &&
                     wrong_errors == 0 && errors == expected_errors;
   return good ? 0 : 1;
