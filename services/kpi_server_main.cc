@@ -92,16 +92,21 @@ absl::Status Seed(storage::Repository& repository, const std::string& seed) {
     return base::InvalidArgumentWithViolations(
         absl::StrCat(source, " is not a valid dataset:"), violations);
   }
-  absl::StatusOr<storage::ImportResult> imported =
-      ImportDomainDataset(repository, dataset, /*validate_only=*/false, "");
+  absl::StatusOr<std::optional<storage::ImportResult>> imported =
+      SeedEmptyStore(repository, dataset);
   if (!imported.ok()) {
     return absl::Status(imported.status().code(),
                         absl::StrCat("cannot import ", source, ": ",
                                      imported.status().message()));
   }
+  if (!imported->has_value()) {
+    std::cerr << "kpi_server: another process seeded the store first; "
+                 "nothing imported\n";
+    return absl::OkStatus();
+  }
   std::cerr << absl::StrFormat(
       "kpi_server: the store was empty; imported %s (%d resources)\n", source,
-      imported->created_count + imported->replaced_count);
+      (*imported)->created_count + (*imported)->replaced_count);
   return absl::OkStatus();
 }
 

@@ -595,10 +595,13 @@ absl::Status CountExisting(Repository& repo,
 
 }  // namespace
 
-absl::StatusOr<storage::ImportResult> ImportDomainDataset(
-    Repository& repository, const domain::Dataset& input, bool validate_only,
-    std::string_view path) {
-  // Output-only fields of the input are ignored (kpi.v1.ImportDatasetRequest).
+namespace {
+
+// The dataset without output-only fields (kpi.v1.ImportDatasetRequest
+// ignores them), validated against itself and the store.
+absl::StatusOr<domain::Dataset> PrepareImport(Repository& repository,
+                                              const domain::Dataset& input,
+                                              std::string_view path) {
   domain::Dataset dataset = input;
   auto clear_meta = [](auto& items) {
     for (auto& item : items) item.meta = domain::Meta();
@@ -616,6 +619,23 @@ absl::StatusOr<storage::ImportResult> ImportDomainDataset(
                        LoadReferenced(repository, dataset));
   absl::Status valid = domain::ValidateDataset(dataset, stored);
   if (!valid.ok()) return PrefixFieldPaths(valid, path);
+  return dataset;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<storage::ImportResult>> SeedEmptyStore(
+    Repository& repository, const domain::Dataset& input) {
+  KPI_ASSIGN_OR_RETURN(const domain::Dataset dataset,
+                       PrepareImport(repository, input, ""));
+  return repository.ImportDatasetIntoEmptyStore(dataset);
+}
+
+absl::StatusOr<storage::ImportResult> ImportDomainDataset(
+    Repository& repository, const domain::Dataset& input, bool validate_only,
+    std::string_view path) {
+  KPI_ASSIGN_OR_RETURN(const domain::Dataset dataset,
+                       PrepareImport(repository, input, path));
   if (!validate_only) return repository.ImportDataset(dataset);
   storage::ImportResult result;
   KPI_RETURN_IF_ERROR(

@@ -13,6 +13,9 @@
 // Thread-safe: handlers run concurrently on gRPC's thread pool and share
 // only the repository, which is thread-safe.
 
+#include <optional>
+#include <string_view>
+
 #include <grpcpp/grpcpp.h>
 
 #include "kpi/v1/kpi_service.grpc.pb.h"
@@ -146,6 +149,13 @@ class KpiService final : public v1::KpiService::Service {
 absl::StatusOr<storage::ImportResult> ImportDomainDataset(
     storage::Repository& repository, const domain::Dataset& dataset,
     bool validate_only, std::string_view path);
+
+// Validates `dataset` as ImportDomainDataset does and imports it only when
+// the store holds no strategy, checked in the write transaction so that of
+// several replicas seeding one empty store exactly one imports. nullopt when
+// the store was not empty. Thread-safe.
+absl::StatusOr<std::optional<storage::ImportResult>> SeedEmptyStore(
+    storage::Repository& repository, const domain::Dataset& dataset);
 
 }  // namespace kpi::services
 

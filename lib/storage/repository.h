@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -135,6 +136,12 @@ class Repository {
   // item: FAILED_PRECONDITION "kpis[3].measure: ..." for a resource found in
   // neither, INVALID_ARGUMENT for a malformed or duplicated name.
   virtual absl::StatusOr<ImportResult> ImportDataset(const domain::Dataset& dataset) = 0;
+
+  // As ImportDataset, but only into a store that holds no strategy, checked
+  // inside the write transaction: of several replicas starting together on
+  // one empty store, exactly one imports. nullopt when the store was not
+  // empty (nothing written).
+  virtual absl::StatusOr<std::optional<ImportResult>> ImportDatasetIntoEmptyStore(const domain::Dataset& dataset) = 0;
 
   // The whole store, or one strategy and the references its KPIs' targets
   // use when `strategy` is not empty (NOT_FOUND if it does not exist).

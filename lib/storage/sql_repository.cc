@@ -1097,14 +1097,36 @@ class SqlRepository : public Repository {
 
   absl::StatusOr<ImportResult> ImportDataset(
       const domain::Dataset& dataset) override {
+    KPI_ASSIGN_OR_RETURN(std::optional<ImportResult> result,
+                         Import(dataset, /*only_into_empty_store=*/false));
+    return *result;
+  }
+
+  absl::StatusOr<std::optional<ImportResult>> ImportDatasetIntoEmptyStore(
+      const domain::Dataset& dataset) override {
+    return Import(dataset, /*only_into_empty_store=*/true);
+  }
+
+  // nullopt when only_into_empty_store and the store holds a strategy.
+  absl::StatusOr<std::optional<ImportResult>> Import(
+      const domain::Dataset& dataset, bool only_into_empty_store) {
     KPI_RETURN_IF_ERROR(CheckUniqueNames(dataset));
     KPI_ASSIGN_OR_RETURN(std::vector<size_t> measure_order,
                          MeasureOrder(dataset.measures));
-    ImportResult result;
+    std::optional<ImportResult> imported;
     KPI_RETURN_IF_ERROR(db_->Transact(
         TransactionMode::kWrite, [&](SqlTransaction& tx) -> absl::Status {
-          result = ImportResult();
+          imported.reset();
+          // BeginWrite orders all writers of all processes, so the emptiness
+          // seen after it cannot change before the commit.
           KPI_ASSIGN_OR_RETURN(Write w, BeginWrite(tx));
+          if (only_into_empty_store) {
+            KPI_ASSIGN_OR_RETURN(
+                std::vector<SqlRow> rows,
+                tx.Query("SELECT name FROM strategies LIMIT 1", {}));
+            if (!rows.empty()) return absl::OkStatus();
+          }
+          ImportResult result;
           // Referenced before referencing, so that each check against the
           // store also sees the dataset's earlier items.
           KPI_RETURN_IF_ERROR(ImportAll(w, dataset.references, result));
@@ -1118,9 +1140,10 @@ class SqlRepository : public Repository {
           KPI_RETURN_IF_ERROR(ImportAll(w, dataset.kpis, result));
           KPI_RETURN_IF_ERROR(ImportAll(w, dataset.observations, result));
           KPI_RETURN_IF_ERROR(ImportAll(w, dataset.evaluations, result));
+          imported = result;
           return absl::OkStatus();
         }));
-    return result;
+    return imported;
   }
 
   absl::StatusOr<domain::Dataset> ExportDataset(

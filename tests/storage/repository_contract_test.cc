@@ -12,6 +12,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -865,6 +866,43 @@ TEST_P(RepositoryContractTest, ImportCreatesThenReplacesAndKeepsHistory) {
   ASSERT_OK_AND_ASSIGN(auto observations,
                        repo_->AllObservations("strategies/s/kpis/k1"));
   EXPECT_THAT(observations, SizeIs(2));
+}
+
+TEST_P(RepositoryContractTest, ImportIntoEmptyStoreHappensOnceAmongReplicas) {
+  // Replicas seeding one empty store together: exactly one imports.
+  constexpr int kReplicas = 4;
+  std::vector<std::unique_ptr<Repository>> replicas;
+  for (int i = 0; i < kReplicas; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Repository> r, Open(spec_));
+    replicas.push_back(std::move(r));
+  }
+  std::vector<absl::StatusOr<std::optional<ImportResult>>> results(
+      kReplicas, absl::UnknownError("not run"));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReplicas; ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = replicas[i]->ImportDatasetIntoEmptyStore(SmallDataset());
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int imported = 0;
+  for (const auto& r : results) {
+    ASSERT_THAT(r, IsOk());
+    if (r->has_value()) {
+      ++imported;
+      EXPECT_EQ((*r)->created_count, 11);
+      EXPECT_EQ((*r)->replaced_count, 0);
+    }
+  }
+  EXPECT_EQ(imported, 1);
+  // What the winner wrote was not replaced: every etag is the first one.
+  ASSERT_OK_AND_ASSIGN(
+      domain::Observation o,
+      repo_->GetObservation("strategies/s/kpis/k1/observations/fy2021"));
+  EXPECT_THAT(o.revisions, IsEmpty());
+  ASSERT_OK_AND_ASSIGN(std::optional<ImportResult> again,
+                       repo_->ImportDatasetIntoEmptyStore(SmallDataset()));
+  EXPECT_FALSE(again.has_value());
 }
 
 TEST_P(RepositoryContractTest, ImportIsAllOrNothing) {
