@@ -417,6 +417,10 @@ void FillResult(const absl::StatusOr<Projected>& projected, std::string id,
   result->set_index(index);
   if (projected.ok()) {
     ToProto(projected->main, result->mutable_projection());
+    if (projected->alternative.has_value()) {
+      ToProto(*projected->alternative,
+              result->mutable_alternative_projection());
+    }
   } else {
     ToRpcStatus(projected.status(), result->mutable_error());
   }

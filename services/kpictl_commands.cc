@@ -338,15 +338,15 @@ std::string ErrorText(const absl::Status& status) {
 std::string RenderProjectionTable(const std::vector<ProjectionRow>& rows) {
   TextTable table(
       {"KPI", "name", "unit", "target", "latest", "projected", "80% interval",
-       "P(met)", "status", "warnings"},
-      {false, false, false, true, true, true, true, true, false, false});
+       "P(met)", "other shock scenario", "status", "warnings"},
+      {false, false, false, true, true, true, true, true, false, false, false});
   for (const ProjectionRow& row : rows) {
     if (!row.error.ok() || !row.projection.has_value()) {
       std::string message(row.error.message());
       absl::StrReplaceAll({{"\n", " "}}, &message);
       table.AddRow({ShortId(row.kpi), row.display_name, row.unit, "-",
                     row.latest.has_value() ? ObservationCell(*row.latest) : "-",
-                    "-", "-", "-", "error",
+                    "-", "-", "-", "-", "error",
                     absl::StrCat(absl::StatusCodeToString(row.error.code()),
                                  ": ", message)});
       continue;
@@ -371,12 +371,22 @@ std::string RenderProjectionTable(const std::vector<ProjectionRow>& rows) {
     for (const kpi::v1::Warning& w : p.warnings()) {
       warnings.push_back(WarningLabel(w.code()));
     }
+    // With shock years marked, the reader sees both scenarios side by side.
+    std::string other = "-";
+    if (row.alternative.has_value() && row.alternative->has_target_value()) {
+      const bool as_data = row.alternative->shock_treatment() ==
+                           kpi::v1::SHOCK_TREATMENT_INCLUDE;
+      other = absl::StrCat(
+          FormatProbability(row.alternative->attainment_probability()),
+          as_data ? " (shocks as data)" : " (shocks excluded)");
+    }
     table.AddRow({ShortId(row.kpi), row.display_name, row.unit, target, latest,
                   projected, interval,
                   p.has_target_value()
                       ? FormatProbability(p.attainment_probability())
                       : "-",
-                  StatusLabel(p.status()), absl::StrJoin(warnings, ",")});
+                  other, StatusLabel(p.status()),
+                  absl::StrJoin(warnings, ",")});
   }
   return table.Render();
 }
@@ -506,6 +516,9 @@ absl::Status ProjectStrategy(const Rpc& rpc, const std::string& strategy,
           it->second->error().message());
     } else {
       row.projection = it->second->projection();
+      if (it->second->has_alternative_projection()) {
+        row.alternative = it->second->alternative_projection();
+      }
     }
     rows->push_back(std::move(row));
   }

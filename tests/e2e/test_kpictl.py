@@ -218,14 +218,22 @@ class KpictlTest(harness.ServerTestCase):
         header, rows = parse_table(lines[1:])
         self.assertEqual(header, ["KPI", "name", "unit", "target", "latest",
                                   "projected", "80% interval", "P(met)",
-                                  "status", "warnings"])
+                                  "other shock scenario", "status",
+                                  "warnings"])
         self.assertEqual([r[0] for r in rows], ids)
         self.assertEqual([r[1] for r in rows], names)
         for row in rows:
             self.assertRegex(row[3], r"^[-\d,.]+ \(FY\d{4}\)$|^\S.* \(FY\d{4}\)$")
             self.assertRegex(row[6], r"^\[[-\d,.]+, [-\d,.]+\]$")
             self.assertRegex(row[7], r"^(\d{1,3}%|<1%|>99%)$")
-            self.assertNotEqual(row[8], "error")
+            self.assertRegex(row[8], r"^(-|(\d{1,3}%|<1%|>99%) \(shocks "
+                                     r"(as data|excluded)\))$")
+            self.assertNotEqual(row[9], "error")
+        by_id = {r[0]: r for r in rows}
+        # Shock years are marked on the airport KPI, not on new farmers.
+        self.assertTrue(by_id["airport-passengers"][8].endswith(
+            "(shocks as data)"))
+        self.assertEqual(by_id["new-farmers"][8], "-")
 
         document = json.loads(
             self.run_kpictl("project", "--all", "--format=json").stdout)

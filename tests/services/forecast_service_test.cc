@@ -346,6 +346,12 @@ TEST_F(ForecastServiceTest, BatchProjectKpisOfAStrategy) {
   EXPECT_EQ(response.results(1).error().code(),
             static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
   EXPECT_EQ(response.results(3).projection().attainment_probability(), 1.0);
+  // The KPI with shock years carries the other treatment too; the others
+  // have none.
+  ASSERT_TRUE(response.results(4).has_alternative_projection());
+  EXPECT_EQ(response.results(4).alternative_projection().shock_treatment(),
+            v1::SHOCK_TREATMENT_INCLUDE);
+  EXPECT_FALSE(response.results(0).has_alternative_projection());
 }
 
 TEST_F(ForecastServiceTest, BatchProjectKpisPerItemErrors) {
