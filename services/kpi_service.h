@@ -13,10 +13,10 @@
 // Thread-safe: handlers run concurrently on gRPC's thread pool and share
 // only the repository, which is thread-safe.
 
+#include <grpcpp/grpcpp.h>
+
 #include <optional>
 #include <string_view>
-
-#include <grpcpp/grpcpp.h>
 
 #include "kpi/v1/kpi_service.grpc.pb.h"
 #include "lib/storage/repository.h"

@@ -380,13 +380,12 @@ std::string RenderProjectionTable(const std::vector<ProjectionRow>& rows) {
           FormatProbability(row.alternative->attainment_probability()),
           as_data ? " (shocks as data)" : " (shocks excluded)");
     }
-    table.AddRow({ShortId(row.kpi), row.display_name, row.unit, target, latest,
-                  projected, interval,
-                  p.has_target_value()
-                      ? FormatProbability(p.attainment_probability())
-                      : "-",
-                  other, StatusLabel(p.status()),
-                  absl::StrJoin(warnings, ",")});
+    table.AddRow(
+        {ShortId(row.kpi), row.display_name, row.unit, target, latest,
+         projected, interval,
+         p.has_target_value() ? FormatProbability(p.attainment_probability())
+                              : "-",
+         other, StatusLabel(p.status()), absl::StrJoin(warnings, ",")});
   }
   return table.Render();
 }

@@ -29,7 +29,8 @@ absl::Status InvalidArgumentWithViolations(
   constexpr size_t kListed = 20;
   for (size_t i = 0; i < violations.size(); ++i) {
     const FieldViolation& v = violations[i];
-    if (i < kListed) absl::StrAppend(&message, "\n  ", v.field, ": ", v.description);
+    if (i < kListed)
+      absl::StrAppend(&message, "\n  ", v.field, ": ", v.description);
     absl::StrAppend(&payload, Clean(v.field), "\t", Clean(v.description), "\n");
   }
   if (violations.size() > kListed) {
@@ -47,7 +48,8 @@ std::vector<FieldViolation> GetFieldViolations(const absl::Status& status) {
   if (!payload.has_value()) return out;
   for (absl::string_view line :
        absl::StrSplit(std::string(*payload), '\n', absl::SkipEmpty())) {
-    std::vector<std::string> parts = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+    std::vector<std::string> parts =
+        absl::StrSplit(line, absl::MaxSplits('\t', 1));
     out.push_back({parts[0], parts.size() > 1 ? parts[1] : ""});
   }
   return out;

@@ -20,9 +20,19 @@
 
 namespace kpi::domain {
 
-enum class KpiKind { kUnspecified = 0, kLevel = 1, kRunningTotal = 2, kPeriodSum = 3 };
+enum class KpiKind {
+  kUnspecified = 0,
+  kLevel = 1,
+  kRunningTotal = 2,
+  kPeriodSum = 3
+};
 enum class Direction { kUnspecified = 0, kIncrease = 1, kDecrease = 2 };
-enum class ValueDomain { kUnspecified = 0, kReal = 1, kNonNegative = 2, kPercent = 3 };
+enum class ValueDomain {
+  kUnspecified = 0,
+  kReal = 1,
+  kNonNegative = 2,
+  kPercent = 3
+};
 enum class Aggregation { kUnspecified = 0, kMean = 1, kSum = 2 };
 enum class ObservationStatus {
   kUnspecified = 0,

@@ -23,20 +23,39 @@ struct TypeInfo {
 
 const std::vector<TypeInfo>& Types() {
   static const auto* const types = new std::vector<TypeInfo>{
-      {ResourceType::kReference, "references", "reference",
-       "references/{reference}", {}},
-      {ResourceType::kStrategy, "strategies", "strategy",
-       "strategies/{strategy}", {}},
-      {ResourceType::kGoal, "goals", "goal",
-       "strategies/{strategy}/goals/{goal}", {"strategies"}},
-      {ResourceType::kMeasure, "measures", "measure",
-       "strategies/{strategy}/measures/{measure}", {"strategies"}},
-      {ResourceType::kEvaluation, "evaluations", "evaluation",
+      {ResourceType::kReference,
+       "references",
+       "reference",
+       "references/{reference}",
+       {}},
+      {ResourceType::kStrategy,
+       "strategies",
+       "strategy",
+       "strategies/{strategy}",
+       {}},
+      {ResourceType::kGoal,
+       "goals",
+       "goal",
+       "strategies/{strategy}/goals/{goal}",
+       {"strategies"}},
+      {ResourceType::kMeasure,
+       "measures",
+       "measure",
+       "strategies/{strategy}/measures/{measure}",
+       {"strategies"}},
+      {ResourceType::kEvaluation,
+       "evaluations",
+       "evaluation",
        "strategies/{strategy}/measures/{measure}/evaluations/{evaluation}",
        {"strategies", "measures"}},
-      {ResourceType::kKpi, "kpis", "kpi", "strategies/{strategy}/kpis/{kpi}",
+      {ResourceType::kKpi,
+       "kpis",
+       "kpi",
+       "strategies/{strategy}/kpis/{kpi}",
        {"strategies"}},
-      {ResourceType::kObservation, "observations", "observation",
+      {ResourceType::kObservation,
+       "observations",
+       "observation",
        "strategies/{strategy}/kpis/{kpi}/observations/{observation}",
        {"strategies", "kpis"}},
   };
@@ -84,7 +103,8 @@ absl::Status ValidateId(std::string_view id, std::string_view field) {
 absl::StatusOr<ParsedName> ParseName(std::string_view name, ResourceType type,
                                      std::string_view field) {
   const TypeInfo& info = Info(type);
-  std::vector<std::string> parts = absl::StrSplit(absl::string_view(name.data(), name.size()), '/');
+  std::vector<std::string> parts =
+      absl::StrSplit(absl::string_view(name.data(), name.size()), '/');
   const size_t expected = 2 * (info.ancestors.size() + 1);
   bool ok = parts.size() == expected;
   for (size_t i = 0; ok && i < info.ancestors.size(); ++i) {
@@ -94,9 +114,9 @@ absl::StatusOr<ParsedName> ParseName(std::string_view name, ResourceType type,
        IsValidId(parts[expected - 1]);
   if (!ok) {
     if (name.empty()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s is required; accepted: a %s name, %s", field, info.singular,
-          info.pattern));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s is required; accepted: a %s name, %s", field,
+                          info.singular, info.pattern));
     }
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s: \"%s\" is not a %s name; accepted: %s, each ID matching "
@@ -127,7 +147,8 @@ absl::StatusOr<ParsedName> ParseAnyName(std::string_view name,
 
 std::string MakeName(std::string_view parent, ResourceType type,
                      std::string_view id) {
-  if (parent.empty()) return absl::StrCat(AsAbsl(CollectionId(type)), "/", AsAbsl(id));
+  if (parent.empty())
+    return absl::StrCat(AsAbsl(CollectionId(type)), "/", AsAbsl(id));
   return absl::StrCat(AsAbsl(parent), "/", AsAbsl(CollectionId(type)), "/",
                       AsAbsl(id));
 }

@@ -83,7 +83,7 @@ struct YearProjection {
   Interval interval_50;
   Interval interval_80;
   Interval interval_95;
-  double attainment_probability = 0;  // 0 without a target
+  double attainment_probability = 0;            // 0 without a target
   std::vector<double> threshold_probabilities;  // P(y >= threshold)
 };
 

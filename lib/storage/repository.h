@@ -53,7 +53,7 @@ struct ListRequest {
 
 template <typename T>
 struct Page {
-  std::vector<T> items;  // in name order
+  std::vector<T> items;         // in name order
   std::string next_page_token;  // "" on the last page
 };
 
@@ -80,53 +80,92 @@ class Repository {
   // input revisions are ignored (output only). List of a parent that does
   // not exist is NOT_FOUND.
 
-  virtual absl::StatusOr<domain::Reference> GetReference(std::string_view name) = 0;
-  virtual absl::StatusOr<Page<domain::Reference>> ListReferences(const ListRequest& request) = 0;
-  virtual absl::StatusOr<domain::Reference> CreateReference(const domain::Reference& reference) = 0;
-  virtual absl::StatusOr<domain::Reference> UpdateReference(const domain::Reference& reference, std::string_view expected_etag) = 0;
-  virtual absl::Status DeleteReference(std::string_view name, std::string_view expected_etag, bool force) = 0;
+  virtual absl::StatusOr<domain::Reference> GetReference(
+      std::string_view name) = 0;
+  virtual absl::StatusOr<Page<domain::Reference>> ListReferences(
+      const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Reference> CreateReference(
+      const domain::Reference& reference) = 0;
+  virtual absl::StatusOr<domain::Reference> UpdateReference(
+      const domain::Reference& reference, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteReference(std::string_view name,
+                                       std::string_view expected_etag,
+                                       bool force) = 0;
 
-  virtual absl::StatusOr<domain::Strategy> GetStrategy(std::string_view name) = 0;
-  virtual absl::StatusOr<Page<domain::Strategy>> ListStrategies(const ListRequest& request) = 0;
-  virtual absl::StatusOr<domain::Strategy> CreateStrategy(const domain::Strategy& strategy) = 0;
-  virtual absl::StatusOr<domain::Strategy> UpdateStrategy(const domain::Strategy& strategy, std::string_view expected_etag) = 0;
-  virtual absl::Status DeleteStrategy(std::string_view name, std::string_view expected_etag, bool force) = 0;
+  virtual absl::StatusOr<domain::Strategy> GetStrategy(
+      std::string_view name) = 0;
+  virtual absl::StatusOr<Page<domain::Strategy>> ListStrategies(
+      const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Strategy> CreateStrategy(
+      const domain::Strategy& strategy) = 0;
+  virtual absl::StatusOr<domain::Strategy> UpdateStrategy(
+      const domain::Strategy& strategy, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteStrategy(std::string_view name,
+                                      std::string_view expected_etag,
+                                      bool force) = 0;
 
   virtual absl::StatusOr<domain::Goal> GetGoal(std::string_view name) = 0;
-  virtual absl::StatusOr<Page<domain::Goal>> ListGoals(const ListRequest& request) = 0;
+  virtual absl::StatusOr<Page<domain::Goal>> ListGoals(
+      const ListRequest& request) = 0;
   virtual absl::StatusOr<domain::Goal> CreateGoal(const domain::Goal& goal) = 0;
-  virtual absl::StatusOr<domain::Goal> UpdateGoal(const domain::Goal& goal, std::string_view expected_etag) = 0;
-  virtual absl::Status DeleteGoal(std::string_view name, std::string_view expected_etag, bool force) = 0;
+  virtual absl::StatusOr<domain::Goal> UpdateGoal(
+      const domain::Goal& goal, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteGoal(std::string_view name,
+                                  std::string_view expected_etag,
+                                  bool force) = 0;
 
   virtual absl::StatusOr<domain::Measure> GetMeasure(std::string_view name) = 0;
-  virtual absl::StatusOr<Page<domain::Measure>> ListMeasures(const ListRequest& request) = 0;
-  virtual absl::StatusOr<domain::Measure> CreateMeasure(const domain::Measure& measure) = 0;
-  virtual absl::StatusOr<domain::Measure> UpdateMeasure(const domain::Measure& measure, std::string_view expected_etag) = 0;
-  virtual absl::Status DeleteMeasure(std::string_view name, std::string_view expected_etag, bool force) = 0;
+  virtual absl::StatusOr<Page<domain::Measure>> ListMeasures(
+      const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Measure> CreateMeasure(
+      const domain::Measure& measure) = 0;
+  virtual absl::StatusOr<domain::Measure> UpdateMeasure(
+      const domain::Measure& measure, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteMeasure(std::string_view name,
+                                     std::string_view expected_etag,
+                                     bool force) = 0;
 
   virtual absl::StatusOr<domain::Kpi> GetKpi(std::string_view name) = 0;
-  virtual absl::StatusOr<Page<domain::Kpi>> ListKpis(const ListRequest& request) = 0;
+  virtual absl::StatusOr<Page<domain::Kpi>> ListKpis(
+      const ListRequest& request) = 0;
   virtual absl::StatusOr<domain::Kpi> CreateKpi(const domain::Kpi& kpi) = 0;
-  virtual absl::StatusOr<domain::Kpi> UpdateKpi(const domain::Kpi& kpi, std::string_view expected_etag) = 0;
-  virtual absl::Status DeleteKpi(std::string_view name, std::string_view expected_etag, bool force) = 0;
+  virtual absl::StatusOr<domain::Kpi> UpdateKpi(
+      const domain::Kpi& kpi, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteKpi(std::string_view name,
+                                 std::string_view expected_etag,
+                                 bool force) = 0;
 
-  virtual absl::StatusOr<domain::Observation> GetObservation(std::string_view name) = 0;
-  virtual absl::StatusOr<Page<domain::Observation>> ListObservations(const ListRequest& request) = 0;
-  virtual absl::StatusOr<domain::Observation> CreateObservation(const domain::Observation& observation) = 0;
+  virtual absl::StatusOr<domain::Observation> GetObservation(
+      std::string_view name) = 0;
+  virtual absl::StatusOr<Page<domain::Observation>> ListObservations(
+      const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Observation> CreateObservation(
+      const domain::Observation& observation) = 0;
   // When value, status or source_note change, the stored state before the
   // change is appended to `revisions` with `reason` and the time of change.
-  virtual absl::StatusOr<domain::Observation> UpdateObservation(const domain::Observation& observation, std::string_view expected_etag, std::string_view reason) = 0;
-  virtual absl::Status DeleteObservation(std::string_view name, std::string_view expected_etag, bool force) = 0;
+  virtual absl::StatusOr<domain::Observation> UpdateObservation(
+      const domain::Observation& observation, std::string_view expected_etag,
+      std::string_view reason) = 0;
+  virtual absl::Status DeleteObservation(std::string_view name,
+                                         std::string_view expected_etag,
+                                         bool force) = 0;
 
-  virtual absl::StatusOr<domain::Evaluation> GetEvaluation(std::string_view name) = 0;
-  virtual absl::StatusOr<Page<domain::Evaluation>> ListEvaluations(const ListRequest& request) = 0;
-  virtual absl::StatusOr<domain::Evaluation> CreateEvaluation(const domain::Evaluation& evaluation) = 0;
-  virtual absl::StatusOr<domain::Evaluation> UpdateEvaluation(const domain::Evaluation& evaluation, std::string_view expected_etag) = 0;
-  virtual absl::Status DeleteEvaluation(std::string_view name, std::string_view expected_etag, bool force) = 0;
+  virtual absl::StatusOr<domain::Evaluation> GetEvaluation(
+      std::string_view name) = 0;
+  virtual absl::StatusOr<Page<domain::Evaluation>> ListEvaluations(
+      const ListRequest& request) = 0;
+  virtual absl::StatusOr<domain::Evaluation> CreateEvaluation(
+      const domain::Evaluation& evaluation) = 0;
+  virtual absl::StatusOr<domain::Evaluation> UpdateEvaluation(
+      const domain::Evaluation& evaluation, std::string_view expected_etag) = 0;
+  virtual absl::Status DeleteEvaluation(std::string_view name,
+                                        std::string_view expected_etag,
+                                        bool force) = 0;
 
   // Every observation of a KPI, in fiscal-year order, in one read (the
   // forecast path). NOT_FOUND when the KPI does not exist.
-  virtual absl::StatusOr<std::vector<domain::Observation>> AllObservations(std::string_view kpi) = 0;
+  virtual absl::StatusOr<std::vector<domain::Observation>> AllObservations(
+      std::string_view kpi) = 0;
 
   // Writes a whole dataset in one transaction: every resource is created, or
   // replaced when its name exists (observation changes keep history with
@@ -135,18 +174,21 @@ class Repository {
   // resources are checked against the dataset and the store. Errors name the
   // item: FAILED_PRECONDITION "kpis[3].measure: ..." for a resource found in
   // neither, INVALID_ARGUMENT for a malformed or duplicated name.
-  virtual absl::StatusOr<ImportResult> ImportDataset(const domain::Dataset& dataset) = 0;
+  virtual absl::StatusOr<ImportResult> ImportDataset(
+      const domain::Dataset& dataset) = 0;
 
   // As ImportDataset, but only into a store that holds no strategy, checked
   // inside the write transaction: of several replicas starting together on
   // one empty store, exactly one imports. nullopt when the store was not
   // empty (nothing written).
-  virtual absl::StatusOr<std::optional<ImportResult>> ImportDatasetIntoEmptyStore(const domain::Dataset& dataset) = 0;
+  virtual absl::StatusOr<std::optional<ImportResult>>
+  ImportDatasetIntoEmptyStore(const domain::Dataset& dataset) = 0;
 
   // The whole store, or one strategy and the references its KPIs' targets
   // use when `strategy` is not empty (NOT_FOUND if it does not exist).
   // Lists are in name order.
-  virtual absl::StatusOr<domain::Dataset> ExportDataset(std::string_view strategy) = 0;
+  virtual absl::StatusOr<domain::Dataset> ExportDataset(
+      std::string_view strategy) = 0;
 
   // True when the store holds no strategy (first start).
   virtual absl::StatusOr<bool> IsEmpty() = 0;

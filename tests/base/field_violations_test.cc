@@ -13,8 +13,9 @@ using ::testing::HasSubstr;
 
 TEST(FieldViolationsTest, RoundTripsThroughPayload) {
   absl::Status s = InvalidArgumentWithViolations(
-      "dataset is invalid", {{"kpis[3].unit", "required"},
-                             {"observations[0].value", "\"1,2,3\" is\tnot a number"}});
+      "dataset is invalid",
+      {{"kpis[3].unit", "required"},
+       {"observations[0].value", "\"1,2,3\" is\tnot a number"}});
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument,
                           HasSubstr("kpis[3].unit: required")));
   std::vector<FieldViolation> v = GetFieldViolations(s);
