@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -28,20 +29,24 @@ std::string Indexed(std::string_view path, std::string_view field, int i) {
 
 // Maps a proto enum number onto the domain enum with the same numbering
 // (0..max); anything else is a violation naming the accepted values.
+// Maps a proto enum number onto the domain enum with the same numbering
+// (0..max); anything else is a violation naming the accepted values. The
+// descriptor and the field path are only computed for a violation: batches
+// convert thousands of valid series.
 template <typename DomainEnum, typename ProtoEnum>
-DomainEnum EnumFromProto(ProtoEnum value, int max,
-                         const google::protobuf::EnumDescriptor* descriptor,
-                         std::string path, Violations* violations) {
+DomainEnum EnumFromProto(
+    ProtoEnum value, int max,
+    const google::protobuf::EnumDescriptor* (*descriptor)(),
+    absl::FunctionRef<std::string()> path, Violations* violations) {
   const int number = static_cast<int>(value);
   if (number >= 0 && number <= max) return static_cast<DomainEnum>(number);
+  const google::protobuf::EnumDescriptor* d = descriptor();
   std::string accepted;
-  for (int i = 0; i < descriptor->value_count(); ++i) {
-    absl::StrAppend(&accepted, i == 0 ? "" : ", ",
-                    descriptor->value(i)->name());
+  for (int i = 0; i < d->value_count(); ++i) {
+    absl::StrAppend(&accepted, i == 0 ? "" : ", ", d->value(i)->name());
   }
-  violations->push_back(
-      {std::move(path), absl::StrFormat("%d is not a %s; accepted: %s", number,
-                                        descriptor->name(), accepted)});
+  violations->push_back({path(), absl::StrFormat("%d is not a %s; accepted: %s",
+                                                 number, d->name(), accepted)});
   return static_cast<DomainEnum>(0);
 }
 
@@ -72,36 +77,38 @@ domain::Meta MetaFromProto(const std::string& etag,
 }
 
 domain::Aggregation AggregationFromProto(v1::Aggregation value,
-                                         std::string path,
+                                         absl::FunctionRef<std::string()> path,
                                          Violations* violations) {
   return EnumFromProto<domain::Aggregation>(
-      value, 2, v1::Aggregation_descriptor(), std::move(path), violations);
+      value, 2, v1::Aggregation_descriptor, path, violations);
 }
 
 domain::ObservationStatus ObservationStatusFromProto(
-    v1::ObservationStatus value, std::string path, Violations* violations) {
+    v1::ObservationStatus value, absl::FunctionRef<std::string()> path,
+    Violations* violations) {
   return EnumFromProto<domain::ObservationStatus>(
-      value, 3, v1::ObservationStatus_descriptor(), std::move(path),
-      violations);
+      value, 3, v1::ObservationStatus_descriptor, path, violations);
 }
 
-domain::KpiKind KindFromProto(v1::KpiKind value, std::string path,
+domain::KpiKind KindFromProto(v1::KpiKind value,
+                              absl::FunctionRef<std::string()> path,
                               Violations* violations) {
-  return EnumFromProto<domain::KpiKind>(value, 3, v1::KpiKind_descriptor(),
-                                        std::move(path), violations);
+  return EnumFromProto<domain::KpiKind>(value, 3, v1::KpiKind_descriptor, path,
+                                        violations);
 }
 
-domain::Direction DirectionFromProto(v1::Direction value, std::string path,
+domain::Direction DirectionFromProto(v1::Direction value,
+                                     absl::FunctionRef<std::string()> path,
                                      Violations* violations) {
-  return EnumFromProto<domain::Direction>(value, 2, v1::Direction_descriptor(),
-                                          std::move(path), violations);
+  return EnumFromProto<domain::Direction>(value, 2, v1::Direction_descriptor,
+                                          path, violations);
 }
 
 domain::ValueDomain ValueDomainFromProto(v1::ValueDomain value,
-                                         std::string path,
+                                         absl::FunctionRef<std::string()> path,
                                          Violations* violations) {
   return EnumFromProto<domain::ValueDomain>(
-      value, 3, v1::ValueDomain_descriptor(), std::move(path), violations);
+      value, 3, v1::ValueDomain_descriptor, path, violations);
 }
 
 void BaselineToProto(const domain::Baseline& in, v1::Baseline* out) {
@@ -119,8 +126,8 @@ domain::Baseline BaselineFromProto(const v1::Baseline& in,
   out.value = in.value();
   out.fiscal_year = in.fiscal_year();
   out.first_fiscal_year = in.first_fiscal_year();
-  out.aggregation = AggregationFromProto(in.aggregation(),
-                                         Join(path, "aggregation"), violations);
+  out.aggregation = AggregationFromProto(
+      in.aggregation(), [&] { return Join(path, "aggregation"); }, violations);
   out.label = in.label();
   return out;
 }
@@ -391,11 +398,13 @@ domain::Kpi FromProto(const v1::Kpi& in, std::string_view path,
   out.display_name = in.display_name();
   out.english_name = in.english_name();
   out.unit = in.unit();
-  out.kind = KindFromProto(in.kind(), Join(path, "kind"), violations);
-  out.direction =
-      DirectionFromProto(in.direction(), Join(path, "direction"), violations);
+  out.kind = KindFromProto(
+      in.kind(), [&] { return Join(path, "kind"); }, violations);
+  out.direction = DirectionFromProto(
+      in.direction(), [&] { return Join(path, "direction"); }, violations);
   out.value_domain = ValueDomainFromProto(
-      in.value_domain(), Join(path, "value_domain"), violations);
+      in.value_domain(), [&] { return Join(path, "value_domain"); },
+      violations);
   if (in.has_baseline()) {
     out.baseline =
         BaselineFromProto(in.baseline(), Join(path, "baseline"), violations);
@@ -420,11 +429,11 @@ domain::Observation FromProto(const v1::Observation& in, std::string_view path,
   out.name = in.name();
   out.fiscal_year = in.fiscal_year();
   out.first_fiscal_year = in.first_fiscal_year();
-  out.aggregation = AggregationFromProto(in.aggregation(),
-                                         Join(path, "aggregation"), violations);
+  out.aggregation = AggregationFromProto(
+      in.aggregation(), [&] { return Join(path, "aggregation"); }, violations);
   out.value = in.value();
-  out.status =
-      ObservationStatusFromProto(in.status(), Join(path, "status"), violations);
+  out.status = ObservationStatusFromProto(
+      in.status(), [&] { return Join(path, "status"); }, violations);
   out.source_note = in.source_note();
   out.reported_fiscal_year = in.reported_fiscal_year();
   for (int i = 0; i < in.revisions_size(); ++i) {
@@ -432,7 +441,9 @@ domain::Observation FromProto(const v1::Observation& in, std::string_view path,
     domain::ObservationRevision revision;
     revision.value = r.value();
     revision.status = ObservationStatusFromProto(
-        r.status(), Join(Indexed(path, "revisions", i), "status"), violations);
+        r.status(),
+        [&] { return Join(Indexed(path, "revisions", i), "status"); },
+        violations);
     revision.source_note = r.source_note();
     revision.revise_time = TimeFromProto(r.revise_time());
     revision.reason = r.reason();
@@ -447,9 +458,9 @@ domain::Evaluation FromProto(const v1::Evaluation& in, std::string_view path,
   domain::Evaluation out;
   out.name = in.name();
   out.fiscal_year = in.fiscal_year();
-  out.rating =
-      EnumFromProto<domain::Rating>(in.rating(), 3, v1::Rating_descriptor(),
-                                    Join(path, "rating"), violations);
+  out.rating = EnumFromProto<domain::Rating>(
+      in.rating(), 3, v1::Rating_descriptor,
+      [&] { return Join(path, "rating"); }, violations);
   out.kpi_assessment = in.kpi_assessment();
   out.outlook = in.outlook();
   out.viewpoint = in.viewpoint();
@@ -505,8 +516,8 @@ forecast::ShockTreatment ShockTreatmentFromProto(v1::ShockTreatment treatment,
                                                  std::string_view path,
                                                  Violations* violations) {
   return EnumFromProto<forecast::ShockTreatment>(
-      treatment, 2, v1::ShockTreatment_descriptor(), std::string(path),
-      violations);
+      treatment, 2, v1::ShockTreatment_descriptor,
+      [&] { return std::string(path); }, violations);
 }
 
 forecast::SeriesInput SeriesFromProto(const v1::Series& series,
@@ -519,31 +530,35 @@ forecast::SeriesInput SeriesFromProto(const v1::Series& series,
   out.points.reserve(series.points_size());
   for (int i = 0; i < series.points_size(); ++i) {
     const v1::SeriesPoint& p = series.points(i);
-    const std::string point_path = Indexed(path, "points", i);
     forecast::Point point;
     point.fiscal_year = p.fiscal_year();
     point.first_fiscal_year = p.first_fiscal_year();
     point.aggregation = AggregationFromProto(
-        p.aggregation(), Join(point_path, "aggregation"), violations);
+        p.aggregation(),
+        [&] { return Join(Indexed(path, "points", i), "aggregation"); },
+        violations);
     point.value = p.value();
     point.status = ObservationStatusFromProto(
-        p.status(), Join(point_path, "status"), violations);
+        p.status(), [&] { return Join(Indexed(path, "points", i), "status"); },
+        violations);
     if (point.status == domain::ObservationStatus::kUnspecified) {
       point.status = domain::ObservationStatus::kFinal;
     }
     out.points.push_back(point);
   }
-  out.kind = KindFromProto(series.kind(), Join(path, "kind"), violations);
+  out.kind = KindFromProto(
+      series.kind(), [&] { return Join(path, "kind"); }, violations);
   if (out.kind == domain::KpiKind::kUnspecified) {
     out.kind = domain::KpiKind::kLevel;
   }
-  out.direction = DirectionFromProto(series.direction(),
-                                     Join(path, "direction"), violations);
+  out.direction = DirectionFromProto(
+      series.direction(), [&] { return Join(path, "direction"); }, violations);
   if (out.direction == domain::Direction::kUnspecified) {
     out.direction = domain::Direction::kIncrease;
   }
   out.value_domain = ValueDomainFromProto(
-      series.value_domain(), Join(path, "value_domain"), violations);
+      series.value_domain(), [&] { return Join(path, "value_domain"); },
+      violations);
   if (out.value_domain == domain::ValueDomain::kUnspecified) {
     out.value_domain = series.unit() == "%" ? domain::ValueDomain::kPercent
                                             : domain::ValueDomain::kReal;
@@ -565,9 +580,9 @@ forecast::SeriesInput SeriesFromProto(const v1::Series& series,
   out.shock_fiscal_years.erase(
       std::unique(out.shock_fiscal_years.begin(), out.shock_fiscal_years.end()),
       out.shock_fiscal_years.end());
-  out.shock_treatment = ShockTreatmentFromProto(
-      options.shock_treatment(), Join(options_path, "shock_treatment"),
-      violations);
+  out.shock_treatment = EnumFromProto<forecast::ShockTreatment>(
+      options.shock_treatment(), 2, v1::ShockTreatment_descriptor,
+      [&] { return Join(options_path, "shock_treatment"); }, violations);
   out.probability_thresholds.assign(series.probability_thresholds().begin(),
                                     series.probability_thresholds().end());
   return out;

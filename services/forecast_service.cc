@@ -2,17 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/arena.h"
 #include "lib/base/field_violations.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/names.h"
@@ -40,11 +42,13 @@ bool InFiscalRange(int year) {
   return year >= fiscal::kMinFiscalYear && year <= fiscal::kMaxFiscalYear;
 }
 
-void CheckFiscalYear(int year, const std::string& field, bool allow_zero,
-                     Violations* violations) {
+// Adds a violation naming `field` unless `year` is accepted. The field is
+// only built for a violation: batches check thousands of valid years.
+void CheckFiscalYear(int year, absl::FunctionRef<std::string()> field,
+                     bool allow_zero, Violations* violations) {
   if ((allow_zero && year == 0) || InFiscalRange(year)) return;
   violations->push_back(
-      {field,
+      {field(),
        absl::StrFormat("%d is not a fiscal year this service accepts; "
                        "accepted: %d to %d%s",
                        year, fiscal::kMinFiscalYear, fiscal::kMaxFiscalYear,
@@ -67,12 +71,17 @@ base::FieldViolation TargetYearViolation(const std::string& field, int year,
 // and the extra shock years.
 void ValidateOptions(const v1::ScenarioOptions& options,
                      std::string_view options_path, Violations* violations) {
-  ShockTreatmentFromProto(options.shock_treatment(),
-                          Join(options_path, "shock_treatment"), violations);
+  if (!v1::ShockTreatment_IsValid(options.shock_treatment())) {
+    ShockTreatmentFromProto(options.shock_treatment(),
+                            Join(options_path, "shock_treatment"), violations);
+  }
   for (int i = 0; i < options.shock_fiscal_years_size(); ++i) {
     CheckFiscalYear(
         options.shock_fiscal_years(i),
-        absl::StrCat(Join(options_path, "shock_fiscal_years"), "[", i, "]"),
+        [&] {
+          return absl::StrCat(Join(options_path, "shock_fiscal_years"), "[", i,
+                              "]");
+        },
         false, violations);
   }
 }
@@ -96,65 +105,72 @@ absl::StatusOr<forecast::SeriesInput> SeriesInputFor(
          absl::StrFormat("%d bytes; accepted: at most %d", s.series_id().size(),
                          kMaxSeriesIdBytes)});
   }
-  const std::string points_path = Join(path, "points");
+  // Field paths are built only for violations (see CheckFiscalYear).
+  const auto point_field = [&](int i, std::string_view field) {
+    return absl::StrCat(Join(path, "points"), "[", i, "].", AsAbsl(field));
+  };
   bool points_ok = true;
   int first = 0;
   int last = 0;
   if (s.points_size() == 0 || s.points_size() > kMaxSeriesPoints) {
     points_ok = false;
-    violations.push_back(
-        {points_path, absl::StrFormat("%d points; accepted: 1 to %d",
-                                      s.points_size(), kMaxSeriesPoints)});
+    violations.push_back({Join(path, "points"),
+                          absl::StrFormat("%d points; accepted: 1 to %d",
+                                          s.points_size(), kMaxSeriesPoints)});
   } else {
-    std::map<int, int> seen;  // fiscal year -> index
+    // (fiscal year, index), sorted to find repeated years.
+    absl::InlinedVector<std::pair<int, int>, 16> years;
+    years.reserve(s.points_size());
     for (int i = 0; i < s.points_size(); ++i) {
       const v1::SeriesPoint& p = s.points(i);
-      const std::string point = absl::StrCat(points_path, "[", i, "]");
       const size_t before = violations.size();
-      CheckFiscalYear(p.fiscal_year(), Join(point, "fiscal_year"), false,
-                      &violations);
+      CheckFiscalYear(
+          p.fiscal_year(), [&] { return point_field(i, "fiscal_year"); }, false,
+          &violations);
       if (p.first_fiscal_year() != 0 &&
           (p.first_fiscal_year() > p.fiscal_year() ||
            !InFiscalRange(p.first_fiscal_year()))) {
         violations.push_back(
-            {Join(point, "first_fiscal_year"),
+            {point_field(i, "first_fiscal_year"),
              absl::StrFormat("%d; accepted: 0 for a single year, or the first "
                              "year of a range ending at fiscal_year %d",
                              p.first_fiscal_year(), p.fiscal_year())});
       }
       if (!std::isfinite(p.value())) {
-        violations.push_back({Join(point, "value"),
+        violations.push_back({point_field(i, "value"),
                               "not a finite number; accepted: a finite "
                               "value"});
       }
-      auto [it, inserted] = seen.emplace(p.fiscal_year(), i);
-      if (!inserted) {
-        violations.push_back(
-            {Join(point, "fiscal_year"),
-             absl::StrFormat("%d already appears at points[%d]; accepted: at "
-                             "most one point per fiscal year",
-                             p.fiscal_year(), it->second)});
-      }
       if (violations.size() != before) points_ok = false;
+      years.emplace_back(p.fiscal_year(), i);
     }
-    first = seen.begin()->first;
-    last = seen.rbegin()->first;
+    std::sort(years.begin(), years.end());
+    for (size_t k = 1; k < years.size(); ++k) {
+      if (years[k].first != years[k - 1].first) continue;
+      points_ok = false;
+      violations.push_back(
+          {point_field(years[k].second, "fiscal_year"),
+           absl::StrFormat("%d already appears at points[%d]; accepted: at "
+                           "most one point per fiscal year",
+                           years[k].first, years[k - 1].second)});
+    }
+    first = years.front().first;
+    last = years.back().first;
   }
   if (s.has_target_value() && !std::isfinite(s.target_value())) {
     violations.push_back({Join(path, "target_value"),
                           "not a finite number; accepted: a finite value"});
   }
-  const std::string target_year_path = Join(path, "target_fiscal_year");
   if (s.has_target_value() && s.target_fiscal_year() == 0) {
     violations.push_back(
-        {target_year_path,
+        {Join(path, "target_fiscal_year"),
          "required when target_value is set: the fiscal year by which the "
          "target is to be met"});
   } else if (s.target_fiscal_year() != 0 && points_ok &&
              (s.target_fiscal_year() <= last ||
               s.target_fiscal_year() > last + kMaxYearsAhead)) {
     violations.push_back(
-        {target_year_path,
+        {Join(path, "target_fiscal_year"),
          absl::StrFormat("%d is outside the accepted range %d to %d (after "
                          "the last point, FY%d, and at most %d years after it)",
                          s.target_fiscal_year(), last + 1,
@@ -180,21 +196,27 @@ absl::StatusOr<forecast::SeriesInput> SeriesInputFor(
                            s.period_first_fiscal_year(), first)});
     }
   } else if (s.period_first_fiscal_year() != 0) {
-    CheckFiscalYear(s.period_first_fiscal_year(),
-                    Join(path, "period_first_fiscal_year"), true, &violations);
+    CheckFiscalYear(
+        s.period_first_fiscal_year(),
+        [&] { return Join(path, "period_first_fiscal_year"); }, true,
+        &violations);
   }
   if (s.has_baseline()) {
-    CheckFiscalYear(s.baseline().fiscal_year(),
-                    Join(path, "baseline.fiscal_year"), false, &violations);
+    CheckFiscalYear(
+        s.baseline().fiscal_year(),
+        [&] { return Join(path, "baseline.fiscal_year"); }, false, &violations);
     if (!std::isfinite(s.baseline().value())) {
       violations.push_back({Join(path, "baseline.value"),
                             "not a finite number; accepted: a finite value"});
     }
   }
   for (int i = 0; i < s.shock_fiscal_years_size(); ++i) {
-    CheckFiscalYear(s.shock_fiscal_years(i),
-                    absl::StrCat(Join(path, "shock_fiscal_years"), "[", i, "]"),
-                    false, &violations);
+    CheckFiscalYear(
+        s.shock_fiscal_years(i),
+        [&] {
+          return absl::StrCat(Join(path, "shock_fiscal_years"), "[", i, "]");
+        },
+        false, &violations);
   }
   if (s.probability_thresholds_size() > kMaxThresholds) {
     violations.push_back(
@@ -298,7 +320,9 @@ absl::StatusOr<Projected> ProjectStored(storage::Repository& repository,
     if (absl::StartsWith(message, prefix)) message.erase(0, prefix.size());
     violations.push_back({std::string(name_field), message});
   }
-  CheckFiscalYear(requested_year, "target_fiscal_year", true, &violations);
+  CheckFiscalYear(
+      requested_year, [] { return std::string("target_fiscal_year"); }, true,
+      &violations);
   ValidateOptions(options, "options", &violations);
   KPI_RETURN_IF_ERROR(InvalidRequest(violations));
 
@@ -504,8 +528,9 @@ grpc::Status ForecastService::BatchProjectKpis(
                                   "for every KPI of parent",
                                   request->names_size(), kMaxBatchKpis)});
   }
-  CheckFiscalYear(request->target_fiscal_year(), "target_fiscal_year", true,
-                  &violations);
+  CheckFiscalYear(
+      request->target_fiscal_year(),
+      [] { return std::string("target_fiscal_year"); }, true, &violations);
   ValidateOptions(request->options(), "options", &violations);
   if (!violations.empty()) return ToGrpcStatus(InvalidRequest(violations));
   absl::Status exists = repository_->GetStrategy(request->parent()).status();
@@ -581,15 +606,42 @@ grpc::Status ForecastService::StreamProjectSeries(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::StreamProjectSeriesResponse,
                              v1::StreamProjectSeriesRequest>* stream) {
-  v1::StreamProjectSeriesRequest request;
-  v1::StreamProjectSeriesResponse response;
-  for (int64_t index = 0; stream->Read(&request); ++index) {
-    response.Clear();
-    FillResult(ProjectAdHoc(*engine_,
-                            request.has_series() ? &request.series() : nullptr,
-                            request.options(), "series", "options"),
-               request.series().series_id(), index, response.mutable_result());
-    if (!stream->Write(response)) break;
+  // Each chunk's request and response live on an arena that is reset after
+  // the chunk: its first block is reused, so a chunk costs few mallocs.
+  std::vector<char> first_block(1 << 20);
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = first_block.data();
+  arena_options.initial_block_size = first_block.size();
+  google::protobuf::Arena arena(arena_options);
+  int64_t index = 0;  // of the next series since the start of the stream
+  for (int64_t chunk = 0;; ++chunk) {
+    auto* request =
+        google::protobuf::Arena::CreateMessage<v1::StreamProjectSeriesRequest>(
+            &arena);
+    if (!stream->Read(request)) break;
+    if (request->series_size() > kMaxBatchSeries) {
+      return ToGrpcStatus(InvalidRequest(
+          {{"series",
+            absl::StrFormat("request message %d (0-based) has %d series; "
+                            "accepted: at most %d a message, in as many "
+                            "messages as needed; the results of the %d "
+                            "series before it stand",
+                            chunk, request->series_size(), kMaxBatchSeries,
+                            index)}}));
+    }
+    auto* response =
+        google::protobuf::Arena::CreateMessage<v1::StreamProjectSeriesResponse>(
+            &arena);
+    response->mutable_results()->Reserve(request->series_size());
+    for (int i = 0; i < request->series_size(); ++i, ++index) {
+      const v1::Series& series = request->series(i);
+      FillResult(ProjectAdHoc(*engine_, &series, request->options(),
+                              absl::StrCat("series[", i, "]"), "options"),
+                 series.series_id(), index, response->add_results());
+    }
+    const bool written = stream->Write(*response);
+    arena.Reset();
+    if (!written) break;
   }
   if (context->IsCancelled()) {
     return grpc::Status(grpc::StatusCode::CANCELLED,

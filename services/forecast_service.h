@@ -57,9 +57,10 @@ class ForecastService final : public v1::ForecastService::Service {
   grpc::Status BatchProjectSeries(grpc::ServerContext*,
                                   const v1::BatchProjectSeriesRequest*,
                                   v1::BatchProjectSeriesResponse*) override;
-  // Reads one request, projects it, writes its response, then reads the
-  // next: the synchronous stream's blocking Write is the flow control, so a
-  // client that reads slowly holds the server at one item in memory.
+  // Reads one chunk, projects its series, writes their results, then reads
+  // the next: the synchronous stream's blocking Write is the flow control,
+  // so a client that reads slowly holds the server at one chunk (at most
+  // kMaxBatchSeries series) in memory.
   grpc::Status StreamProjectSeries(
       grpc::ServerContext*,
       grpc::ServerReaderWriter<v1::StreamProjectSeriesResponse,

@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/arena.h"
 #include "services/kpictl_format.h"
 #include "services/kpictl_rpc.h"
 
@@ -40,25 +41,44 @@ int FindColumn(const std::vector<std::string>& header,
 
 }  // namespace
 
+bool CsvReader::Fill() {
+  if (!in_->good()) return false;
+  in_->read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  pos_ = 0;
+  end_ = static_cast<size_t>(in_->gcount());
+  return end_ > 0;
+}
+
 absl::StatusOr<bool> CsvReader::Next(std::vector<std::string>* fields) {
   fields->clear();
-  if (in_->peek() == std::char_traits<char>::eof()) return false;
+  if (Peek() == kEof) return false;
   record_line_ = next_line_;
   std::string field;
   if (record_line_ == 1) {
     // A UTF-8 byte order mark, as spreadsheet programs write; bytes that
     // only start like one are kept.
-    for (const char b : {'\xEF', '\xBB', '\xBF'}) {
-      if (in_->peek() != static_cast<unsigned char>(b)) break;
-      field.push_back(static_cast<char>(in_->get()));
+    for (const unsigned char b : {0xEF, 0xBB, 0xBF}) {
+      if (Peek() != b) break;
+      field.push_back(static_cast<char>(Get()));
     }
     if (field == "\xEF\xBB\xBF") field.clear();
   }
   bool quoted = false;       // inside quotes
   bool after_quote = false;  // a quoted field just closed
   while (true) {
-    const int c = in_->get();
-    if (c == std::char_traits<char>::eof()) {
+    if (!quoted && !after_quote && pos_ < end_) {
+      // The common case: copy a run of plain bytes at once.
+      size_t stop = pos_;
+      while (stop < end_) {
+        const char c = buffer_[stop];
+        if (c == ',' || c == '\n' || c == '\r' || c == '"') break;
+        ++stop;
+      }
+      field.append(buffer_.data() + pos_, stop - pos_);
+      pos_ = stop;
+    }
+    const int c = Get();
+    if (c == kEof) {
       if (quoted) {
         return absl::InvalidArgumentError(absl::StrCat(
             "line ", record_line_,
@@ -69,8 +89,8 @@ absl::StatusOr<bool> CsvReader::Next(std::vector<std::string>* fields) {
     }
     if (quoted) {
       if (c == '"') {
-        if (in_->peek() == '"') {
-          in_->get();
+        if (Peek() == '"') {
+          Get();
           field.push_back('"');
         } else {
           quoted = false;
@@ -87,7 +107,7 @@ absl::StatusOr<bool> CsvReader::Next(std::vector<std::string>* fields) {
       field.clear();
       after_quote = false;
     } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && in_->peek() == '\n') in_->get();
+      if (c == '\r' && Peek() == '\n') Get();
       ++next_line_;
       fields->push_back(std::move(field));
       return true;
@@ -147,9 +167,9 @@ absl::Status SeriesCsvReader::ParseRow(const std::vector<std::string>& row,
   const auto where = [&](absl::string_view column) {
     return absl::StrCat(label_, ":", line, ":", column, ": ");
   };
-  const auto cell = [&](int col) -> std::string {
-    if (col < 0 || col >= static_cast<int>(row.size())) return "";
-    return std::string(absl::StripAsciiWhitespace(row[col]));
+  const auto cell = [&](int col) -> absl::string_view {
+    if (col < 0 || col >= static_cast<int>(row.size())) return {};
+    return absl::StripAsciiWhitespace(row[col]);
   };
   const int needed = 1 + std::max({id_col_, year_col_, value_col_,
                                    target_value_col_, target_year_col_});
@@ -176,7 +196,7 @@ absl::Status SeriesCsvReader::ParseRow(const std::vector<std::string>& row,
         "\" is not a finite number; expected a decimal number such as 12.5"));
   }
   series->points.emplace_back(year, value);
-  const std::string target_value = cell(target_value_col_);
+  const absl::string_view target_value = cell(target_value_col_);
   if (!target_value.empty()) {
     double t = 0;
     if (!absl::SimpleAtod(target_value, &t) || !std::isfinite(t)) {
@@ -192,7 +212,7 @@ absl::Status SeriesCsvReader::ParseRow(const std::vector<std::string>& row,
     }
     series->target_value = t;
   }
-  const std::string target_year = cell(target_year_col_);
+  const absl::string_view target_year = cell(target_year_col_);
   if (!target_year.empty()) {
     int32_t t = 0;
     if (!absl::SimpleAtoi(target_year, &t)) {
@@ -244,11 +264,11 @@ absl::StatusOr<std::optional<BatchSeries>> SeriesCsvReader::Next() {
   }
   const auto id_of = [&](const std::vector<std::string>& r) {
     return id_col_ < static_cast<int>(r.size())
-               ? std::string(absl::StripAsciiWhitespace(r[id_col_]))
-               : std::string();
+               ? absl::StripAsciiWhitespace(r[id_col_])
+               : absl::string_view();
   };
   BatchSeries series;
-  series.series_id = id_of(row);
+  series.series_id = std::string(id_of(row));
   series.line = line;
   series.status = ParseRow(row, line, &series);
   while (true) {
@@ -274,11 +294,11 @@ absl::StatusOr<std::optional<BatchSeries>> SeriesCsvReader::Next() {
   return series;
 }
 
-kpi::v1::StreamProjectSeriesRequest MakeBatchRequest(const BatchSeries& series,
-                                                     int horizon) {
-  kpi::v1::StreamProjectSeriesRequest request;
-  kpi::v1::Series* s = request.mutable_series();
+void AddBatchSeries(const BatchSeries& series, int horizon,
+                    kpi::v1::StreamProjectSeriesRequest* request) {
+  kpi::v1::Series* s = request->add_series();
   s->set_series_id(series.series_id);
+  s->mutable_points()->Reserve(static_cast<int>(series.points.size()));
   for (const auto& [year, value] : series.points) {
     kpi::v1::SeriesPoint* point = s->add_points();
     point->set_fiscal_year(year);
@@ -296,7 +316,6 @@ kpi::v1::StreamProjectSeriesRequest MakeBatchRequest(const BatchSeries& series,
   for (double ratio : kThresholdRatios) {
     s->add_probability_thresholds(ratio * last);
   }
-  return request;
 }
 
 std::string ForecastHeader(bool with_target) {
@@ -307,11 +326,9 @@ std::string ForecastHeader(bool with_target) {
   return CsvRecord(columns);
 }
 
-absl::StatusOr<std::string> ForecastRows(const BatchSeries& series,
-                                         const kpi::v1::Projection& projection,
-                                         bool with_target) {
-  const int32_t last_year = series.Last().first;
-  std::string out;
+absl::Status AppendForecastRows(const BatchSeries& series,
+                                const kpi::v1::Projection& projection,
+                                bool with_target, std::string* out) {
   for (const kpi::v1::YearProjection& year : projection.years()) {
     if (year.threshold_probabilities_size() !=
         static_cast<int>(std::size(kThresholdRatios))) {
@@ -321,71 +338,104 @@ absl::StatusOr<std::string> ForecastRows(const BatchSeries& series,
           " threshold probabilities; ", std::size(kThresholdRatios),
           " were asked for"));
     }
-    std::vector<std::string> row = {
-        series.series_id,
-        absl::StrCat(series.points.size()),
-        absl::StrCat(year.fiscal_year() - last_year),
-        FormatCsvNumber(year.interval_95().lower()),
-        FormatCsvNumber(year.interval_80().lower()),
-        FormatCsvNumber(year.median()),
-        FormatCsvNumber(year.interval_80().upper()),
-        FormatCsvNumber(year.interval_95().upper())};
+  }
+  const int32_t last_year = series.Last().first;
+  const std::string id = CsvField(series.series_id);
+  // A row's numbers are written to a buffer and appended at once: batch
+  // output is about 70 numbers a series.
+  char numbers[13 * (kCsvNumberMaxBytes + 1)];
+  for (const kpi::v1::YearProjection& year : projection.years()) {
+    absl::StrAppend(out, id, ",", series.points.size(), ",",
+                    year.fiscal_year() - last_year);
+    char* end = numbers;
+    for (double v :
+         {year.interval_95().lower(), year.interval_80().lower(), year.median(),
+          year.interval_80().upper(), year.interval_95().upper()}) {
+      *end++ = ',';
+      end = CsvNumberToChars(v, end);
+    }
     for (double p : year.threshold_probabilities()) {
-      row.push_back(FormatCsvNumber(p));
+      *end++ = ',';
+      end = CsvNumberToChars(p, end);
     }
     if (with_target) {
-      row.push_back(series.target_value.has_value()
-                        ? FormatCsvNumber(year.attainment_probability())
-                        : "");
+      *end++ = ',';
+      if (series.target_value.has_value()) {
+        end = CsvNumberToChars(year.attainment_probability(), end);
+      }
     }
-    out += CsvRecord(row);
+    *end++ = '\n';
+    out->append(numbers, end);
   }
-  return out;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<BatchSummary> RunBatch(
     kpi::v1::ForecastService::StubInterface* stub, std::istream* in,
     const std::string& label, std::ostream* out, std::ostream* progress,
     const BatchOptions& options) {
+  if (options.chunk_series < 1 || options.chunk_series > 1000) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "chunk_series: %d; accepted: 1 to 1000", options.chunk_series));
+  }
   absl::StatusOr<std::unique_ptr<SeriesCsvReader>> reader =
       SeriesCsvReader::Create(in, label);
   if (!reader.ok()) return reader.status();
   const bool with_target = (*reader)->has_target_columns();
   *out << ForecastHeader(with_target);
 
-  // The writer thread reads the input and sends; this thread reads the
-  // results, which come back in request order, and matches each with the
-  // series sent at the same position.
+  // The writer thread reads the input and sends it in chunks; this thread
+  // reads the results, which come back one message per chunk in request
+  // order, and matches them with the chunk sent at the same position.
   absl::Mutex mu;
-  std::deque<BatchSeries> in_flight ABSL_GUARDED_BY(mu);
+  std::deque<std::vector<BatchSeries>> in_flight ABSL_GUARDED_BY(mu);
   BatchSummary summary ABSL_GUARDED_BY(mu);
   absl::Status input_status ABSL_GUARDED_BY(mu);
 
   grpc::ClientContext context;
   auto stream = stub->StreamProjectSeries(&context);
   std::thread writer([&] {
-    while (true) {
+    kpi::v1::StreamProjectSeriesRequest request;
+    std::vector<BatchSeries> chunk;
+    std::vector<BatchFailure> unreadable;
+    // Sends the chunk; false when the stream failed (Finish says why).
+    const auto send = [&]() -> bool {
+      {
+        absl::MutexLock lock(&mu);
+        for (BatchFailure& f : unreadable) {
+          summary.failures.push_back(std::move(f));
+        }
+        unreadable.clear();
+        if (chunk.empty()) return true;
+        in_flight.push_back(std::move(chunk));
+      }
+      chunk.clear();
+      const bool sent = stream->Write(request);
+      request.Clear();
+      return sent;
+    };
+    bool sent = true;
+    while (sent) {
       absl::StatusOr<std::optional<BatchSeries>> next = (*reader)->Next();
       if (!next.ok()) {
         absl::MutexLock lock(&mu);
         input_status = next.status();
         break;
       }
-      if (!next->has_value()) break;
+      if (!next->has_value()) {
+        sent = send();
+        break;
+      }
       BatchSeries& series = **next;
       if (!series.status.ok()) {
-        absl::MutexLock lock(&mu);
-        summary.failures.push_back(
-            {series.series_id, series.line, series.status});
+        unreadable.push_back({series.series_id, series.line, series.status});
         continue;
       }
-      kpi::v1::StreamProjectSeriesRequest request =
-          MakeBatchRequest(series, options.horizon);
-      {
-        absl::MutexLock lock(&mu);
-        in_flight.push_back(std::move(series));
+      AddBatchSeries(series, options.horizon, &request);
+      chunk.push_back(std::move(series));
+      if (static_cast<int>(chunk.size()) >= options.chunk_series) {
+        sent = send();
       }
-      if (!stream->Write(request)) break;  // the stream failed; Finish says why
     }
     stream->WritesDone();
   });
@@ -393,40 +443,55 @@ absl::StatusOr<BatchSummary> RunBatch(
   const absl::Time start = absl::Now();
   absl::Time last_progress = start;
   absl::Status output_status;
-  kpi::v1::StreamProjectSeriesResponse response;
-  while (stream->Read(&response)) {
-    BatchSeries series;
+  // Each response is parsed onto an arena reset after the chunk (its first
+  // block is reused): a chunk's results are thousands of small messages.
+  std::vector<char> first_block(1 << 20);
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = first_block.data();
+  arena_options.initial_block_size = first_block.size();
+  google::protobuf::Arena arena(arena_options);
+  std::string rows;
+  while (true) {
+    arena.Reset();
+    auto* response = google::protobuf::Arena::CreateMessage<
+        kpi::v1::StreamProjectSeriesResponse>(&arena);
+    if (!stream->Read(response)) break;
+    std::vector<BatchSeries> chunk;
     {
       absl::MutexLock lock(&mu);
-      if (in_flight.empty()) {
-        output_status = absl::InternalError(
-            "the server sent more results than series were sent");
-        break;
+      if (!in_flight.empty()) {
+        chunk = std::move(in_flight.front());
+        in_flight.pop_front();
       }
-      series = std::move(in_flight.front());
-      in_flight.pop_front();
     }
-    const kpi::v1::ProjectionResult& result = response.result();
-    absl::Status status;
-    if (result.has_error()) {
-      status =
-          absl::Status(static_cast<absl::StatusCode>(result.error().code()),
-                       result.error().message());
-    } else {
-      absl::StatusOr<std::string> rows =
-          ForecastRows(series, result.projection(), with_target);
-      if (rows.ok()) {
-        *out << *rows;
+    if (static_cast<size_t>(response->results_size()) != chunk.size()) {
+      output_status = absl::InternalError(
+          absl::StrCat("the server answered a chunk of ", chunk.size(),
+                       " series with ", response->results_size(), " results"));
+      break;
+    }
+    rows.clear();
+    std::vector<BatchFailure> failed;
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      const BatchSeries& series = chunk[i];
+      const kpi::v1::ProjectionResult& result =
+          response->results(static_cast<int>(i));
+      absl::Status status;
+      if (result.has_error()) {
+        status =
+            absl::Status(static_cast<absl::StatusCode>(result.error().code()),
+                         result.error().message());
       } else {
-        status = rows.status();
+        status =
+            AppendForecastRows(series, result.projection(), with_target, &rows);
       }
+      if (!status.ok())
+        failed.push_back({series.series_id, series.line, status});
     }
+    *out << rows;
     absl::MutexLock lock(&mu);
-    if (status.ok()) {
-      ++summary.projected;
-    } else {
-      summary.failures.push_back({series.series_id, series.line, status});
-    }
+    summary.projected += static_cast<int64_t>(chunk.size() - failed.size());
+    for (BatchFailure& f : failed) summary.failures.push_back(std::move(f));
     const absl::Time now = absl::Now();
     if (now - last_progress >= options.progress_interval) {
       last_progress = now;
@@ -446,8 +511,10 @@ absl::StatusOr<BatchSummary> RunBatch(
   if (!output_status.ok()) return output_status;
   if (!finish.ok()) return FromGrpc(finish, "StreamProjectSeries");
   if (!in_flight.empty()) {
-    return absl::InternalError(absl::StrCat(
-        "the stream ended with ", in_flight.size(), " series unanswered"));
+    size_t unanswered = 0;
+    for (const auto& chunk : in_flight) unanswered += chunk.size();
+    return absl::InternalError(absl::StrCat("the stream ended with ",
+                                            unanswered, " series unanswered"));
   }
   if (!out->good()) {
     return absl::UnavailableError("could not write the output");

@@ -8,16 +8,17 @@
 // (series_id,k,h,q025,q10,q50,q90,q975,p090,p100,p110,p125), plus
 // target_probability when the input has target columns.
 
+#include <algorithm>
 #include <cstdint>
 #include <istream>
 #include <memory>
 #include <optional>
 #include <ostream>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -28,10 +29,12 @@ namespace kpi::kpictl {
 
 // Reads RFC 4180 records (quoted fields may hold commas, doubled quotes and
 // line breaks; CRLF or LF line ends; a UTF-8 BOM at the start is skipped).
-// Not thread-safe.
+// Reads `in` in blocks, ahead of the record returned. Not thread-safe.
 class CsvReader {
  public:
-  explicit CsvReader(std::istream* in) : in_(in) {}
+  // `buffer_bytes` (at least 1) is how much is read from `in` at a time.
+  explicit CsvReader(std::istream* in, size_t buffer_bytes = 1 << 16)
+      : in_(in), buffer_(std::max<size_t>(buffer_bytes, 1)) {}
 
   // Reads the next record into `fields`. Returns false at the end of the
   // input; INVALID_ARGUMENT naming the line for an unterminated quote or
@@ -42,7 +45,22 @@ class CsvReader {
   int line() const { return record_line_; }
 
  private:
+  static constexpr int kEof = -1;
+  // The next byte (0-255) or kEof, consumed or not.
+  int Get() {
+    if (pos_ == end_ && !Fill()) return kEof;
+    return static_cast<unsigned char>(buffer_[pos_++]);
+  }
+  int Peek() {
+    if (pos_ == end_ && !Fill()) return kEof;
+    return static_cast<unsigned char>(buffer_[pos_]);
+  }
+  bool Fill();
+
   std::istream* in_;
+  std::vector<char> buffer_;
+  size_t pos_ = 0;
+  size_t end_ = 0;
   int next_line_ = 1;
   int record_line_ = 0;
 };
@@ -102,33 +120,37 @@ class SeriesCsvReader {
   // The first row of the next series, read ahead.
   std::optional<std::pair<std::vector<std::string>, int>> pending_;
   bool done_ = false;
-  std::set<std::string> seen_ids_;
+  absl::flat_hash_set<std::string> seen_ids_;
 };
 
 // Multipliers of the latest value whose exceedance probabilities are
 // reported as p090, p100, p110 and p125.
 inline constexpr double kThresholdRatios[] = {0.90, 1.00, 1.10, 1.25};
 
-// The request projecting `series` `horizon` years past its latest point (or
-// to its target year), asking for P(y >= r * latest) for kThresholdRatios.
-// Requires points.
-kpi::v1::StreamProjectSeriesRequest MakeBatchRequest(const BatchSeries& series,
-                                                     int horizon);
+// Appends to `request` the series projecting `series` `horizon` years past
+// its latest point (or to its target year), asking for P(y >= r * latest)
+// for kThresholdRatios. Requires points.
+void AddBatchSeries(const BatchSeries& series, int horizon,
+                    kpi::v1::StreamProjectSeriesRequest* request);
 
 // The output header, ending in "\n".
 std::string ForecastHeader(bool with_target);
 
-// The output rows of one projected series, one per projected year, each
-// ending in "\n". INVALID_ARGUMENT when the projection lacks the threshold
-// probabilities asked for.
-absl::StatusOr<std::string> ForecastRows(const BatchSeries& series,
-                                         const kpi::v1::Projection& projection,
-                                         bool with_target);
+// Appends to `out` the output rows of one projected series, one per
+// projected year, each ending in "\n". INVALID_ARGUMENT (and nothing
+// appended) when the projection lacks the threshold probabilities asked
+// for.
+absl::Status AppendForecastRows(const BatchSeries& series,
+                                const kpi::v1::Projection& projection,
+                                bool with_target, std::string* out);
 
 struct BatchOptions {
   // Years to project past the latest point when a series has no target
   // year: 1 to 30.
   int horizon = 6;
+  // Series per StreamProjectSeries request message: 1 to 1000. A few
+  // hundred amortise the per-message cost of gRPC on both sides.
+  int chunk_series = 250;
   // A progress line goes to `progress` at most this often.
   absl::Duration progress_interval = absl::Seconds(2);
 };

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -23,9 +24,10 @@ using ::testing::HasSubstr;
 using ::testing::Pair;
 
 std::vector<std::vector<std::string>> ReadAll(const std::string& text,
-                                              std::vector<int>* lines) {
+                                              std::vector<int>* lines,
+                                              size_t buffer_bytes = 1 << 16) {
   std::istringstream in(text);
-  CsvReader reader(&in);
+  CsvReader reader(&in, buffer_bytes);
   std::vector<std::vector<std::string>> records;
   std::vector<std::string> fields;
   while (true) {
@@ -50,6 +52,26 @@ TEST(CsvReaderTest, QuotesLineBreaksAndBom) {
   EXPECT_THAT(records[2], ElementsAre("two\nlines", ""));
   EXPECT_THAT(records[3], ElementsAre("旭川", ""));
   EXPECT_THAT(lines, ElementsAre(1, 2, 3, 5));
+}
+
+TEST(CsvReaderTest, BlockBoundariesDoNotMatter) {
+  // Every quoting case, with CRLF, a BOM and multi-byte UTF-8, read with
+  // blocks so small that every construct straddles a boundary somewhere.
+  const std::string text =
+      "\xEF\xBB\xBF"
+      "id,v\r\n\"x,1\",\"say \"\"hi\"\"\"\r\n\"two\nlines\",\n旭川市,12.5\r\n"
+      "plain,\"\"\nlast,\"q\"";
+  std::vector<int> expected_lines;
+  const auto expected = ReadAll(text, &expected_lines);
+  ASSERT_EQ(expected.size(), 6u);
+  EXPECT_THAT(expected[1], ElementsAre("x,1", "say \"hi\""));
+  EXPECT_THAT(expected[3], ElementsAre("旭川市", "12.5"));
+  EXPECT_THAT(expected[5], ElementsAre("last", "q"));
+  for (size_t bytes = 1; bytes <= 9; ++bytes) {
+    std::vector<int> lines;
+    EXPECT_EQ(ReadAll(text, &lines, bytes), expected) << bytes;
+    EXPECT_EQ(lines, expected_lines) << bytes;
+  }
 }
 
 TEST(CsvReaderTest, KeepsBytesThatOnlyStartLikeABom) {
@@ -169,26 +191,29 @@ TEST(SeriesCsvReaderTest, HeaderErrors) {
   }
 }
 
-TEST(MakeBatchRequestTest, AsksForThresholdsOfTheLatestValue) {
+TEST(AddBatchSeriesTest, AsksForThresholdsOfTheLatestValue) {
   BatchSeries series;
   series.series_id = "a";
   series.points = {{2021, 20}, {2019, 10}};
-  auto request = MakeBatchRequest(series, 4);
-  EXPECT_EQ(request.series().series_id(), "a");
-  ASSERT_EQ(request.series().points_size(), 2);
-  EXPECT_EQ(request.series().points(0).fiscal_year(), 2021);
-  EXPECT_EQ(request.series().horizon(), 4);
-  EXPECT_EQ(request.series().target_fiscal_year(), 0);
-  EXPECT_FALSE(request.series().has_target_value());
-  EXPECT_THAT(request.series().probability_thresholds(),
+  kpi::v1::StreamProjectSeriesRequest request;
+  AddBatchSeries(series, 4, &request);
+  ASSERT_EQ(request.series_size(), 1);
+  EXPECT_EQ(request.series(0).series_id(), "a");
+  ASSERT_EQ(request.series(0).points_size(), 2);
+  EXPECT_EQ(request.series(0).points(0).fiscal_year(), 2021);
+  EXPECT_EQ(request.series(0).horizon(), 4);
+  EXPECT_EQ(request.series(0).target_fiscal_year(), 0);
+  EXPECT_FALSE(request.series(0).has_target_value());
+  EXPECT_THAT(request.series(0).probability_thresholds(),
               ElementsAre(18.0, 20.0, 22.0, 25.0));
 
   series.target_value = 30;
   series.target_year = 2024;
-  request = MakeBatchRequest(series, 4);
-  EXPECT_EQ(request.series().target_value(), 30);
-  EXPECT_EQ(request.series().target_fiscal_year(), 2024);
-  EXPECT_EQ(request.series().horizon(), 0);
+  AddBatchSeries(series, 4, &request);
+  ASSERT_EQ(request.series_size(), 2);
+  EXPECT_EQ(request.series(1).target_value(), 30);
+  EXPECT_EQ(request.series(1).target_fiscal_year(), 2024);
+  EXPECT_EQ(request.series(1).horizon(), 0);
 }
 
 // A forecast service whose projections are simple functions of the input,
@@ -206,43 +231,61 @@ class FakeForecastService final : public kpi::v1::ForecastService::Service {
     kpi::v1::StreamProjectSeriesRequest request;
     int64_t index = 0;
     while (stream->Read(&request)) {
-      const kpi::v1::Series& series = request.series();
+      {
+        absl::MutexLock lock(&mu_);
+        chunk_sizes_.push_back(request.series_size());
+      }
       kpi::v1::StreamProjectSeriesResponse response;
-      kpi::v1::ProjectionResult* result = response.mutable_result();
-      result->set_id(series.series_id());
-      result->set_index(index++);
-      if (series.series_id().rfind("bad", 0) == 0) {
-        result->mutable_error()->set_code(grpc::StatusCode::INVALID_ARGUMENT);
-        result->mutable_error()->set_message("series.points: too few");
-      } else {
-        auto last =
-            std::max_element(series.points().begin(), series.points().end(),
-                             [](const auto& a, const auto& b) {
-                               return a.fiscal_year() < b.fiscal_year();
-                             });
-        const int until = series.target_fiscal_year() != 0
-                              ? series.target_fiscal_year()
-                              : last->fiscal_year() + series.horizon();
-        kpi::v1::Projection* p = result->mutable_projection();
-        for (int year = last->fiscal_year() + 1; year <= until; ++year) {
-          kpi::v1::YearProjection* y = p->add_years();
-          const double median = last->value() + (year - last->fiscal_year());
-          y->set_fiscal_year(year);
-          y->set_median(median);
-          y->mutable_interval_80()->set_lower(median - 1);
-          y->mutable_interval_80()->set_upper(median + 1);
-          y->mutable_interval_95()->set_lower(median - 2);
-          y->mutable_interval_95()->set_upper(median + 2);
-          y->set_attainment_probability(series.has_target_value() ? 0.75 : 0);
-          for (int i = 0; i < series.probability_thresholds_size(); ++i) {
-            y->add_threshold_probabilities(0.1 * (i + 1));
-          }
-        }
+      for (const kpi::v1::Series& series : request.series()) {
+        Project(series, index++, response.add_results());
       }
       if (!stream->Write(response)) break;
     }
     return grpc::Status::OK;
   }
+
+  std::vector<int> chunk_sizes() {
+    absl::MutexLock lock(&mu_);
+    return chunk_sizes_;
+  }
+
+ private:
+  static void Project(const kpi::v1::Series& series, int64_t index,
+                      kpi::v1::ProjectionResult* result) {
+    result->set_id(series.series_id());
+    result->set_index(index);
+    if (series.series_id().rfind("bad", 0) == 0) {
+      result->mutable_error()->set_code(grpc::StatusCode::INVALID_ARGUMENT);
+      result->mutable_error()->set_message("series.points: too few");
+    } else {
+      auto last =
+          std::max_element(series.points().begin(), series.points().end(),
+                           [](const auto& a, const auto& b) {
+                             return a.fiscal_year() < b.fiscal_year();
+                           });
+      const int until = series.target_fiscal_year() != 0
+                            ? series.target_fiscal_year()
+                            : last->fiscal_year() + series.horizon();
+      kpi::v1::Projection* p = result->mutable_projection();
+      for (int year = last->fiscal_year() + 1; year <= until; ++year) {
+        kpi::v1::YearProjection* y = p->add_years();
+        const double median = last->value() + (year - last->fiscal_year());
+        y->set_fiscal_year(year);
+        y->set_median(median);
+        y->mutable_interval_80()->set_lower(median - 1);
+        y->mutable_interval_80()->set_upper(median + 1);
+        y->mutable_interval_95()->set_lower(median - 2);
+        y->mutable_interval_95()->set_upper(median + 2);
+        y->set_attainment_probability(series.has_target_value() ? 0.75 : 0);
+        for (int i = 0; i < series.probability_thresholds_size(); ++i) {
+          y->add_threshold_probabilities(0.1 * (i + 1));
+        }
+      }
+    }
+  }
+
+  absl::Mutex mu_;
+  std::vector<int> chunk_sizes_ ABSL_GUARDED_BY(mu_);
 };
 
 class RunBatchTest : public ::testing::Test {
@@ -324,6 +367,40 @@ TEST_F(RunBatchTest, ManySeriesStreamThrough) {
   ASSERT_EQ(lines.size(), 1u + kSeries * 6);
   EXPECT_EQ(lines[1], "s0,2,1,0,1,2,3,4,0.1,0.2,0.3,0.4");
   EXPECT_EQ(lines.back(), "s1999,2,6,2004,2005,2006,2007,2008,0.1,0.2,0.3,0.4");
+  // Sent in chunks of the default size, the last one partial.
+  const std::vector<int> sizes = service_.chunk_sizes();
+  ASSERT_EQ(sizes.size(), 8u);
+  EXPECT_EQ(sizes.front(), 250);
+  EXPECT_EQ(sizes.back(), 250);
+}
+
+TEST_F(RunBatchTest, ChunksFollowTheOptionAndSkipUnreadableSeries) {
+  std::string text = "series_id,year,value\n";
+  for (int i = 0; i < 10; ++i) {
+    absl::StrAppend(&text, "s", i, ",2020,", i == 4 ? "x" : "1", "\n");
+  }
+  std::istringstream in(text);
+  std::ostringstream out, progress;
+  BatchOptions options;
+  options.chunk_series = 4;
+  options.horizon = 1;
+  absl::StatusOr<BatchSummary> summary =
+      RunBatch(stub_.get(), &in, "s.csv", &out, &progress, options);
+  ASSERT_THAT(summary, IsOk());
+  EXPECT_EQ(summary->projected, 9);
+  ASSERT_EQ(summary->failures.size(), 1u);
+  EXPECT_EQ(summary->failures[0].series_id, "s4");
+  EXPECT_THAT(service_.chunk_sizes(), ElementsAre(4, 4, 1));
+  const std::vector<std::string> lines =
+      absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 10u);
+  EXPECT_EQ(lines[5], "s5,1,1,0,1,2,3,4,0.1,0.2,0.3,0.4");
+
+  options.chunk_series = 1001;
+  std::istringstream again(text);
+  EXPECT_THAT(RunBatch(stub_.get(), &again, "s.csv", &out, &progress, options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("chunk_series: 1001; accepted: 1 to 1000")));
 }
 
 TEST_F(RunBatchTest, MalformedFileIsAnError) {
@@ -335,15 +412,17 @@ TEST_F(RunBatchTest, MalformedFileIsAnError) {
                HasSubstr("s.csv: line 3: a quoted field is not closed")));
 }
 
-TEST(ForecastRowsTest, RejectsMissingThresholds) {
+TEST(AppendForecastRowsTest, RejectsMissingThresholds) {
   BatchSeries series;
   series.series_id = "a";
   series.points = {{2020, 1}};
   kpi::v1::Projection projection;
   projection.add_years()->set_fiscal_year(2021);
-  EXPECT_THAT(ForecastRows(series, projection, false),
+  std::string out = "kept";
+  EXPECT_THAT(AppendForecastRows(series, projection, false, &out),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("0 threshold probabilities; 4 were asked")));
+  EXPECT_EQ(out, "kept");
 }
 
 }  // namespace

@@ -71,6 +71,12 @@ std::string FormatProbability(double p);
 // A number for CSV output: up to 10 significant digits, no thousands
 // separators ("%.10g").
 std::string FormatCsvNumber(double value);
+// Appends FormatCsvNumber(value) to `out`.
+void AppendCsvNumber(double value, std::string* out);
+// Writes FormatCsvNumber(value) at `out`, which has room for
+// kCsvNumberMaxBytes; returns the end of what was written.
+inline constexpr int kCsvNumberMaxBytes = 32;
+char* CsvNumberToChars(double value, char* out);
 
 }  // namespace kpi::kpictl
 

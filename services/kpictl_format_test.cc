@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -119,6 +121,48 @@ TEST(FormatCsvNumberTest, TenSignificantDigits) {
   EXPECT_EQ(FormatCsvNumber(0.1), "0.1");
   EXPECT_EQ(FormatCsvNumber(1234567.891), "1234567.891");
   EXPECT_EQ(FormatCsvNumber(1.0 / 3), "0.3333333333");
+  EXPECT_EQ(FormatCsvNumber(-2.5), "-2.5");
+  EXPECT_EQ(FormatCsvNumber(0), "0");
+  EXPECT_EQ(FormatCsvNumber(1e10), "1e+10");
+  EXPECT_EQ(FormatCsvNumber(0.00001234), "1.234e-05");
+  EXPECT_EQ(FormatCsvNumber(9999999999.6), "1e+10");
+}
+
+TEST(FormatCsvNumberTest, MatchesPrintfEverywhere) {
+  // The fast path must print exactly what "%.10g" prints: random values
+  // over every magnitude it handles and beyond, plus powers of ten,
+  // rounding ties and their neighbours.
+  std::mt19937_64 random(20261129);
+  std::uniform_real_distribution<double> exponent(-7, 12);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::vector<double> values;
+  for (int i = 0; i < 200000; ++i) {
+    const double v = std::pow(10.0, exponent(random));
+    values.push_back(unit(random) < 0.5 ? v : -v);
+  }
+  for (int e = -6; e <= 11; ++e) {
+    const double p = std::pow(10.0, e);
+    for (double v : {p, std::nextafter(p, 0.0), std::nextafter(p, 1e300),
+                     p * 0.99999999995, p * 9.9999999995, p * 1.00000000005,
+                     p * 1.5, p * 1.23456789015}) {
+      values.push_back(v);
+    }
+  }
+  for (double v : {0.5, 2.5, 1234567890.5, 123456789.05, 0.00012345678905,
+                   1669.0, 3506.85114380157, 0.022754112791892434}) {
+    values.push_back(v);
+    values.push_back(std::nextafter(v, 0.0));
+    values.push_back(std::nextafter(v, 1e300));
+  }
+  int mismatches = 0;
+  for (double v : values) {
+    const std::string expected = absl::StrFormat("%.10g", v);
+    if (FormatCsvNumber(v) != expected && ++mismatches <= 5) {
+      ADD_FAILURE() << absl::StrFormat("%.17g", v) << ": " << FormatCsvNumber(v)
+                    << " != " << expected;
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
 }
 
 }  // namespace

@@ -52,11 +52,11 @@ int main(int argc, char** argv) {
       ++unreadable;
       continue;
     }
-    const kpi::v1::StreamProjectSeriesRequest request =
-        kpi::kpictl::MakeBatchRequest(**next, horizon);
+    kpi::v1::StreamProjectSeriesRequest request;
+    kpi::kpictl::AddBatchSeries(**next, horizon, &request);
     kpi::services::Violations violations;
     kpi::forecast::SeriesInput input = kpi::services::SeriesFromProto(
-        request.series(), request.options(), "series", "options", &violations);
+        request.series(0), request.options(), "series", "options", &violations);
     if (!violations.empty()) {
       ++unreadable;
       continue;

@@ -1,10 +1,11 @@
 // A deliberately slow StreamProjectSeries client, to see the server's flow
-// control: it sends --series requests from one thread while the main thread
-// reads no result for --stall_seconds, then reads every result. A server
-// that reads ahead only as far as the client reads stops taking requests
-// during the stall; one that buffers would take them all.
-//   kpi_stream_probe --server 127.0.0.1:PORT [--series 200000]
-//                    [--stall_seconds 3] [--bad_every 1000] [--buffer_hint]
+// control: it sends --series series in request messages of --chunk from
+// one thread while the main thread reads no result for --stall_seconds,
+// then reads every result. A server that reads ahead only as far as the
+// client reads stops taking requests during the stall; one that buffers
+// would take them all.
+//   kpi_stream_probe --server 127.0.0.1:PORT [--series 200000] [--chunk 250]
+//                    [--stall_seconds 3] [--bad_every 1000]
 // With --stall_seconds 0 it measures the bare stream rate (no CSV).
 // Prints "sent_during_stall X of N results R ok O errors E expected_errors
 // B out_of_order Q status CODE" and exits 0 only when every result came
@@ -28,19 +29,17 @@
 #include "kpi/v1/forecast_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "kpi_server address");
-ABSL_FLAG(int64_t, series, 200000, "requests to send");
+ABSL_FLAG(int64_t, series, 200000, "series to send");
+ABSL_FLAG(int, chunk, 250, "series per request message, 1 to 1000");
 ABSL_FLAG(double, stall_seconds, 3, "time to read nothing after starting");
 ABSL_FLAG(int64_t, bad_every, 1000,
-          "every K-th request (1-based) is invalid; 0: none");
-ABSL_FLAG(bool, buffer_hint, false,
-          "send with WriteOptions().set_buffer_hint() (gRPC may hold a "
-          "message to send it with the next ones) except the last");
+          "every K-th series (1-based) is invalid; 0: none");
 
 namespace {
 
-kpi::v1::StreamProjectSeriesRequest MakeRequest(int64_t i, bool bad) {
-  kpi::v1::StreamProjectSeriesRequest request;
-  kpi::v1::Series* s = request.mutable_series();
+void AddSeries(int64_t i, bool bad,
+               kpi::v1::StreamProjectSeriesRequest* request) {
+  kpi::v1::Series* s = request->add_series();
   s->set_series_id(absl::StrCat("p", i));
   const int last = 2020 + static_cast<int>(i % 4);
   for (int k = 0; k < 5; ++k) {
@@ -51,7 +50,6 @@ kpi::v1::StreamProjectSeriesRequest MakeRequest(int64_t i, bool bad) {
   s->set_target_value(130);
   // The target year must come after the last point.
   s->set_target_fiscal_year(bad ? last : last + 5);
-  return request;
 }
 
 }  // namespace
@@ -66,15 +64,21 @@ int main(int argc, char** argv) {
   grpc::ClientContext context;
   auto stream = stub->StreamProjectSeries(&context);
 
-  const bool buffer_hint = absl::GetFlag(FLAGS_buffer_hint);
+  const int chunk = absl::GetFlag(FLAGS_chunk);
+  if (chunk < 1 || chunk > 1000) {
+    std::cerr << "kpi_stream_probe: --chunk=" << chunk
+              << "; accepted: 1 to 1000\n";
+    return 2;
+  }
   const absl::Time start = absl::Now();
   std::atomic<int64_t> sent{0};
   std::thread writer([&] {
+    kpi::v1::StreamProjectSeriesRequest request;
     for (int64_t i = 1; i <= n; ++i) {
-      const bool bad = bad_every > 0 && i % bad_every == 0;
-      grpc::WriteOptions options;
-      if (buffer_hint && i < n) options.set_buffer_hint();
-      if (!stream->Write(MakeRequest(i, bad), options)) break;
+      AddSeries(i, bad_every > 0 && i % bad_every == 0, &request);
+      if (request.series_size() < chunk && i < n) continue;
+      if (!stream->Write(request)) break;
+      request.Clear();
       sent.store(i, std::memory_order_relaxed);
     }
     stream->WritesDone();
@@ -88,22 +92,23 @@ int main(int argc, char** argv) {
   int64_t expected_errors = 0, wrong_errors = 0;
   kpi::v1::StreamProjectSeriesResponse response;
   while (stream->Read(&response)) {
-    const kpi::v1::ProjectionResult& r = response.result();
-    const int64_t i = results + 1;  // 1-based request number
-    if (r.index() != results || r.id() != absl::StrCat("p", i)) {
-      ++out_of_order;
+    for (const kpi::v1::ProjectionResult& r : response.results()) {
+      const int64_t i = results + 1;  // 1-based series number
+      if (r.index() != results || r.id() != absl::StrCat("p", i)) {
+        ++out_of_order;
+      }
+      const bool bad = bad_every > 0 && i % bad_every == 0;
+      if (bad) ++expected_errors;
+      if (r.has_projection()) {
+        ++ok;
+        if (bad) ++wrong_errors;
+      } else {
+        ++errors;
+        // INVALID_ARGUMENT, and only for the series made invalid.
+        if (!bad || r.error().code() != 3) ++wrong_errors;
+      }
+      ++results;
     }
-    const bool bad = bad_every > 0 && i % bad_every == 0;
-    if (bad) ++expected_errors;
-    if (r.has_projection()) {
-      ++ok;
-      if (bad) ++wrong_errors;
-    } else {
-      ++errors;
-      // INVALID_ARGUMENT, and only for the series made invalid.
-      if (!bad || r.error().code() != 3) ++wrong_errors;
-    }
-    ++results;
   }
   writer.join();
   const grpc::Status status = stream->Finish();

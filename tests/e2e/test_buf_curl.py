@@ -117,11 +117,11 @@ class BufCurlTest(harness.ServerTestCase):
 
     def test_stream_project_series(self):
         messages = " ".join(json.dumps(m) for m in [
-            {"series": {"seriesId": "a", "points": [
+            {"series": [{"seriesId": "a", "points": [
                 {"fiscalYear": 2019, "value": 3},
-                {"fiscalYear": 2021, "value": 4}]}},
-            {"series": {"seriesId": "b", "points": [
-                {"fiscalYear": 3000, "value": 1}]}}])
+                {"fiscalYear": 2021, "value": 4}]}]},
+            {"series": [{"seriesId": "b", "points": [
+                {"fiscalYear": 3000, "value": 1}]}]}])
         result = subprocess.run(
             [self.buf, "curl", "--protocol", "grpc", "--http2-prior-knowledge",
              "-d", messages,
@@ -130,11 +130,12 @@ class BufCurlTest(harness.ServerTestCase):
             env=harness.client_env())
         self.assertEqual(result.returncode, 0, result.stderr)
         responses = json_documents(result.stdout)
-        self.assertEqual([r["result"]["id"] for r in responses], ["a", "b"])
-        self.assertEqual(responses[0]["result"]["projection"]
-                         ["targetFiscalYear"], 2027)
-        self.assertIn("series.points[0].fiscal_year",
-                      responses[1]["result"]["error"]["message"])
+        results = [x for r in responses for x in r["results"]]
+        self.assertEqual([r["id"] for r in results], ["a", "b"])
+        self.assertEqual([r.get("index", "0") for r in results], ["0", "1"])
+        self.assertEqual(results[0]["projection"]["targetFiscalYear"], 2027)
+        self.assertIn("series[0].points[0].fiscal_year",
+                      results[1]["error"]["message"])
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ class RpcTestCase(harness.ServerTestCase):
         """A streaming call; per-item errors count as the method failing."""
         responses = self.api.bidi(method, requests)
         CALLED["ok"].add(method)
-        if any("error" in r["result"] for r in responses):
+        if any("error" in x for r in responses for x in r.get("results", [])):
             CALLED["error"].add(method)
         return responses
 
@@ -581,31 +581,46 @@ class ForecastServiceTest(RpcTestCase):
                          self.INVALID, field="series")
 
     def test_stream_project_series(self):
-        requests = [{"series": series(f"s{i}", [(2018, i + 1),
-                                                (2021, i + 2)])}
-                    for i in range(50)]
-        requests.insert(10, {"series": series("bad-year", [(3000, 1)])})
+        # Chunks of varied sizes; the bad series is the 3rd of chunk 2.
+        ids = [f"s{i}" for i in range(50)]
+        ids.insert(10, "bad-year")
+        chunk_sizes = [1, 7, 3, 0, 40]
+        requests, at = [], 0
+        for size in chunk_sizes:
+            chunk = []
+            for sid in ids[at:at + size]:
+                if sid == "bad-year":
+                    chunk.append(series(sid, [(3000, 1)]))
+                else:
+                    i = int(sid[1:])
+                    chunk.append(series(sid, [(2018, i + 1), (2021, i + 2)]))
+            requests.append({"series": chunk})
+            at += size
+        self.assertEqual(at, 51)
         responses = self.stream(f"{FORECAST}/StreamProjectSeries", requests)
-        self.assertEqual(len(responses), 51)
-        self.assertEqual([r["result"]["index"] for r in responses],
+        self.assertEqual([len(r.get("results", [])) for r in responses],
+                         chunk_sizes)
+        results = [x for r in responses for x in r.get("results", [])]
+        self.assertEqual([r["index"] for r in results],
                          [str(i) for i in range(51)])
-        self.assertEqual(responses[10]["result"]["id"], "bad-year")
-        error = responses[10]["result"]["error"]
+        self.assertEqual([r["id"] for r in results], ids)
+        error = results[10]["error"]
         self.assertEqual(error["code"],
                          grpc.StatusCode.INVALID_ARGUMENT.value[0])
-        self.assertIn("series.points[0].fiscal_year", error["message"])
-        ok = [r for i, r in enumerate(responses) if i != 10]
-        self.assertEqual([r["result"]["id"] for r in ok],
-                         [f"s{i}" for i in range(50)])
-        for r in ok:
-            self.check_projection(r["result"]["projection"], 2027)
-        # Missing series in one message: its own error, the stream goes on.
-        responses = self.stream(f"{FORECAST}/StreamProjectSeries",
-                                [{}, {"series": series("x", [(2020, 1)])}])
-        self.assertEqual(responses[0]["result"]["error"]["code"],
-                         grpc.StatusCode.INVALID_ARGUMENT.value[0])
-        self.assertIn("series", responses[0]["result"]["error"]["message"])
-        self.assertIn("projection", responses[1]["result"])
+        # The path names the series's position within its chunk.
+        self.assertIn("series[2].points[0].fiscal_year", error["message"])
+        for i, r in enumerate(results):
+            if i != 10:
+                self.check_projection(r["projection"], 2027)
+        # A chunk over 1000 series ends the stream; earlier results stand.
+        with self.assertRaises(grpc.RpcError) as raised:
+            self.api.bidi(
+                f"{FORECAST}/StreamProjectSeries",
+                [{"series": [series("x", [(2020, 1)])]},
+                 {"series": [series("y", [(2020, 1)])] * 1001}])
+        self.assertEqual(raised.exception.code(),
+                         grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("at most 1000 a message", raised.exception.details())
 
 
 if __name__ == "__main__":

@@ -490,43 +490,25 @@ TEST_F(ForecastServiceTest, StreamProjectSeries) {
   grpc::ClientContext context;
   auto stream = forecast().StreamProjectSeries(&context);
   std::vector<v1::StreamProjectSeriesRequest> requests(4);
-  *requests[0].mutable_series() = RisingSeries("s0");
-  *requests[1].mutable_series() = RisingSeries("s1");
-  requests[1].mutable_series()->mutable_points(4)->set_fiscal_year(2017);
-  *requests[2].mutable_series() = RisingSeries("s2");
-  requests[2].mutable_options()->add_shock_fiscal_years(2020);
-  // requests[3] has no series at all.
+  *requests[0].add_series() = RisingSeries("s0");
+  *requests[0].add_series() = RisingSeries("s1");
+  requests[0].mutable_series(1)->mutable_points(4)->set_fiscal_year(2017);
+  *requests[1].add_series() = RisingSeries("s2");
+  requests[1].mutable_options()->add_shock_fiscal_years(2020);
+  // requests[2] is an empty chunk: an empty response keeps the pairing.
+  *requests[3].add_series() = RisingSeries("s3");
+  const std::vector<int> sizes = {2, 1, 0, 1};
+  int64_t index = 0;
   for (int i = 0; i < 4; ++i) {
-    // One in, one out: the server never holds more than the current item.
+    // One chunk in, one out: the server never holds more than one chunk.
     ASSERT_TRUE(stream->Write(requests[i]));
     v1::StreamProjectSeriesResponse response;
     ASSERT_TRUE(stream->Read(&response));
-    const v1::ProjectionResult& r = response.result();
-    EXPECT_EQ(r.index(), i);
-    EXPECT_EQ(r.id(), requests[i].series().series_id());
-    switch (i) {
-      case 0:
-        EXPECT_EQ(r.projection().points_used(), 5);
-        break;
-      case 1: {
-        ASSERT_TRUE(r.has_error());
-        google::rpc::BadRequest detail;
-        ASSERT_TRUE(r.error().details(0).UnpackTo(&detail));
-        EXPECT_EQ(detail.field_violations(0).field(),
-                  "series.points[4].fiscal_year");
-        break;
-      }
-      case 2:
-        EXPECT_EQ(r.projection().shock_treatment(),
-                  v1::SHOCK_TREATMENT_EXCLUDE);
-        EXPECT_THAT(r.projection().fiscal_years_used(),
-                    ElementsAre(2017, 2018, 2019, 2021));
-        break;
-      case 3:
-        EXPECT_EQ(r.error().code(),
-                  static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
-        EXPECT_THAT(r.error().message(), HasSubstr("series"));
-        break;
+    ASSERT_EQ(response.results_size(), sizes[i]) << "chunk " << i;
+    for (int j = 0; j < sizes[i]; ++j, ++index) {
+      const v1::ProjectionResult& r = response.results(j);
+      EXPECT_EQ(r.index(), index);
+      EXPECT_EQ(r.id(), requests[i].series(j).series_id());
     }
   }
   ASSERT_TRUE(stream->WritesDone());
@@ -535,15 +517,85 @@ TEST_F(ForecastServiceTest, StreamProjectSeries) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
+TEST_F(ForecastServiceTest, StreamProjectSeriesReportsEachSeriesOwnOutcome) {
+  grpc::ClientContext context;
+  auto stream = forecast().StreamProjectSeries(&context);
+  v1::StreamProjectSeriesRequest request;
+  *request.add_series() = RisingSeries("ok");
+  *request.add_series() = RisingSeries("duplicate-year");
+  request.mutable_series(1)->mutable_points(4)->set_fiscal_year(2017);
+  *request.add_series() = RisingSeries("no-points");
+  request.mutable_series(2)->clear_points();
+  ASSERT_TRUE(stream->Write(request));
+  v1::StreamProjectSeriesResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_EQ(response.results_size(), 3);
+  EXPECT_EQ(response.results(0).projection().points_used(), 5);
+  ASSERT_TRUE(response.results(1).has_error());
+  google::rpc::BadRequest detail;
+  ASSERT_TRUE(response.results(1).error().details(0).UnpackTo(&detail));
+  EXPECT_EQ(detail.field_violations(0).field(),
+            "series[1].points[4].fiscal_year");
+  EXPECT_EQ(response.results(2).error().code(),
+            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(response.results(2).error().message(),
+              HasSubstr("series[2].points"));
+
+  // Shock years of the chunk's options apply to its series.
+  v1::StreamProjectSeriesRequest shocked;
+  *shocked.add_series() = RisingSeries("shocked");
+  shocked.mutable_options()->add_shock_fiscal_years(2020);
+  ASSERT_TRUE(stream->Write(shocked));
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_EQ(response.results_size(), 1);
+  EXPECT_EQ(response.results(0).index(), 3);
+  EXPECT_EQ(response.results(0).projection().shock_treatment(),
+            v1::SHOCK_TREATMENT_EXCLUDE);
+  EXPECT_THAT(response.results(0).projection().fiscal_years_used(),
+              ElementsAre(2017, 2018, 2019, 2021));
+  ASSERT_TRUE(stream->WritesDone());
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(ForecastServiceTest, StreamProjectSeriesRejectsAnOversizedChunk) {
+  grpc::ClientContext context;
+  auto stream = forecast().StreamProjectSeries(&context);
+  v1::StreamProjectSeriesRequest first;
+  *first.add_series() = RisingSeries("kept");
+  ASSERT_TRUE(stream->Write(first));
+  v1::StreamProjectSeriesResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_EQ(response.results_size(), 1);
+  EXPECT_TRUE(response.results(0).has_projection());
+
+  v1::StreamProjectSeriesRequest oversized;
+  for (int i = 0; i <= kMaxBatchSeries; ++i) {
+    *oversized.add_series() = RisingSeries(absl::StrCat("x", i));
+  }
+  stream->Write(oversized);
+  stream->WritesDone();
+  EXPECT_FALSE(stream->Read(&response));
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("request message 1 (0-based) has 1001 series; "
+                        "accepted: at most 1000 a message"));
+  EXPECT_THAT(status.error_message(), HasSubstr("the 1 series before it"));
+}
+
 TEST_F(ForecastServiceTest, StreamProjectSeriesPipelined) {
   // Many writes before any read: responses come back in order.
   grpc::ClientContext context;
   auto stream = forecast().StreamProjectSeries(&context);
-  constexpr int kCount = 50;
+  constexpr int kChunks = 50;
+  constexpr int kPerChunk = 3;
   std::thread writer([&stream] {
-    for (int i = 0; i < kCount; ++i) {
+    for (int i = 0; i < kChunks; ++i) {
       v1::StreamProjectSeriesRequest request;
-      *request.mutable_series() = RisingSeries(absl::StrCat("p", i));
+      for (int j = 0; j < kPerChunk; ++j) {
+        *request.add_series() =
+            RisingSeries(absl::StrCat("p", i * kPerChunk + j));
+      }
       if (!stream->Write(request)) return;
     }
     stream->WritesDone();
@@ -551,13 +603,16 @@ TEST_F(ForecastServiceTest, StreamProjectSeriesPipelined) {
   int received = 0;
   v1::StreamProjectSeriesResponse response;
   while (stream->Read(&response)) {
-    EXPECT_EQ(response.result().index(), received);
-    EXPECT_EQ(response.result().id(), absl::StrCat("p", received));
-    EXPECT_TRUE(response.result().has_projection());
-    ++received;
+    EXPECT_EQ(response.results_size(), kPerChunk);
+    for (const v1::ProjectionResult& result : response.results()) {
+      EXPECT_EQ(result.index(), received);
+      EXPECT_EQ(result.id(), absl::StrCat("p", received));
+      EXPECT_TRUE(result.has_projection());
+      ++received;
+    }
   }
   writer.join();
-  EXPECT_EQ(received, kCount);
+  EXPECT_EQ(received, kChunks * kPerChunk);
   EXPECT_TRUE(stream->Finish().ok());
 }
 

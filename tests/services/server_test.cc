@@ -226,7 +226,7 @@ TEST(ServerTest, GracefulShutdownFinishesACallInFlight) {
   grpc::ClientContext context;
   auto stream = server->forecast().StreamProjectSeries(&context);
   v1::StreamProjectSeriesRequest request;
-  *request.mutable_series() = SmallSeries("before");
+  *request.add_series() = SmallSeries("before");
   ASSERT_TRUE(stream->Write(request));
   v1::StreamProjectSeriesResponse response;
   ASSERT_TRUE(stream->Read(&response));
@@ -262,11 +262,13 @@ TEST(ServerTest, GracefulShutdownFinishesACallInFlight) {
 
   EXPECT_EQ(shutdown.wait_for(std::chrono::milliseconds(100)),
             std::future_status::timeout);
-  *request.mutable_series() = SmallSeries("during");
+  request.clear_series();
+  *request.add_series() = SmallSeries("during");
   ASSERT_TRUE(stream->Write(request));
   ASSERT_TRUE(stream->Read(&response));
-  EXPECT_EQ(response.result().id(), "during");
-  EXPECT_TRUE(response.result().has_projection());
+  ASSERT_EQ(response.results_size(), 1);
+  EXPECT_EQ(response.results(0).id(), "during");
+  EXPECT_TRUE(response.results(0).has_projection());
   ASSERT_TRUE(stream->WritesDone());
   EXPECT_TRUE(stream->Finish().ok());
   shutdown.get();
@@ -280,7 +282,7 @@ TEST(ServerTest, ShutdownCancelsCallsStillRunningAfterTheGrace) {
   grpc::ClientContext context;
   auto stream = server->forecast().StreamProjectSeries(&context);
   v1::StreamProjectSeriesRequest request;
-  *request.mutable_series() = SmallSeries("idle");
+  *request.add_series() = SmallSeries("idle");
   ASSERT_TRUE(stream->Write(request));
   v1::StreamProjectSeriesResponse response;
   ASSERT_TRUE(stream->Read(&response));
