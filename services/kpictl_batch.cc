@@ -285,13 +285,28 @@ absl::StatusOr<std::optional<BatchSeries>> SeriesCsvReader::Next() {
     absl::Status status = ParseRow(row, line, &series);
     if (series.status.ok()) series.status = status;
   }
-  if (!seen_ids_.insert(series.series_id).second && series.status.ok()) {
+  if (SeenBefore(series.series_id) && series.status.ok()) {
     series.status = absl::InvalidArgumentError(absl::StrCat(
         label_, ":", series.line, ":series_id: series \"", series.series_id,
         "\" appeared earlier in the file; the rows of a series must be "
         "contiguous"));
   }
   return series;
+}
+
+bool SeriesCsvReader::SeenBefore(absl::string_view id) {
+  if (seen_ids_.contains(id)) return true;
+  if (id.size() > id_block_free_) {
+    const size_t size = std::max<size_t>(1 << 16, id.size());
+    id_blocks_.push_back(std::make_unique<char[]>(size));
+    id_block_next_ = id_blocks_.back().get();
+    id_block_free_ = size;
+  }
+  std::copy(id.begin(), id.end(), id_block_next_);
+  seen_ids_.insert(absl::string_view(id_block_next_, id.size()));
+  id_block_next_ += id.size();
+  id_block_free_ -= id.size();
+  return false;
 }
 
 void AddBatchSeries(const BatchSeries& series, int horizon,

@@ -167,6 +167,31 @@ TEST(SeriesCsvReaderTest, RowErrorsFailOnlyTheirSeries) {
                        HasSubstr("s.csv:7: 2 fields; the header names 3")));
 }
 
+TEST(SeriesCsvReaderTest, ASeriesThatComesBackFails) {
+  // Enough ids to fill several of the reader's 64 KiB id blocks, then the
+  // first and a middle one again.
+  std::string text = "series_id,year,value\n";
+  constexpr int kIds = 12000;
+  for (int i = 0; i < kIds; ++i) {
+    absl::StrAppend(&text, "municipality-", i, ",2020,1\n");
+  }
+  absl::StrAppend(&text, "municipality-0,2021,2\nmunicipality-6000,2021,2\n",
+                  "municipality-", kIds, ",2021,2\n");
+  const auto series = ReadSeries(text);
+  ASSERT_EQ(series.size(), kIds + 3u);
+  for (int i = 0; i < kIds; ++i) ASSERT_THAT(series[i].status, IsOk()) << i;
+  EXPECT_THAT(series[kIds].status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(absl::StrCat(
+                           "s.csv:", kIds + 2,
+                           ":series_id: series \"municipality-0\" appeared "
+                           "earlier in the file"))));
+  EXPECT_THAT(series[kIds + 1].status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("\"municipality-6000\" appeared earlier")));
+  EXPECT_THAT(series[kIds + 2].status, IsOk());
+}
+
 TEST(SeriesCsvReaderTest, ConflictingTargetsFail) {
   const auto series = ReadSeries(
       "series_id,year,value,target_value\n"

@@ -73,7 +73,7 @@ for n in $jobs; do
   listed=$(grep -c '^  [^ ]* (line [0-9]*): ' "$work/kpictl-$n.txt") || true
   expected=$(grep -c '^  s[0-9]*00000 (line [0-9]*): INVALID_ARGUMENT: ' \
     "$work/kpictl-$n.txt") || true
-  named=$(grep -c '^  series.target_fiscal_year: ' "$work/kpictl-$n.txt") || true
+  named=$(grep -c '^  series\[[0-9]*\]\.target_fiscal_year: ' "$work/kpictl-$n.txt") || true
   [[ $listed -eq $((bad < 20 ? bad : 20)) && $expected -eq $listed &&
     $named -eq $listed ]] ||
     fail "the failures listed are not the invalid series: $(grep -a '^  ' "$work/kpictl-$n.txt" | head -4)"
@@ -97,7 +97,7 @@ for n in $jobs; do
   result "mem_seconds_${n}" "$seconds"
 done
 
-# A client that stalls: how many requests can it push while reading nothing?
+# A client that stalls: how many series can it push while reading nothing?
 # With flow control the number stops growing (the windows and socket
 # buffers are full); the RSS is sampled during the stall only.
 reset_peak
@@ -113,7 +113,7 @@ stop_sampler
 wait "$probe" || fail "kpi_stream_probe: $(cat "$work/probe.txt")"
 read -r _ ahead _ <"$work/probe.txt"
 peak=$(sort -n "$work/rss-stall.txt" | tail -n 1)
-echo "  stalled client (reads nothing for 4 s): the server took $ahead of $probe_n requests, then waited; RSS during the stall at most $peak kB; then every result came in order, the 200 invalid series as errors"
+echo "  stalled client (reads nothing for 4 s): the server took $ahead of $probe_n series (in messages of 250), then waited; RSS during the stall at most $peak kB; then every result came in order, the 200 invalid series as errors"
 result mem_stall_ahead "$ahead"
 result mem_stall_peak_kb "$peak"
 calls=$(grep -c '^rpc /kpi.v1.ForecastService/StreamProjectSeries OK ' "$server_log") || true
