@@ -51,6 +51,11 @@ b, e, t = r.get("batch_rps"), r.get("engine_rps"), r.get("thetaf_rps")
 if b and e:
     row(f"kpictl batch series/s ({int(r['batch_series']):,} series)", f"{b:,.0f}",
         f"engine in process {e:,.0f}", f"{b / e:.2f}", ">= 0.50", b / e >= 0.5)
+ea = r.get("engine_all_cores_rps")
+if b and ea:
+    row(f"kpictl batch series/s", f"{b:,.0f}",
+        f"engine in process on {int(r['cores'])} threads {ea:,.0f}",
+        f"{b / ea:.2f}", "reference", None)
 sr = r.get("stream_rps")
 if sr and e:
     row("StreamProjectSeries alone (no CSV) series/s", f"{sr:,.0f}",
@@ -84,7 +89,7 @@ if all(c for _, c in clients) and len(clients) >= 2:
     row(f"kpictl peak RSS, {n1:,} vs {n0:,} series", f"{c1 / 1024:.1f} MiB",
         f"{c0 / 1024:.1f} MiB", f"{c1 / c0:.2f}", "-", None)
 if r.get("mem_stall_ahead"):
-    row("stalled client: requests the server took",
+    row("stalled client: series the server took",
         f"{r['mem_stall_ahead']:,.0f} of 200,000",
         f"RSS <= {r['mem_stall_peak_kb'] / 1024:.1f} MiB", "-", "stops", None)
 
