@@ -454,24 +454,65 @@ void FillResult(const absl::StatusOr<Projected>& projected, std::string id,
 
 ForecastService::ForecastService(storage::Repository* repository,
                                  const forecast::Engine* engine,
-                                 size_t projection_cache_entries)
+                                 size_t projection_cache_entries,
+                                 int project_kpi_threads)
     : repository_(repository),
       engine_(engine),
       cache_enabled_(projection_cache_entries > 0),
-      cache_(projection_cache_entries) {}
+      cache_(projection_cache_entries),
+      pool_(project_kpi_threads) {}
 
-grpc::Status ForecastService::ProjectKpi(grpc::ServerContext*,
-                                         const v1::ProjectKpiRequest* request,
-                                         v1::ProjectKpiResponse* response) {
+grpc::ServerUnaryReactor* ForecastService::ProjectKpi(
+    grpc::CallbackServerContext* context, const v1::ProjectKpiRequest* request,
+    v1::ProjectKpiResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::optional<int64_t> known;
+  if (auto hit = CachedWithoutBlocking(*request, &known)) {
+    *response = *hit;
+    inline_hits_.fetch_add(1, std::memory_order_relaxed);
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  pool_.Schedule([this, context, request, response, reactor, known] {
+    // gRPC requires Finish exactly once, even for a cancelled call.
+    if (context->IsCancelled()) {
+      reactor->Finish(
+          grpc::Status(grpc::StatusCode::CANCELLED,
+                       "cancelled before it ran (by the client, its "
+                       "deadline or the server's shutdown)"));
+      return;
+    }
+    reactor->Finish(ProjectKpiBlocking(*request, known, response));
+  });
+  return reactor;
+}
+
+std::shared_ptr<const v1::ProjectKpiResponse>
+ForecastService::CachedWithoutBlocking(const v1::ProjectKpiRequest& request,
+                                       std::optional<int64_t>* known) {
+  known->reset();
+  if (!cache_enabled_) return nullptr;
+  // Known only if no write was committed since the last ChangeSequence()
+  // read, so a hit at it is as fresh as one after a blocking read.
+  *known = repository_->TryChangeSequence();
+  if (!known->has_value()) return nullptr;
+  return cache_.Lookup(ProjectionCache::Key(request), **known);
+}
+
+grpc::Status ForecastService::ProjectKpiBlocking(
+    const v1::ProjectKpiRequest& request, std::optional<int64_t> known,
+    v1::ProjectKpiResponse* response) {
   // The sequence is read before the data: a write committed in between
-  // leaves the entry tagged with a state that no longer holds.
-  std::optional<int64_t> sequence;
-  std::string key;
-  if (cache_enabled_) {
+  // leaves the entry tagged with a state that no longer holds. A state the
+  // cache was already checked at (known) was current then, before the data
+  // is read here, so it tags the entry just as well.
+  std::optional<int64_t> sequence = known;
+  const std::string key =
+      cache_enabled_ ? ProjectionCache::Key(request) : std::string();
+  if (cache_enabled_ && !sequence.has_value()) {
     absl::StatusOr<int64_t> read = repository_->ChangeSequence();
     if (read.ok()) {
       sequence = *read;
-      key = ProjectionCache::Key(*request);
       if (auto hit = cache_.Lookup(key, *sequence)) {
         *response = *hit;
         return grpc::Status::OK;
@@ -479,15 +520,15 @@ grpc::Status ForecastService::ProjectKpi(grpc::ServerContext*,
     }
   }
   absl::StatusOr<Projected> projected =
-      ProjectStored(*repository_, *engine_, request->name(), "name",
-                    request->target_fiscal_year(), request->options());
+      ProjectStored(*repository_, *engine_, request.name(), "name",
+                    request.target_fiscal_year(), request.options());
   if (!projected.ok()) return ToGrpcStatus(projected.status());
   ToProto(projected->main, response->mutable_projection());
   if (projected->alternative.has_value()) {
     ToProto(*projected->alternative,
             response->mutable_alternative_projection());
   }
-  if (sequence.has_value()) {
+  if (cache_enabled_ && sequence.has_value()) {
     cache_.Insert(key, *sequence,
                   std::make_shared<const v1::ProjectKpiResponse>(*response));
   }

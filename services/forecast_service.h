@@ -12,12 +12,25 @@
 // a target reference that does not resolve). Batch and streaming methods
 // report per-item errors in ProjectionResult.error and succeed.
 //
-// Thread-safe: handlers run concurrently on gRPC's thread pool and share
-// only the repository and the engine, both thread-safe.
+// Thread-safe: handlers run concurrently and share the repository, the
+// engine, ProjectKpi's cache and its thread pool, all thread-safe.
+//
+// ProjectKpi is a callback method, the others synchronous (gRPC's pool). A
+// ProjectKpi cache hit that the repository validates without blocking
+// (Repository::TryChangeSequence) is answered on the gRPC thread that
+// received the call, saving the hand-off to a synchronous pool thread, which
+// costs more than the hit itself; everything else runs on this service's
+// own thread pool, so that no gRPC thread waits on the store.
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
 #include "kpi/v1/forecast_service.grpc.pb.h"
+#include "lib/base/thread_pool.h"
 #include "lib/forecast/engine.h"
 #include "lib/storage/repository.h"
 #include "services/projection_cache.h"
@@ -33,21 +46,51 @@ inline constexpr int kDefaultHorizon = 6;
 inline constexpr int kMaxSeriesIdBytes = 256;
 inline constexpr int kMaxThresholds = 16;
 
-class ForecastService final : public v1::ForecastService::Service {
+class ForecastService final
+    : public v1::ForecastService::WithCallbackMethod_ProjectKpi<
+          v1::ForecastService::Service> {
  public:
   // Neither is owned; both must outlive the service. ProjectKpi keeps up
   // to `projection_cache_entries` responses (services/projection_cache.h:
   // valid while the store's ChangeSequence() is unchanged); 0 caches none.
+  // ProjectKpi calls that may block run on `project_kpi_threads` threads
+  // (at least 1). Destruction waits for the tasks queued on them: shut the
+  // gRPC server down first, which finishes every call in flight.
   ForecastService(storage::Repository* repository,
                   const forecast::Engine* engine,
-                  size_t projection_cache_entries = 0);
+                  size_t projection_cache_entries = 0,
+                  int project_kpi_threads = 4);
 
-  grpc::Status ProjectKpi(grpc::ServerContext*, const v1::ProjectKpiRequest*,
-                          v1::ProjectKpiResponse*) override;
+  // Never waits on the store on the calling gRPC thread: answers a cache hit
+  // validated by Repository::TryChangeSequence at once, and hands anything
+  // else to the thread pool, which calls Finish (CANCELLED, without doing
+  // the work, for a call cancelled while it waited). Errors as the
+  // synchronous version's were.
+  grpc::ServerUnaryReactor* ProjectKpi(
+      grpc::CallbackServerContext* context,
+      const v1::ProjectKpiRequest* request,
+      v1::ProjectKpiResponse* response) override;
+  // ProjectKpi's two steps, public so that kpi_project_path (bench/load)
+  // can time them in process; thread-safe.
+  //
+  // The cached response if a hit is validated without blocking, else null.
+  // Never waits on the store. `*known`: the store state the cache was
+  // checked at, or nullopt when none was known without blocking.
+  std::shared_ptr<const v1::ProjectKpiResponse> CachedWithoutBlocking(
+      const v1::ProjectKpiRequest& request, std::optional<int64_t>* known);
+  // The rest of the call, on the calling thread, which may block on the
+  // store: what the pool runs once CachedWithoutBlocking found no hit at
+  // `known`. Errors as ProjectKpi's.
+  grpc::Status ProjectKpiBlocking(const v1::ProjectKpiRequest& request,
+                                  std::optional<int64_t> known,
+                                  v1::ProjectKpiResponse* response);
+
   // Hits and misses of ProjectKpi's cache so far.
   ProjectionCache::Stats projection_cache_stats() const {
     return cache_.stats();
   }
+  // Of those hits, the ones answered on gRPC's thread, without the pool.
+  int64_t project_kpi_inline_hits() const { return inline_hits_.load(); }
   grpc::Status ProjectSeries(grpc::ServerContext*,
                              const v1::ProjectSeriesRequest*,
                              v1::ProjectSeriesResponse*) override;
@@ -71,6 +114,9 @@ class ForecastService final : public v1::ForecastService::Service {
   const forecast::Engine* const engine_;
   const bool cache_enabled_;
   ProjectionCache cache_;
+  std::atomic<int64_t> inline_hits_{0};
+  // Last: destroyed first, so its tasks finish before what they use goes.
+  base::ThreadPool pool_;
 };
 
 }  // namespace kpi::services

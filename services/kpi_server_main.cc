@@ -48,6 +48,12 @@ ABSL_FLAG(int32_t, db_pool_size, 8,
 ABSL_FLAG(int32_t, projection_cache_entries, 1024,
           "ProjectKpi responses kept in memory, each valid until the next "
           "write to the store by any replica; 0 turns the cache off.");
+ABSL_FLAG(int32_t, project_kpi_threads, 0,
+          "Threads that run the ProjectKpi calls which need the store (cache "
+          "misses, and hits that cannot be checked without waiting; on "
+          "PostgreSQL every call); cache hits checked without waiting are "
+          "answered on gRPC's own threads. 0 means twice the hardware "
+          "threads, at least 4.");
 ABSL_FLAG(bool, log_calls, true,
           "Log one line per call on stderr: method, status code, latency.");
 
@@ -120,6 +126,13 @@ int Run() {
               << " is negative; accepted: 0 (no cache) or more\n";
     return 2;
   }
+  if (absl::GetFlag(FLAGS_project_kpi_threads) < 0) {
+    std::cerr << "kpi_server: --project_kpi_threads="
+              << absl::GetFlag(FLAGS_project_kpi_threads)
+              << " is negative; accepted: 1 or more, or 0 for the default ("
+              << DefaultProjectKpiThreads() << " here)\n";
+    return 2;
+  }
   if (pool_size <= 0) {
     std::cerr << "kpi_server: --db_pool_size=" << pool_size
               << " is not positive; accepted: 1 or more\n";
@@ -154,6 +167,7 @@ int Run() {
   options.log_calls = absl::GetFlag(FLAGS_log_calls);
   options.projection_cache_entries =
       static_cast<size_t>(absl::GetFlag(FLAGS_projection_cache_entries));
+  options.project_kpi_threads = absl::GetFlag(FLAGS_project_kpi_threads);
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(std::move(options));
   if (!server.ok()) {

@@ -10,8 +10,14 @@
 // the store (another replica on the same PostgreSQL database or SQLite
 // file) changes the sequence, so a write can never be hidden by the cache;
 // a write racing with the computation leaves an entry tagged with the older
-// value, which is never served. The price of a hit is one ChangeSequence()
-// read (a one-row query) instead of two to three reads and the engine.
+// value, which is never served.
+//
+// The price of a hit is checking the sequence instead of two to three reads
+// and the engine. On SQLite, Repository::TryChangeSequence() usually knows
+// it without I/O (no commit since the last read, by the file's data
+// version), and ForecastService answers such a hit on gRPC's own thread; on
+// PostgreSQL, and on SQLite right after a write, the check is one
+// ChangeSequence() read (a one-row query) on ForecastService's thread pool.
 //
 // Thread-safe.
 

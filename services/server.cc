@@ -4,8 +4,10 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -90,6 +92,10 @@ std::string WithPort(const std::string& address, int port) {
 
 }  // namespace
 
+int DefaultProjectKpiThreads() {
+  return std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (options.repository == nullptr) {
     return absl::InvalidArgumentError("ServerOptions.repository is required");
@@ -105,6 +111,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         "127.0.0.1:50051 (port 0 picks a free one)",
         options.listen_address));
   }
+  if (options.project_kpi_threads < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "project_kpi_threads: %d; accepted: 1 or more, or 0 for the default "
+        "(%d here)",
+        options.project_kpi_threads, DefaultProjectKpiThreads()));
+  }
   const forecast::Engine* engine =
       options.engine != nullptr ? options.engine : &forecast::DefaultEngine();
 
@@ -117,7 +129,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   std::unique_ptr<Server> server(new Server());
   server->kpi_service_ = std::make_unique<KpiService>(options.repository);
   server->forecast_service_ = std::make_unique<ForecastService>(
-      options.repository, engine, options.projection_cache_entries);
+      options.repository, engine, options.projection_cache_entries,
+      options.project_kpi_threads > 0 ? options.project_kpi_threads
+                                      : DefaultProjectKpiThreads());
 
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -37,12 +37,21 @@ struct ServerOptions {
   int max_message_bytes = 16 * 1024 * 1024;
   // ProjectKpi responses cached (services/projection_cache.h); 0 for none.
   size_t projection_cache_entries = 1024;
+  // Threads running the ProjectKpi calls that may block on the store (cache
+  // misses, and hits that cannot be validated without waiting); 0 for
+  // DefaultProjectKpiThreads(). Other calls run on gRPC's synchronous pool.
+  int project_kpi_threads = 0;
   // One line per call: "rpc /kpi.v1.KpiService/GetKpi OK 0.41ms".
   bool log_calls = true;
   // Receives each call line (without newline), from gRPC's threads; must be
   // thread-safe. Null writes each line to stderr in one write.
   std::function<void(std::string_view line)> log_sink;
 };
+
+// The default of ServerOptions::project_kpi_threads: twice the hardware
+// threads, at least 4, as on PostgreSQL those threads mostly wait for the
+// server's answers. Thread-safe.
+int DefaultProjectKpiThreads();
 
 // The service names the health service reports on: each gRPC service of the
 // server and "" (the server as a whole).
@@ -70,7 +79,8 @@ class Server {
 
   // Marks every service NOT_SERVING, stops accepting calls, lets calls in
   // flight finish until `grace` has passed and cancels those still running
-  // then. Returns when every handler has returned. Later calls do nothing.
+  // then. Returns when every call has finished, those handed to
+  // ForecastService's thread pool included. Later calls do nothing.
   void Shutdown(absl::Duration grace);
 
   // Blocks until the server has shut down.
@@ -79,6 +89,8 @@ class Server {
  private:
   Server() = default;
 
+  // The services outlive server_ (destroyed first), whose shutdown
+  // finishes every call, so no task of ForecastService's pool is left.
   std::unique_ptr<KpiService> kpi_service_;
   std::unique_ptr<ForecastService> forecast_service_;
   std::unique_ptr<grpc::Server> server_;

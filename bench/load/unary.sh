@@ -49,9 +49,10 @@ frame "$work/strategy.pb" "$work/strategy.bin"
 noop=grpc.health.v1.Health/Check
 project=kpi.v1.ForecastService/ProjectKpi
 # A reference point: gRPC 1.51's health service is a callback service (it
-# answers on gRPC's own thread), ours are synchronous (a thread of the sync
-# pool runs each call); GetStrategy is our cheapest synchronous call (one
-# store read), so it shows what the synchronous path costs by itself.
+# answers on gRPC's own thread), as is ProjectKpi (hits answered on gRPC's
+# thread, the rest on its own pool); KpiService is synchronous (a thread of
+# the sync pool runs each call), and GetStrategy, its cheapest call (one
+# store read), shows what the synchronous path costs by itself.
 read=kpi.v1.KpiService/GetStrategy
 declare -A body=([$noop]=check.bin [$project]=project.bin [$read]=strategy.bin)
 

@@ -196,6 +196,16 @@ class Repository {
   // A number that changes after every committed write by any process
   // sharing the store (cache invalidation across replicas).
   virtual absl::StatusOr<int64_t> ChangeSequence() = 0;
+
+  // What ChangeSequence() would return now, when that is known without I/O
+  // and without waiting; nullopt otherwise (the caller then reads
+  // ChangeSequence()). Never a value that a write committed before the call
+  // has made stale, whichever process or connection made it. SQLite: the
+  // value the last ChangeSequence() read, while the file's data version
+  // (shared memory) shows no commit since; nullopt when another thread is
+  // checking at the same moment. PostgreSQL: always nullopt, so every check
+  // reads the server. Thread-safe; never blocks.
+  virtual std::optional<int64_t> TryChangeSequence() { return std::nullopt; }
 };
 
 struct RepositoryOptions {

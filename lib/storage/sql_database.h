@@ -10,6 +10,8 @@
 // backend rewrites them. Values are always bound, never spliced into SQL.
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -63,6 +65,18 @@ class SqlTransaction {
                                        absl::Span<const SqlValue> params) = 0;
 };
 
+// A connection of its own that tells, without I/O, whether a write was
+// committed since it last looked. Not thread-safe: one thread at a time.
+class SqlCommitWatch {
+ public:
+  virtual ~SqlCommitWatch() = default;
+
+  // A number that two calls return alike only if no write was committed
+  // between them, through any connection of any process. nullopt when it
+  // cannot be read now without waiting (e.g. during recovery).
+  virtual std::optional<int64_t> DataVersion() = 0;
+};
+
 enum class TransactionMode {
   // A consistent snapshot; no writes.
   kRead,
@@ -88,6 +102,13 @@ class SqlDatabase {
   virtual absl::Status Transact(
       TransactionMode mode,
       absl::FunctionRef<absl::Status(SqlTransaction&)> body) = 0;
+
+  // A new connection that tells whether anything was committed (what
+  // Repository::TryChangeSequence builds on), or null when the backend has
+  // none (the default; PostgreSQL). UNAVAILABLE when it cannot be opened.
+  virtual absl::StatusOr<std::unique_ptr<SqlCommitWatch>> NewCommitWatch() {
+    return nullptr;
+  }
 };
 
 }  // namespace kpi::storage

@@ -1,5 +1,7 @@
 #include "lib/storage/sql_repository.h"
 
+#include <array>
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -8,12 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/names.h"
@@ -922,9 +926,28 @@ std::string FilterSql(ResourceType type, const FilterCondition& cond,
 
 class SqlRepository : public Repository {
  public:
+  // Several commit watches, so that TryChangeSequence calls on a few
+  // threads at once seldom find every one busy (each is held for one
+  // PRAGMA, about 3 µs).
+  static constexpr size_t kCommitWatches = 4;
+
+  struct KnownSequence {
+    int64_t sequence;
+    int64_t data_version;
+  };
+  struct Watch {
+    explicit Watch(std::unique_ptr<SqlCommitWatch> w) : watch(std::move(w)) {}
+    absl::Mutex mu;
+    const std::unique_ptr<SqlCommitWatch> watch ABSL_PT_GUARDED_BY(mu);
+    std::optional<KnownSequence> known ABSL_GUARDED_BY(mu);
+  };
+
   SqlRepository(std::unique_ptr<SqlDatabase> db,
-                const RepositoryOptions& options)
-      : db_(std::move(db)), clock_(options.clock) {}
+                const RepositoryOptions& options,
+                std::vector<std::unique_ptr<Watch>> watches)
+      : db_(std::move(db)),
+        clock_(options.clock),
+        watches_(std::move(watches)) {}
 
   absl::StatusOr<domain::Reference> GetReference(
       std::string_view name) override {
@@ -1207,6 +1230,14 @@ class SqlRepository : public Repository {
   }
 
   absl::StatusOr<int64_t> ChangeSequence() override {
+    // Each watch's data version is read BEFORE the sequence: a write
+    // committed between the two reads changes it after this read, so no
+    // pair can vouch for a sequence older than the store's.
+    std::array<std::optional<int64_t>, kCommitWatches> versions;
+    for (size_t i = 0; i < watches_.size(); ++i) {
+      absl::MutexLock lock(&watches_[i]->mu);
+      versions[i] = watches_[i]->watch->DataVersion();
+    }
     int64_t sequence = 0;
     KPI_RETURN_IF_ERROR(db_->Transact(
         TransactionMode::kRead, [&](SqlTransaction& tx) -> absl::Status {
@@ -1217,7 +1248,33 @@ class SqlRepository : public Repository {
           sequence = rows.empty() ? 0 : rows[0].Int(0);
           return absl::OkStatus();
         }));
+    for (size_t i = 0; i < watches_.size(); ++i) {
+      if (!versions[i].has_value()) continue;
+      absl::MutexLock lock(&watches_[i]->mu);
+      watches_[i]->known = KnownSequence{sequence, *versions[i]};
+    }
     return sequence;
+  }
+
+  std::optional<int64_t> TryChangeSequence() override {
+    if (watches_.empty()) return std::nullopt;
+    // Each call starts at the next watch and takes the first free one, so
+    // that concurrent calls rarely find them all busy.
+    const size_t first = next_watch_.fetch_add(1, std::memory_order_relaxed);
+    for (size_t i = 0; i < watches_.size(); ++i) {
+      Watch& w = *watches_[(first + i) % watches_.size()];
+      if (!w.mu.TryLock()) continue;
+      // Read after the pair was: an unchanged data version means no commit
+      // since the one read with the pair, which preceded its sequence.
+      std::optional<int64_t> sequence;
+      if (w.known.has_value() &&
+          w.watch->DataVersion() == w.known->data_version) {
+        sequence = w.known->sequence;
+      }
+      w.mu.Unlock();
+      return sequence;
+    }
+    return std::nullopt;
   }
 
  private:
@@ -1454,6 +1511,12 @@ class SqlRepository : public Repository {
 
   const std::unique_ptr<SqlDatabase> db_;
   const base::Clock* const clock_;
+  // TryChangeSequence's commit watches (none on PostgreSQL), each with the
+  // last sequence read and its own data version read just before it. Any
+  // pair read that way is valid, so a slow reader may replace a newer pair
+  // with its older one: that costs a miss, never a stale answer.
+  const std::vector<std::unique_ptr<Watch>> watches_;
+  std::atomic<size_t> next_watch_{0};
 };
 
 }  // namespace
@@ -1465,7 +1528,15 @@ absl::StatusOr<std::unique_ptr<Repository>> NewSqlRepository(
   KPI_RETURN_IF_ERROR(ApplyMigrations(*db, *clock));
   RepositoryOptions effective = options;
   effective.clock = clock;
-  return std::make_unique<SqlRepository>(std::move(db), effective);
+  std::vector<std::unique_ptr<SqlRepository::Watch>> watches;
+  for (size_t i = 0; i < SqlRepository::kCommitWatches; ++i) {
+    KPI_ASSIGN_OR_RETURN(std::unique_ptr<SqlCommitWatch> watch,
+                         db->NewCommitWatch());
+    if (watch == nullptr) break;
+    watches.push_back(std::make_unique<SqlRepository::Watch>(std::move(watch)));
+  }
+  return std::make_unique<SqlRepository>(std::move(db), effective,
+                                         std::move(watches));
 }
 
 }  // namespace kpi::storage

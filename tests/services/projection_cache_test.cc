@@ -7,13 +7,21 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kpi/v1/forecast_service.grpc.pb.h"
 #include "kpi/v1/forecast_service.pb.h"
 #include "kpi/v1/kpi_service.pb.h"
 #include "lib/base/status_matchers.h"
@@ -112,8 +120,9 @@ constexpr char kDatasetJson[] = R"json({
      "fiscal_year": 2021, "value": 44}]
 })json";
 
-// ForecastService and KpiService over one real SQLite file, called directly
-// (the handlers the gRPC server runs).
+// ForecastService and KpiService over one real SQLite file, served by a
+// real gRPC server on 127.0.0.1:0 (ProjectKpi is a callback method, which
+// only a server can call); writes call KpiService's handlers directly.
 class CachedProjectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -136,22 +145,40 @@ class CachedProjectionTest : public ::testing::Test {
     forecast_ = std::make_unique<ForecastService>(
         repository_.get(), &forecast::DefaultEngine(), 16);
     kpis_ = std::make_unique<KpiService>(repository_.get());
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(forecast_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    ASSERT_GT(port, 0);
+    stub_ = v1::ForecastService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+    server_.reset();
     forecast_.reset();
     kpis_.reset();
     repository_.reset();
     std::filesystem::remove_all(dir_);
   }
 
+  grpc::Status Call(const v1::ProjectKpiRequest& request,
+                    v1::ProjectKpiResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    return stub_->ProjectKpi(&context, request, response);
+  }
+
   v1::ProjectKpiResponse Project() {
-    grpc::ServerContext context;
     v1::ProjectKpiRequest request;
     request.set_name(kKpi);
     v1::ProjectKpiResponse response;
-    const grpc::Status status =
-        forecast_->ProjectKpi(&context, &request, &response);
+    const grpc::Status status = Call(request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response;
   }
@@ -161,6 +188,8 @@ class CachedProjectionTest : public ::testing::Test {
   std::unique_ptr<storage::Repository> repository_;
   std::unique_ptr<ForecastService> forecast_;
   std::unique_ptr<KpiService> kpis_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::ForecastService::Stub> stub_;
 };
 
 TEST_F(CachedProjectionTest, HitReturnsTheSameProjection) {
@@ -171,6 +200,8 @@ TEST_F(CachedProjectionTest, HitReturnsTheSameProjection) {
   const ProjectionCache::Stats stats = forecast_->projection_cache_stats();
   EXPECT_EQ(stats.misses, 1);
   EXPECT_EQ(stats.hits, 1);
+  // SQLite validates the hit without blocking: answered on gRPC's thread.
+  EXPECT_EQ(forecast_->project_kpi_inline_hits(), 1);
 }
 
 TEST_F(CachedProjectionTest, ObservationWritesThroughTheApiInvalidate) {
@@ -207,9 +238,10 @@ TEST_F(CachedProjectionTest, ObservationWritesThroughTheApiInvalidate) {
   const ProjectionCache::Stats stats = forecast_->projection_cache_stats();
   EXPECT_EQ(stats.hits, 0);
   EXPECT_EQ(stats.misses, 3);
-  // Nothing written since: served from the cache.
+  // Nothing written since: served from the cache, without the pool.
   EXPECT_TRUE(MessageDifferencer::Equals(Project(), after_create));
   EXPECT_EQ(forecast_->projection_cache_stats().hits, 1);
+  EXPECT_EQ(forecast_->project_kpi_inline_hits(), 1);
 }
 
 TEST_F(CachedProjectionTest, WritesByAnotherReplicaInvalidate) {
@@ -233,17 +265,68 @@ TEST_F(CachedProjectionTest, WritesByAnotherReplicaInvalidate) {
   const ProjectionCache::Stats stats = forecast_->projection_cache_stats();
   EXPECT_EQ(stats.hits, 1);
   EXPECT_EQ(stats.misses, 2);
+  EXPECT_EQ(forecast_->project_kpi_inline_hits(), 1);
+}
+
+// Every response reflects at least every write acknowledged before its call
+// started, while another Repository (a replica) keeps writing and the cache
+// keeps answering hits inline between the writes.
+TEST_F(CachedProjectionTest, NeverStaleUnderConcurrentWritesByAReplica) {
+  auto replica = storage::OpenRepository(db_);
+  ASSERT_THAT(replica.status(), IsOk());
+  // Write i sets the latest value to 44 + i / 2 (a percentage, so <= 100).
+  constexpr int kWrites = 60;
+  auto value_of = [](int write) { return 44 + write * 0.5; };
+  std::atomic<int> acknowledged{0};
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int write = 1; write <= kWrites; ++write) {
+      auto observation = (*replica)->GetObservation(kLatest);
+      if (!observation.ok()) break;
+      observation->value = value_of(write);
+      if (!(*replica)->UpdateObservation(*observation, "", "w").ok()) break;
+      acknowledged = write;
+      absl::SleepFor(absl::Milliseconds(2));  // room for hits in between
+    }
+    done = true;
+  });
+  std::vector<std::thread> readers;
+  std::atomic<int> calls{0};
+  std::atomic<int> failed{0};
+  std::atomic<int> stale{0};
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&] {
+      while (!done) {
+        const double floor = value_of(acknowledged.load());
+        v1::ProjectKpiRequest request;
+        request.set_name(kKpi);
+        v1::ProjectKpiResponse response;
+        if (!Call(request, &response).ok()) {
+          ++failed;
+          continue;
+        }
+        ++calls;
+        if (response.projection().progress().latest_value() < floor) ++stale;
+      }
+    });
+  }
+  writer.join();
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(acknowledged.load(), kWrites);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(stale.load(), 0) << "of " << calls.load() << " calls";
+  EXPECT_EQ(Project().projection().progress().latest_value(),
+            value_of(kWrites));
+  // The test means something only if hits were answered inline meanwhile.
+  EXPECT_GT(forecast_->project_kpi_inline_hits(), 0);
 }
 
 TEST_F(CachedProjectionTest, ErrorsAreNotCached) {
-  grpc::ServerContext context;
   v1::ProjectKpiRequest request;
   request.set_name("strategies/s/kpis/missing");
   v1::ProjectKpiResponse response;
-  EXPECT_EQ(forecast_->ProjectKpi(&context, &request, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(forecast_->ProjectKpi(&context, &request, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(forecast_->projection_cache_stats().hits, 0);
   EXPECT_EQ(forecast_->projection_cache_stats().entries, 0u);
 }

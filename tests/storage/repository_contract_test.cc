@@ -1195,6 +1195,108 @@ TEST_P(RepositoryContractTest, TwoRepositoriesShareOneStore) {
   EXPECT_THAT(goals.items, SizeIs(10));
 }
 
+// TryChangeSequence answers without reading the store only while no write
+// was committed since the last ChangeSequence() read, by this Repository or
+// another one on the same store (another replica, as far as this one can
+// tell). SQLite answers then; PostgreSQL never does.
+TEST_P(RepositoryContractTest, TryChangeSequenceIsNeverStale) {
+  const bool answers = GetParam() == Backend::kSqlite;
+  auto expected = [answers](int64_t sequence) {
+    return answers ? std::optional<int64_t>(sequence) : std::nullopt;
+  };
+  ASSERT_OK_AND_ASSIGN(auto other, Open(spec_));
+  EXPECT_EQ(repo_->TryChangeSequence(), std::nullopt);  // nothing read yet
+
+  ASSERT_OK_AND_ASSIGN(int64_t s0, repo_->ChangeSequence());
+  EXPECT_EQ(repo_->TryChangeSequence(), expected(s0));
+  EXPECT_EQ(repo_->TryChangeSequence(), expected(s0));
+
+  // A write through the same Repository.
+  ASSERT_THAT(repo_->CreateStrategy(MakeStrategy("s")), IsOk());
+  EXPECT_EQ(repo_->TryChangeSequence(), std::nullopt);
+  ASSERT_OK_AND_ASSIGN(int64_t s1, repo_->ChangeSequence());
+  EXPECT_GT(s1, s0);
+  EXPECT_EQ(repo_->TryChangeSequence(), expected(s1));
+
+  // Reads by either change nothing.
+  ASSERT_THAT(repo_->GetStrategy(kS), IsOk());
+  ASSERT_THAT(other->ListStrategies({}), IsOk());
+  EXPECT_EQ(repo_->TryChangeSequence(), expected(s1));
+
+  // A write through the other Repository: new connections, new pool.
+  ASSERT_THAT(other->CreateGoal(MakeGoal("s", "g1", 1)), IsOk());
+  EXPECT_EQ(repo_->TryChangeSequence(), std::nullopt);
+  EXPECT_EQ(other->TryChangeSequence(), std::nullopt);  // it read none
+  ASSERT_OK_AND_ASSIGN(int64_t s2, repo_->ChangeSequence());
+  EXPECT_GT(s2, s1);
+  EXPECT_EQ(repo_->TryChangeSequence(), expected(s2));
+  ASSERT_OK_AND_ASSIGN(int64_t other_s2, other->ChangeSequence());
+  EXPECT_EQ(other_s2, s2);
+  EXPECT_EQ(other->TryChangeSequence(), expected(s2));
+
+  // A delete, and an import (one transaction of many rows), by the other.
+  ASSERT_THAT(other->DeleteGoal("strategies/s/goals/g1", "", false), IsOk());
+  EXPECT_EQ(repo_->TryChangeSequence(), std::nullopt);
+  ASSERT_OK_AND_ASSIGN(int64_t s3, repo_->ChangeSequence());
+  EXPECT_EQ(repo_->TryChangeSequence(), expected(s3));
+  domain::Dataset dataset;
+  dataset.strategies.push_back(MakeStrategy("t"));
+  dataset.references.push_back(MakeReference("q"));
+  ASSERT_THAT(other->ImportDataset(dataset), IsOk());
+  EXPECT_EQ(repo_->TryChangeSequence(), std::nullopt);
+  EXPECT_EQ(other->TryChangeSequence(), std::nullopt);
+  ASSERT_OK_AND_ASSIGN(int64_t s4, repo_->ChangeSequence());
+  EXPECT_GT(s4, s3);
+  EXPECT_EQ(repo_->TryChangeSequence(), expected(s4));
+}
+
+// Under concurrent writes by another Repository, an answer is never older
+// than a write acknowledged before the call: a pair whose sequence was read
+// before its data version would show here.
+TEST_P(RepositoryContractTest, TryChangeSequenceUnderConcurrentWrites) {
+  ASSERT_OK_AND_ASSIGN(auto other, Open(spec_));
+  ASSERT_THAT(other->CreateStrategy(MakeStrategy("s")), IsOk());
+  ASSERT_OK_AND_ASSIGN(int64_t start, other->ChangeSequence());
+  std::atomic<int64_t> acknowledged{start};  // at least this is committed
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 150; ++i) {
+      if (!other->CreateGoal(MakeGoal("s", absl::StrCat("g", i), i + 1)).ok()) {
+        break;
+      }
+      absl::StatusOr<int64_t> now = other->ChangeSequence();
+      if (!now.ok()) break;
+      acknowledged = *now;
+    }
+    done = true;
+  });
+  int64_t answered = 0;
+  int64_t stale = 0;
+  for (int i = 0; !done; ++i) {
+    const int64_t floor = acknowledged.load();
+    const std::optional<int64_t> probe = repo_->TryChangeSequence();
+    if (probe.has_value()) {
+      ++answered;
+      if (*probe < floor) ++stale;
+    }
+    if (i % 4 == 0) {
+      ASSERT_THAT(repo_->ChangeSequence(), IsOk());
+    }
+  }
+  writer.join();
+  EXPECT_EQ(stale, 0) << "of " << answered << " answers";
+  // SQLite answers between writes; otherwise nothing was checked.
+  if (GetParam() == Backend::kSqlite) {
+    EXPECT_GT(answered, 0);
+  }
+  ASSERT_OK_AND_ASSIGN(int64_t last, repo_->ChangeSequence());
+  EXPECT_EQ(last, acknowledged.load());
+  EXPECT_EQ(last, start + 150);
+  if (GetParam() == Backend::kSqlite) {
+    EXPECT_EQ(repo_->TryChangeSequence(), last);
+  }
+}
+
 TEST_P(RepositoryContractTest, ReopeningKeepsDataAndRefusesANewerSchema) {
   Seed();
   ASSERT_OK_AND_ASSIGN(domain::Dataset before, repo_->ExportDataset(""));

@@ -121,6 +121,22 @@ class SqliteConnection {
     return conn;
   }
 
+  // A connection that can only read and never waits for a lock (no busy
+  // timeout), for SqliteCommitWatch: read-only because PRAGMA data_version
+  // ignores the connection's own commits; this one has none.
+  static absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenReadOnly(
+      const std::string& path) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(
+        path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    auto conn = std::unique_ptr<SqliteConnection>(new SqliteConnection(db));
+    if (rc != SQLITE_OK) {
+      return SqliteError(rc, db, absl::StrCat("cannot open ", path));
+    }
+    sqlite3_extended_result_codes(db, 1);
+    return conn;
+  }
+
   ~SqliteConnection() {
     for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
     sqlite3_close_v2(db_);
@@ -244,16 +260,51 @@ class SqliteTransaction : public SqlTransaction {
   SqliteConnection& conn_;
 };
 
+// PRAGMA data_version changes whenever another connection, of this process
+// or another, has committed since this connection's previous read; the
+// connection is read-only, so every commit is another's. In WAL mode it
+// compares the WAL index header in shared memory with the one seen last,
+// and only after a change reads page 1 again (from the OS cache). Readers
+// do not wait for writers in WAL mode, and with no busy timeout an
+// SQLITE_BUSY (e.g. during WAL recovery) reads as nullopt. The statement is
+// reset at once, so that no snapshot is held to stall checkpoints.
+class SqliteCommitWatch : public SqlCommitWatch {
+ public:
+  explicit SqliteCommitWatch(std::unique_ptr<SqliteConnection> conn)
+      : conn_(std::move(conn)) {}
+
+  std::optional<int64_t> DataVersion() override {
+    absl::StatusOr<sqlite3_stmt*> statement =
+        conn_->Prepare("PRAGMA data_version");
+    if (!statement.ok()) return std::nullopt;
+    std::optional<int64_t> version;
+    if (sqlite3_step(*statement) == SQLITE_ROW) {
+      version = sqlite3_column_int64(*statement, 0);
+    }
+    sqlite3_reset(*statement);
+    return version;
+  }
+
+ private:
+  const std::unique_ptr<SqliteConnection> conn_;
+};
+
 class SqliteDatabase : public SqlDatabase {
  public:
   SqliteDatabase(std::string path, int pool_size)
-      : pool_(pool_size, kPoolWait, [path = std::move(path)]() {
+      : path_(std::move(path)), pool_(pool_size, kPoolWait, [path = path_]() {
           return SqliteConnection::Open(path);
         }) {}
 
   SqlDialect dialect() const override { return SqlDialect::kSqlite; }
 
   absl::Status Check() { return pool_.Acquire().status(); }
+
+  absl::StatusOr<std::unique_ptr<SqlCommitWatch>> NewCommitWatch() override {
+    KPI_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> conn,
+                         SqliteConnection::OpenReadOnly(path_));
+    return std::make_unique<SqliteCommitWatch>(std::move(conn));
+  }
 
   absl::Status Transact(
       TransactionMode mode,
@@ -281,6 +332,7 @@ class SqliteDatabase : public SqlDatabase {
   }
 
  private:
+  const std::string path_;
   // Held for a whole write transaction; orders this process's writers.
   absl::Mutex writer_mu_;
   ConnectionPool<SqliteConnection> pool_;

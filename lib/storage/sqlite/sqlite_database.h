@@ -5,7 +5,8 @@
 // WAL mode with synchronous=FULL (a committed write is on disk before the
 // call returns), foreign keys on and a busy timeout for writers of other
 // processes. Reads run concurrently; writes of this process queue on a
-// mutex, then take the file's write lock with BEGIN IMMEDIATE.
+// mutex, then take the file's write lock with BEGIN IMMEDIATE. Commit
+// watches are read-only connections of their own (PRAGMA data_version).
 
 #include <memory>
 #include <string_view>
