@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/arena.h"
 #include "lib/base/field_violations.h"
+#include "lib/base/parallel_for.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/names.h"
 #include "lib/domain/validation.h"
@@ -630,17 +632,38 @@ grpc::Status ForecastService::BatchProjectSeries(
   }
   ValidateOptions(request->options(), "options", &violations);
   if (!violations.empty()) return ToGrpcStatus(InvalidRequest(violations));
-  for (int i = 0; i < request->series_size(); ++i) {
-    if (context->IsCancelled()) {
-      return grpc::Status(grpc::StatusCode::CANCELLED,
-                          "the client cancelled the call");
-    }
-    const v1::Series& series = request->series(i);
-    FillResult(ProjectAdHoc(*engine_, &series, request->options(),
-                            absl::StrCat("series[", i, "]"), "options"),
-               series.series_id(), i, response->add_results());
+  ProjectChunk(request->series(), request->options(), 0,
+               response->mutable_results());
+  if (context->IsCancelled()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED,
+                        "the client cancelled the call");
   }
   return grpc::Status::OK;
+}
+
+void ForecastService::ProjectChunk(
+    const google::protobuf::RepeatedPtrField<v1::Series>& series,
+    const v1::ScenarioOptions& options, int64_t first_index,
+    google::protobuf::RepeatedPtrField<v1::ProjectionResult>* results) {
+  const int n = series.size();
+  results->Reserve(results->size() + n);
+  const int first = results->size();
+  for (int i = 0; i < n; ++i) results->Add();
+  // A chunk is spread over this thread and up to one pool thread per other
+  // core; ParallelFor never waits for a pool thread that is busy elsewhere.
+  static const int kHelpers =
+      std::max(0, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+  base::ParallelFor(
+      n, std::min(kHelpers, pool_.size()),
+      [this](absl::AnyInvocable<void() &&> task) {
+        pool_.Schedule(std::move(task));
+      },
+      [&](int i) {
+        const v1::Series& s = series.Get(i);
+        FillResult(ProjectAdHoc(*engine_, &s, options,
+                                absl::StrCat("series[", i, "]"), "options"),
+                   s.series_id(), first_index + i, results->Mutable(first + i));
+      });
 }
 
 grpc::Status ForecastService::StreamProjectSeries(
@@ -673,13 +696,9 @@ grpc::Status ForecastService::StreamProjectSeries(
     auto* response =
         google::protobuf::Arena::CreateMessage<v1::StreamProjectSeriesResponse>(
             &arena);
-    response->mutable_results()->Reserve(request->series_size());
-    for (int i = 0; i < request->series_size(); ++i, ++index) {
-      const v1::Series& series = request->series(i);
-      FillResult(ProjectAdHoc(*engine_, &series, request->options(),
-                              absl::StrCat("series[", i, "]"), "options"),
-                 series.series_id(), index, response->add_results());
-    }
+    ProjectChunk(request->series(), request->options(), index,
+                 response->mutable_results());
+    index += request->series_size();
     const bool written = stream->Write(*response);
     arena.Reset();
     if (!written) break;

@@ -114,6 +114,13 @@ class ForecastService final
   const forecast::Engine* const engine_;
   const bool cache_enabled_;
   ProjectionCache cache_;
+  // Projects the ad-hoc `series` into as many new `results`, in order,
+  // numbered from `first_index`, on this thread and idle pool threads.
+  void ProjectChunk(
+      const google::protobuf::RepeatedPtrField<v1::Series>& series,
+      const v1::ScenarioOptions& options, int64_t first_index,
+      google::protobuf::RepeatedPtrField<v1::ProjectionResult>* results);
+
   std::atomic<int64_t> inline_hits_{0};
   // Last: destroyed first, so its tasks finish before what they use goes.
   base::ThreadPool pool_;
