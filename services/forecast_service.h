@@ -23,6 +23,7 @@
 // own thread pool, so that no gRPC thread waits on the store.
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/message_allocator.h>
 
 #include <atomic>
 #include <cstdint>
@@ -122,6 +123,10 @@ class ForecastService final
       google::protobuf::RepeatedPtrField<v1::ProjectionResult>* results);
 
   std::atomic<int64_t> inline_hits_{0};
+  // Lets a hit send the cached response itself instead of a copy.
+  std::unique_ptr<
+      grpc::MessageAllocator<v1::ProjectKpiRequest, v1::ProjectKpiResponse>>
+      project_kpi_messages_;
   // Last: destroyed first, so its tasks finish before what they use goes.
   base::ThreadPool pool_;
 };

@@ -40,7 +40,9 @@ using ::testing::MatchesRegex;
 using ::testing::Not;
 
 // A Repository forwarding to another, whose GetKpi calls wait while the gate
-// is closed. Thread-safe.
+// is closed, and which counts TryChangeSequence calls (ProjectKpi's handler
+// makes one on gRPC's thread before it answers or queues the call).
+// Thread-safe.
 class GatedRepository : public storage::Repository {
  public:
   explicit GatedRepository(storage::Repository* base) : base_(base) {}
@@ -58,6 +60,14 @@ class GatedRepository : public storage::Repository {
     absl::MutexLock lock(&mu_);
     auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return waiting_ >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
+  }
+  // Waits up to 10 s until TryChangeSequence was called `n` times.
+  bool AwaitTries(int n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return tries_ >= n;
     };
     return mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
   }
@@ -82,6 +92,10 @@ class GatedRepository : public storage::Repository {
     return base_->ChangeSequence();
   }
   std::optional<int64_t> TryChangeSequence() override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++tries_;
+    }
     return base_->TryChangeSequence();
   }
   absl::StatusOr<std::vector<domain::Observation>> AllObservations(
@@ -249,6 +263,7 @@ class GatedRepository : public storage::Repository {
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_) = true;
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  int tries_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> requested_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -328,6 +343,17 @@ class ProjectKpiTest : public ::testing::Test {
     return call;
   }
 
+  // Starts a call that will wait for the pool, once the `tries`-th
+  // TryChangeSequence shows that its handler ran: then it is queued (a few
+  // microseconds later), not still on its way to the server.
+  std::unique_ptr<PendingCall> StartQueued(const std::string& kpi,
+                                           absl::Duration deadline, int tries) {
+    auto call = Start(kpi, deadline);
+    EXPECT_TRUE(gated_->AwaitTries(tries));
+    absl::SleepFor(absl::Milliseconds(50));
+    return call;
+  }
+
   // The ProjectKpi lines of the call log, once there are `n` (up to 10 s).
   std::vector<std::string> ProjectKpiLog(size_t n) {
     std::vector<std::string> lines;
@@ -391,7 +417,7 @@ TEST_F(ProjectKpiTest, ACallCancelledWhileQueuedIsFinishedWithoutTheWork) {
   gated_->Close();
   auto stuck = Start(kTotal, absl::Seconds(20));
   ASSERT_TRUE(gated_->AwaitWaiting(1));
-  auto queued = Start(kShare, absl::Milliseconds(300));
+  auto queued = StartQueued(kShare, absl::Milliseconds(300), 2);
   EXPECT_EQ(queued->status.get().error_code(),
             grpc::StatusCode::DEADLINE_EXCEEDED);
   // The server's own deadline timer fired along with the client's; leave
@@ -419,7 +445,7 @@ TEST_F(ProjectKpiTest, GracefulShutdownDrainsCallsOnThePool) {
   gated_->Close();
   auto stuck = Start(kTotal, absl::Seconds(20));
   ASSERT_TRUE(gated_->AwaitWaiting(1));
-  auto queued = Start(kShare, absl::Seconds(20));
+  auto queued = StartQueued(kShare, absl::Seconds(20), 2);
   const absl::Time start = absl::Now();
   std::future<void> shutdown = std::async(
       std::launch::async, [this] { server_->Shutdown(absl::Seconds(15)); });
@@ -438,7 +464,7 @@ TEST_F(ProjectKpiTest, ShutdownAfterTheGraceCancelsCallsQueuedForThePool) {
   gated_->Close();
   auto stuck = Start(kTotal, absl::Seconds(20));
   ASSERT_TRUE(gated_->AwaitWaiting(1));
-  auto queued = Start(kShare, absl::Seconds(20));
+  auto queued = StartQueued(kShare, absl::Seconds(20), 2);
   std::future<void> shutdown = std::async(std::launch::async, [this] {
     server_->Shutdown(absl::Milliseconds(200));
   });
