@@ -88,17 +88,29 @@ calls=$(grep -c '^rpc /kpi.v1.ForecastService/StreamProjectSeries OK ' "$server_
 [[ $calls -eq 3 ]] || fail "the server logged $calls OK streams; expected 3"
 stop_server
 
-read -r _ inproc_series _ inproc_failed _ _ _ _ _ inproc_rate _ < <(
-  "$build/kpi_engine_rate" --in "$work/series.csv" --horizon 6 --min_seconds 3)
-[[ $inproc_failed -eq 0 ]] || fail "the engine failed on $inproc_failed series"
-echo "  engine in process: $inproc_rate series/s ($inproc_series projections; $(awk -v r="$inproc_rate" 'BEGIN {printf "%.1f", 1e6 / r}') us a series)"
+# The engine alone, best of two runs like kpictl above: $1 threads; sets
+# engine_rate and engine_projections.
+engine_rate() {
+  local rate failed n
+  engine_rate=0
+  for run in 1 2; do
+    read -r _ n _ failed _ _ _ _ _ rate _ < <(
+      "$build/kpi_engine_rate" --in "$work/series.csv" --horizon 6 \
+        --min_seconds 3 --threads "$1")
+    [[ $failed -eq 0 ]] || fail "the engine failed on $failed series"
+    if awk -v a="$rate" -v b="$engine_rate" 'BEGIN {exit !(a > b)}'; then
+      engine_rate=$rate engine_projections=$n
+    fi
+  done
+}
+engine_rate 1
+inproc_rate=$engine_rate
+echo "  engine in process (best of 2): $inproc_rate series/s ($engine_projections projections; $(awk -v r="$inproc_rate" 'BEGIN {printf "%.1f", 1e6 / r}') us a series)"
 # For reference: the engine in process on every core at once (the server
 # spreads a chunk over its cores too).
 cores=$(nproc)
-read -r _ _ _ all_failed _ _ _ _ _ all_rate _ < <(
-  "$build/kpi_engine_rate" --in "$work/series.csv" --horizon 6 --min_seconds 3 \
-    --threads "$cores")
-[[ $all_failed -eq 0 ]] || fail "the engine failed on $all_failed series"
+engine_rate "$cores"
+all_rate=$engine_rate
 echo "  engine in process on $cores threads: $all_rate series/s"
 
 theta=
