@@ -198,13 +198,15 @@ class Repository {
   virtual absl::StatusOr<int64_t> ChangeSequence() = 0;
 
   // What ChangeSequence() would return now, when that is known without I/O
-  // and without waiting; nullopt otherwise (the caller then reads
-  // ChangeSequence()). Never a value that a write committed before the call
-  // has made stale, whichever process or connection made it. SQLite: the
-  // value the last ChangeSequence() read, while the file's data version
-  // (shared memory) shows no commit since; nullopt when another thread is
-  // checking at the same moment. PostgreSQL: always nullopt, so every check
-  // reads the server. Thread-safe; never blocks.
+  // and without waiting for another caller; nullopt otherwise (the caller
+  // then reads ChangeSequence()). Never a value that a write committed
+  // before the call has made stale, whichever process or connection made
+  // it. SQLite: the value the last ChangeSequence() read, while the file's
+  // data version (shared memory) shows no commit since; nullopt when every
+  // watch connection is in use. PostgreSQL: always nullopt, so every check
+  // reads the server. Thread-safe; never waits for I/O, a writer or the
+  // network (only, on SQLite, for SQLite's in-process lock on the WAL index,
+  // which another connection holds for one system call).
   virtual std::optional<int64_t> TryChangeSequence() { return std::nullopt; }
 };
 

@@ -73,7 +73,7 @@ class SqlCommitWatch {
 
   // A number that two calls return alike only if no write was committed
   // between them, through any connection of any process. nullopt when it
-  // cannot be read now without waiting (e.g. during recovery).
+  // cannot be read now without waiting for a writer (e.g. during recovery).
   virtual std::optional<int64_t> DataVersion() = 0;
 };
 

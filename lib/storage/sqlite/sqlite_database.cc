@@ -266,7 +266,9 @@ class SqliteTransaction : public SqlTransaction {
 // compares the WAL index header in shared memory with the one seen last,
 // and only after a change reads page 1 again (from the OS cache). Readers
 // do not wait for writers in WAL mode, and with no busy timeout an
-// SQLITE_BUSY (e.g. during WAL recovery) reads as nullopt. The statement is
+// SQLITE_BUSY (e.g. during WAL recovery) reads as nullopt; what it may wait
+// for is SQLite's in-process mutex on the WAL index, held by another
+// connection of this process around one fcntl() call. The statement is
 // reset at once, so that no snapshot is held to stall checkpoints.
 class SqliteCommitWatch : public SqlCommitWatch {
  public:
