@@ -37,7 +37,6 @@ using ::kpi::testing::IsOk;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::MatchesRegex;
-using ::testing::Not;
 
 // A Repository forwarding to another, whose GetKpi calls wait while the gate
 // is closed, and which counts TryChangeSequence calls (ProjectKpi's handler
@@ -476,8 +475,8 @@ TEST_F(ProjectKpiTest, ShutdownAfterTheGraceCancelsCallsQueuedForThePool) {
             std::future_status::timeout);
   gated_->Open();
   shutdown.get();
+  // The queued call was finished without reaching the store.
   EXPECT_THAT(gated_->requested(), ElementsAre(kTotal));
-  EXPECT_THAT(gated_->requested(), Not(Contains(kShare)));
 }
 
 }  // namespace
