@@ -55,7 +55,8 @@ class ForecastService final
   // to `projection_cache_entries` responses (services/projection_cache.h:
   // valid while the store's ChangeSequence() is unchanged); 0 caches none.
   // ProjectKpi calls that may block run on `project_kpi_threads` threads
-  // (at least 1). Destruction waits for the tasks queued on them: shut the
+  // (at least 1); idle ones also help project batch and stream chunks
+  // (ProjectChunk). Destruction waits for the tasks queued on them: shut the
   // gRPC server down first, which finishes every call in flight.
   ForecastService(storage::Repository* repository,
                   const forecast::Engine* engine,

@@ -52,8 +52,9 @@ ABSL_FLAG(int32_t, project_kpi_threads, 0,
           "Threads that run the ProjectKpi calls which need the store (cache "
           "misses, and hits that cannot be checked without waiting; on "
           "PostgreSQL every call); cache hits checked without waiting are "
-          "answered on gRPC's own threads. 0 means twice the hardware "
-          "threads, at least 4.");
+          "answered on gRPC's own threads. Idle ones also help project the "
+          "chunks of BatchProjectSeries and StreamProjectSeries (one per "
+          "other core). 0 means twice the hardware threads, at least 4.");
 ABSL_FLAG(bool, log_calls, true,
           "Log one line per call on stderr: method, status code, latency.");
 
