@@ -23,7 +23,7 @@
 #include "absl/time/time.h"
 #include "lib/forecast/engine.h"
 #include "services/convert.h"
-#include "services/kpictl_batch.h"
+#include "services/kpictl/batch.h"
 
 ABSL_FLAG(std::string, in, "", "series CSV (series_id,year,value,...)");
 ABSL_FLAG(int, horizon, 6, "years past the last point without a target");

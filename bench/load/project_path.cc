@@ -20,10 +20,10 @@
 #include "absl/time/time.h"
 #include "lib/forecast/engine.h"
 #include "lib/storage/repository.h"
-#include "services/builtin_dataset.h"
+#include "services/server/builtin_dataset.h"
 #include "services/convert.h"
-#include "services/forecast_service.h"
-#include "services/kpi_service.h"
+#include "services/server/forecast_service.h"
+#include "services/server/kpi_service.h"
 
 ABSL_FLAG(std::string, db, "", "SQLite file to create (must not exist)");
 ABSL_FLAG(std::string, kpi,

@@ -1,7 +1,7 @@
 // ForecastService through a real server and channel on a real SQLite file,
 // with the real forecast engine.
 
-#include "services/forecast_service.h"
+#include "services/server/forecast_service.h"
 
 #include <cmath>
 #include <string>
@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
-#include "services/builtin_dataset.h"
+#include "services/server/builtin_dataset.h"
 #include "tests/services/test_server.h"
 
 namespace kpi::services::testing {

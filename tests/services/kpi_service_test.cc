@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "services/builtin_dataset.h"
+#include "services/server/builtin_dataset.h"
 #include "tests/services/test_server.h"
 
 namespace kpi::services::testing {

@@ -25,8 +25,8 @@
 #include "gtest/gtest.h"
 #include "lib/base/status_matchers.h"
 #include "services/convert.h"
-#include "services/kpi_service.h"
-#include "services/server.h"
+#include "services/server/kpi_service.h"
+#include "services/server/server.h"
 #include "tests/services/test_server.h"
 
 namespace kpi::services::testing {

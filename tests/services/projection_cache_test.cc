@@ -2,7 +2,7 @@
 // write to the store, whether the write came through this server's API or
 // through another Repository on the same store (another replica).
 
-#include "services/projection_cache.h"
+#include "services/server/projection_cache.h"
 
 #include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
@@ -27,8 +27,8 @@
 #include "lib/base/status_matchers.h"
 #include "lib/storage/repository.h"
 #include "services/convert.h"
-#include "services/forecast_service.h"
-#include "services/kpi_service.h"
+#include "services/server/forecast_service.h"
+#include "services/server/kpi_service.h"
 
 namespace kpi::services {
 namespace {

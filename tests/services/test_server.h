@@ -25,7 +25,7 @@
 #include "lib/base/field_violations.h"
 #include "lib/storage/repository.h"
 #include "services/convert.h"
-#include "services/server.h"
+#include "services/server/server.h"
 
 namespace kpi::services::testing {
 

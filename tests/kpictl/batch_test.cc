@@ -1,4 +1,4 @@
-#include "services/kpictl_batch.h"
+#include "services/kpictl/batch.h"
 
 #include <algorithm>
 #include <memory>

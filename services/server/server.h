@@ -1,5 +1,5 @@
-#ifndef KPI_SERVICES_SERVER_H_
-#define KPI_SERVICES_SERVER_H_
+#ifndef KPI_SERVICES_SERVER_SERVER_H_
+#define KPI_SERVICES_SERVER_SERVER_H_
 
 // The kpi_server gRPC server: KpiService and ForecastService on one port,
 // with server reflection (v1alpha, what Debian's gRPC 1.51 serves), the
@@ -35,7 +35,7 @@ struct ServerOptions {
   const forecast::Engine* engine = nullptr;
   // Largest request or response, in bytes.
   int max_message_bytes = 16 * 1024 * 1024;
-  // ProjectKpi responses cached (services/projection_cache.h); 0 for none.
+  // ProjectKpi responses cached (services/server/projection_cache.h); 0 for none.
   size_t projection_cache_entries = 1024;
   // Threads running the ProjectKpi calls that may block on the store (cache
   // misses, and hits that cannot be validated without waiting); 0 for
@@ -102,4 +102,4 @@ class Server {
 
 }  // namespace kpi::services
 
-#endif  // KPI_SERVICES_SERVER_H_
+#endif  // KPI_SERVICES_SERVER_SERVER_H_

@@ -1,4 +1,4 @@
-#include "services/kpictl_rpc.h"
+#include "services/kpictl/rpc.h"
 
 #include <chrono>
 

@@ -1,5 +1,5 @@
-#ifndef KPI_SERVICES_PROJECTION_CACHE_H_
-#define KPI_SERVICES_PROJECTION_CACHE_H_
+#ifndef KPI_SERVICES_SERVER_PROJECTION_CACHE_H_
+#define KPI_SERVICES_SERVER_PROJECTION_CACHE_H_
 
 // A bounded cache of ForecastService.ProjectKpi responses, for dashboards
 // that ask for the same KPI many times a minute.
@@ -82,4 +82,4 @@ class ProjectionCache {
 
 }  // namespace kpi::services
 
-#endif  // KPI_SERVICES_PROJECTION_CACHE_H_
+#endif  // KPI_SERVICES_SERVER_PROJECTION_CACHE_H_

@@ -1,4 +1,4 @@
-#include "services/server.h"
+#include "services/server/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "grpc/health/v1/health.pb.h"
-#include "services/forecast_service.h"
-#include "services/kpi_service.h"
+#include "services/server/forecast_service.h"
+#include "services/server/kpi_service.h"
 
 namespace kpi::services {
 namespace {

@@ -1,4 +1,4 @@
-#include "services/projection_cache.h"
+#include "services/server/projection_cache.h"
 
 #include "absl/strings/str_cat.h"
 

@@ -1,4 +1,4 @@
-#include "services/kpictl_format.h"
+#include "services/kpictl/format.h"
 
 #include <cmath>
 #include <limits>

@@ -1,5 +1,5 @@
-#ifndef KPI_SERVICES_FORECAST_SERVICE_H_
-#define KPI_SERVICES_FORECAST_SERVICE_H_
+#ifndef KPI_SERVICES_SERVER_FORECAST_SERVICE_H_
+#define KPI_SERVICES_SERVER_FORECAST_SERVICE_H_
 
 // kpi.v1.ForecastService: projections of stored KPIs (read through a
 // storage::Repository) and of ad-hoc series, by a forecast::Engine. Nothing
@@ -34,7 +34,7 @@
 #include "lib/base/thread_pool.h"
 #include "lib/forecast/engine.h"
 #include "lib/storage/repository.h"
-#include "services/projection_cache.h"
+#include "services/server/projection_cache.h"
 
 namespace kpi::services {
 
@@ -52,7 +52,7 @@ class ForecastService final
           v1::ForecastService::Service> {
  public:
   // Neither is owned; both must outlive the service. ProjectKpi keeps up
-  // to `projection_cache_entries` responses (services/projection_cache.h:
+  // to `projection_cache_entries` responses (services/server/projection_cache.h:
   // valid while the store's ChangeSequence() is unchanged); 0 caches none.
   // ProjectKpi calls that may block run on `project_kpi_threads` threads
   // (at least 1); idle ones also help project batch and stream chunks
@@ -134,4 +134,4 @@ class ForecastService final
 
 }  // namespace kpi::services
 
-#endif  // KPI_SERVICES_FORECAST_SERVICE_H_
+#endif  // KPI_SERVICES_SERVER_FORECAST_SERVICE_H_

@@ -14,8 +14,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "services/kpictl_commands.h"
-#include "services/kpictl_rpc.h"
+#include "services/kpictl/commands.h"
+#include "services/kpictl/rpc.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "Address of kpi_server, host:port.");

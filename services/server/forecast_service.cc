@@ -1,4 +1,4 @@
-#include "services/forecast_service.h"
+#include "services/server/forecast_service.h"
 
 #include <algorithm>
 #include <cmath>

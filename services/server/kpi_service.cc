@@ -1,4 +1,4 @@
-#include "services/kpi_service.h"
+#include "services/server/kpi_service.h"
 
 #include <algorithm>
 #include <set>

@@ -1,5 +1,5 @@
-#ifndef KPI_SERVICES_BUILTIN_DATASET_H_
-#define KPI_SERVICES_BUILTIN_DATASET_H_
+#ifndef KPI_SERVICES_SERVER_BUILTIN_DATASET_H_
+#define KPI_SERVICES_SERVER_BUILTIN_DATASET_H_
 
 // The Asahikawa dataset (lib/dataset/data/asahikawa-fy2021.json), compiled
 // into the binary so that kpi_server can seed an empty store with no file
@@ -18,4 +18,4 @@ std::string_view BuiltinDatasetSource();
 
 }  // namespace kpi::services
 
-#endif  // KPI_SERVICES_BUILTIN_DATASET_H_
+#endif  // KPI_SERVICES_SERVER_BUILTIN_DATASET_H_

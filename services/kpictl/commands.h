@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "services/kpictl_rpc.h"
+#include "services/kpictl/rpc.h"
 
 namespace kpi::kpictl {
 

@@ -1,5 +1,5 @@
-#ifndef KPI_SERVICES_KPI_SERVICE_H_
-#define KPI_SERVICES_KPI_SERVICE_H_
+#ifndef KPI_SERVICES_SERVER_KPI_SERVICE_H_
+#define KPI_SERVICES_SERVER_KPI_SERVICE_H_
 
 // kpi.v1.KpiService on a storage::Repository: standard methods (AIP-131..135)
 // for every resource, and whole-dataset import and export.
@@ -159,4 +159,4 @@ absl::StatusOr<std::optional<storage::ImportResult>> SeedEmptyStore(
 
 }  // namespace kpi::services
 
-#endif  // KPI_SERVICES_KPI_SERVICE_H_
+#endif  // KPI_SERVICES_SERVER_KPI_SERVICE_H_

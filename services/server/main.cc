@@ -22,10 +22,10 @@
 #include "absl/time/time.h"
 #include "lib/base/status_macros.h"
 #include "lib/storage/repository.h"
-#include "services/builtin_dataset.h"
+#include "services/server/builtin_dataset.h"
 #include "services/convert.h"
-#include "services/kpi_service.h"
-#include "services/server.h"
+#include "services/server/kpi_service.h"
+#include "services/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve on, host:port. A port another process holds is "

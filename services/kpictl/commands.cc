@@ -1,4 +1,4 @@
-#include "services/kpictl_commands.h"
+#include "services/kpictl/commands.h"
 
 #include <algorithm>
 #include <fstream>
@@ -26,8 +26,8 @@
 #include "lib/dataset/text_encoding.h"
 #include "lib/forecast/backtest.h"
 #include "services/convert.h"
-#include "services/kpictl_batch.h"
-#include "services/kpictl_format.h"
+#include "services/kpictl/batch.h"
+#include "services/kpictl/format.h"
 
 namespace kpi::kpictl {
 namespace {

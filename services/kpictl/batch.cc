@@ -1,4 +1,4 @@
-#include "services/kpictl_batch.h"
+#include "services/kpictl/batch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,8 +15,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/arena.h"
-#include "services/kpictl_format.h"
-#include "services/kpictl_rpc.h"
+#include "services/kpictl/format.h"
+#include "services/kpictl/rpc.h"
 
 namespace kpi::kpictl {
 namespace {
