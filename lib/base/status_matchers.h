@@ -4,6 +4,7 @@
 // gMock matchers for absl::Status and absl::StatusOr<T>, for tests only:
 //   EXPECT_THAT(s, IsOk());
 //   EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound, HasSubstr("kpi")));
+//   EXPECT_THAT(parsed, IsOkAndHolds(42));
 
 #include <ostream>
 #include <string>
@@ -39,6 +40,15 @@ MATCHER_P2(StatusIs, code, message_matcher,
   return s.code() == code &&
          ::testing::ExplainMatchResult(
              message_matcher, std::string(s.message()), result_listener);
+}
+
+// An OK StatusOr<T> whose value matches `value_matcher`.
+MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
 }
 
 }  // namespace kpi::testing

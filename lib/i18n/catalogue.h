@@ -1,0 +1,102 @@
+#ifndef KPI_LIB_I18N_CATALOGUE_H_
+#define KPI_LIB_I18N_CATALOGUE_H_
+
+// The message catalogue: every text a reader sees (status words, warning
+// labels, probabilities in words, fiscal-year labels, explanations), in
+// Japanese and English, in one table (catalogue.cc). The API, kpictl and the
+// reports all render through it, so that a word is translated once.
+//
+// Messages take positional arguments $0..$9 (absl::Substitute); the Japanese
+// and English texts of one message take the same arguments. All functions
+// are pure and thread-safe.
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/substitute.h"
+#include "lib/forecast/engine.h"
+
+namespace kpi::i18n {
+
+enum class Language { kJa = 0, kEn = 1 };
+
+// "ja" or "en", with any region or encoding suffix ("ja-JP", "ja_JP.UTF-8",
+// "en_US"), case-insensitive. INVALID_ARGUMENT (quoting a short prefix of
+// the code) for anything else, including "".
+absl::StatusOr<Language> ParseLanguage(std::string_view code);
+
+// The language of the POSIX locale (LC_ALL, then LC_MESSAGES, then LANG):
+// Japanese when it names ja, English otherwise.
+Language LanguageFromEnvironment();
+
+// "ja" or "en".
+std::string_view LanguageCode(Language language);
+
+// Every message of the catalogue. Append only in groups; the numbering is
+// internal (never stored or sent).
+enum class MessageId {
+  // Progress statuses.
+  kStatusUnspecified,
+  kStatusAchieved,
+  kStatusOnTrack,
+  kStatusAccelerationNeeded,
+  kStatusLimitedProgress,
+  kStatusDeteriorating,
+  kStatusInsufficientData,
+  // Warnings: short labels.
+  kWarningFewPoints,
+  kWarningProvisionalLatest,
+  kWarningStaleLatest,
+  kWarningTargetOutsideRange,
+  kWarningShockYears,
+  kWarningReferenceTarget,
+  kWarningLongHorizon,
+  kWarningNoTarget,
+  kWarningOther,
+  // Probability of attainment in words (IPCC AR5 likelihood scale).
+  kLikelihoodVirtuallyCertain,
+  kLikelihoodVeryLikely,
+  kLikelihoodLikely,
+  kLikelihoodAboutAsLikelyAsNot,
+  kLikelihoodUnlikely,
+  kLikelihoodVeryUnlikely,
+  kLikelihoodExceptionallyUnlikely,
+  kLikelihoodNoTarget,
+  // Fiscal years. $0: the Western year, $1: the era label (令和6年度).
+  kFiscalYear,
+  kMessageCount,  // not a message
+};
+
+// The text of `id` in `language`, with its $n placeholders unfilled. Never
+// empty for a message of the catalogue.
+std::string_view Text(MessageId id, Language language);
+
+// The text of `id` with its placeholders filled.
+template <typename... Args>
+std::string Format(MessageId id, Language language, const Args&... args) {
+  const std::string_view text = Text(id, language);
+  return absl::Substitute(absl::string_view(text.data(), text.size()), args...);
+}
+
+// Status words: ja 達成済み / en achieved, ...
+std::string_view StatusLabel(forecast::ProgressStatus status,
+                             Language language);
+
+// Short warning labels: ja 観測点が少ない / en few points, ...
+std::string_view WarningLabel(forecast::WarningCode code, Language language);
+
+// The likelihood word for a probability of attainment, on the calibrated
+// IPCC AR5 scale: >= 0.99 virtually certain, >= 0.90 very likely, >= 0.66
+// likely, > 0.33 about as likely as not, > 0.10 unlikely, > 0.01 very
+// unlikely, else exceptionally unlikely.
+MessageId LikelihoodMessage(double probability);
+std::string_view LikelihoodWords(double probability, Language language);
+
+// A fiscal year as a reader of `language` expects it: ja "令和6年度
+// (FY2024)", en "FY2024 (R6)". Years before 1926 have no era label.
+std::string FiscalYearLabel(int fiscal_year, Language language);
+
+}  // namespace kpi::i18n
+
+#endif  // KPI_LIB_I18N_CATALOGUE_H_
