@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/base/field_violations.h"
+#include "lib/base/quote.h"
 #include "lib/dataset/csv.h"
 #include "lib/domain/names.h"
 #include "lib/domain/validation.h"
@@ -73,7 +74,7 @@ constexpr char kNumberAccepted[] =
 
 absl::StatusOr<double> ParseValue(std::string_view cell) {
   std::optional<std::string> folded = FoldToAscii(cell);
-  const std::string shown = absl::StrCat("\"", AsAbsl(cell), "\"");
+  const std::string shown = base::QuoteInput(cell);
   if (!folded.has_value()) {
     return absl::InvalidArgumentError(
         absl::StrCat(shown, " is not a number; ", kNumberAccepted));
@@ -182,9 +183,9 @@ absl::StatusOr<E> ParseEnum(std::string_view cell,
     if (s == n.name) return n.value;
     accepted.push_back(n.name);
   }
-  return absl::InvalidArgumentError(
-      absl::StrFormat("\"%s\" is not %s; accepted: %s (any case), or blank",
-                      cell, what, absl::StrJoin(accepted, ", ")));
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s is not %s; accepted: %s (any case), or blank", base::QuoteInput(cell),
+      what, absl::StrJoin(accepted, ", ")));
 }
 
 template <typename E, size_t N>
@@ -266,11 +267,14 @@ absl::StatusOr<std::vector<ObservationRow>> ParseObservationRows(
     const std::string name = absl::AsciiStrToLower(Trim(header.fields[i]));
     const auto& known = ObservationCsvColumns();
     if (std::find(known.begin(), known.end(), name) == known.end()) {
+      // The path is the header line: the name is not one of ours, and may
+      // be anything.
       violations.push_back(
-          {at(header.line, name),
-           absl::StrFormat("unknown column \"%s\" (column %d); accepted "
+          {at(header.line, ""),
+           absl::StrFormat("unknown column %s (column %d); accepted "
                            "columns: %s",
-                           header.fields[i], i + 1, all_columns)});
+                           base::QuoteInput(header.fields[i]), i + 1,
+                           all_columns)});
     } else if (auto [it, inserted] = index.emplace(name, i); !inserted) {
       violations.push_back({at(header.line, name),
                             absl::StrFormat("column given twice (columns %d "
@@ -352,10 +356,10 @@ absl::StatusOr<std::vector<ObservationRow>> ParseObservationRows(
                  *year != period->first) {
         violations.push_back(
             {at(line, "first_fiscal_year"),
-             absl::StrFormat("%d contradicts fiscal_year \"%s\" (%d to %d); "
+             absl::StrFormat("%d contradicts fiscal_year %s (%d to %d); "
                              "leave it blank or give %d",
-                             *year, cell("fiscal_year"), period->first,
-                             period->last, period->first)});
+                             *year, base::QuoteInput(cell("fiscal_year")),
+                             period->first, period->last, period->first)});
       } else {
         o.first_fiscal_year = *year;
       }
@@ -451,16 +455,17 @@ absl::Status CheckRowsAgainstKpis(const std::vector<ObservationRow>& rows,
         row.kpi_display_name != kpi.display_name) {
       violations.push_back(
           {at("kpi_display_name"),
-           absl::StrFormat("\"%s\" is not the name of %s, which is \"%s\"; "
+           absl::StrFormat("%s is not the name of %s, which is %s; "
                            "check the kpi column, or leave this one blank",
-                           row.kpi_display_name, kpi.name, kpi.display_name)});
+                           base::QuoteInput(row.kpi_display_name), kpi.name,
+                           base::QuoteInput(kpi.display_name))});
     }
     if (!row.unit.empty() && row.unit != kpi.unit) {
       violations.push_back(
-          {at("unit"),
-           absl::StrFormat("\"%s\" is not the unit of %s, which is \"%s\"; "
-                           "values must be in the KPI's unit",
-                           row.unit, kpi.name, kpi.unit)});
+          {at("unit"), absl::StrFormat("%s is not the unit of %s, which is %s; "
+                                       "values must be in the KPI's unit",
+                                       base::QuoteInput(row.unit), kpi.name,
+                                       base::QuoteInput(kpi.unit))});
     }
     domain::ValidateValueInDomain(row.observation.value, kpi, at("value"),
                                   &violations);

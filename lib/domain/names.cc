@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "lib/base/quote.h"
 
 namespace kpi::domain {
 namespace {
@@ -95,9 +96,9 @@ bool IsValidId(std::string_view id) {
 absl::Status ValidateId(std::string_view id, std::string_view field) {
   if (IsValidId(id)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrFormat(
-      "%s: \"%s\" is not a valid ID; accepted: 1 to 63 characters matching "
+      "%s: %s is not a valid ID; accepted: 1 to 63 characters matching "
       "^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$",
-      field, id));
+      field, base::QuoteInput(id)));
 }
 
 absl::StatusOr<ParsedName> ParseName(std::string_view name, ResourceType type,
@@ -119,9 +120,9 @@ absl::StatusOr<ParsedName> ParseName(std::string_view name, ResourceType type,
                           info.singular, info.pattern));
     }
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: \"%s\" is not a %s name; accepted: %s, each ID matching "
+        "%s: %s is not a %s name; accepted: %s, each ID matching "
         "^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$",
-        field, name, info.singular, info.pattern));
+        field, base::QuoteInput(name), info.singular, info.pattern));
   }
   ParsedName parsed{type, "", std::string(parts[expected - 1])};
   if (expected > 2) {
@@ -142,7 +143,7 @@ absl::StatusOr<ParsedName> ParseAnyName(std::string_view name,
       "strategies/{strategy}[/goals/{goal} | /measures/{measure}"
       "[/evaluations/{evaluation}] | /kpis/{kpi}[/observations/"
       "{observation}]] or references/{reference}",
-      field, name));
+      field, base::QuoteInput(name)));
 }
 
 std::string MakeName(std::string_view parent, ResourceType type,

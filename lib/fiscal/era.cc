@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/base/quote.h"
 
 namespace kpi::fiscal {
 namespace {
@@ -113,8 +114,9 @@ absl::Status Invalid(std::string_view label, std::string_view reason) {
     return absl::InvalidArgumentError(
         absl::StrCat("empty fiscal year; ", kAccepted));
   }
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "\"%s\" is not a fiscal year: %s; %s", label, reason, kAccepted));
+  return absl::InvalidArgumentError(
+      absl::StrFormat("%s is not a fiscal year: %s; %s",
+                      base::QuoteInput(label), reason, kAccepted));
 }
 
 absl::StatusOr<std::vector<Token>> Tokenize(std::string_view label) {
@@ -267,9 +269,9 @@ absl::StatusOr<int> ParseFiscalYear(std::string_view label) {
   if (!period.ok()) return period.status();
   if (!period->is_single_year()) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "\"%s\" is a range of fiscal years (%d-%d); a single year is "
+        "%s is a range of fiscal years (%d-%d); a single year is "
         "expected, e.g. 令和3年度, R3 or 2021",
-        label, period->first, period->last));
+        base::QuoteInput(label), period->first, period->last));
   }
   return period->first;
 }

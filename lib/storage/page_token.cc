@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/base/field_violations.h"
+#include "lib/base/quote.h"
 
 namespace kpi::storage {
 namespace {
@@ -87,17 +88,17 @@ absl::StatusOr<std::string> DecodePageToken(domain::ResourceType collection,
       raw.size() <= 1 + kHashBytes || raw[0] != kVersion) {
     return FieldError(
         "page_token",
-        absl::StrFormat("\"%s\" is not a page token this service issued; %s",
-                        AsAbsl(token), kRemedy));
+        absl::StrFormat("%s is not a page token this service issued; %s",
+                        base::QuoteInput(token), kRemedy));
   }
   if (raw.compare(1, kHashBytes, Binding(collection, parent, filter)) != 0) {
     return FieldError(
         "page_token",
         absl::StrFormat(
             "was issued for a different collection, parent or filter "
-            "than this request's (%s under \"%s\" with filter \"%s\"); %s",
-            AsAbsl(domain::CollectionId(collection)), AsAbsl(parent),
-            AsAbsl(filter), kRemedy));
+            "than this request's (%s under %s with filter %s); %s",
+            AsAbsl(domain::CollectionId(collection)), base::QuoteInput(parent),
+            base::QuoteInput(filter), kRemedy));
   }
   return raw.substr(1 + kHashBytes);
 }

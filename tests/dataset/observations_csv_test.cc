@@ -197,7 +197,7 @@ TEST(ParseObservationsCsvTest, BadFilesOfIssue3) {
        "value"},
       {"unknown column",
        "kpi,fiscal_year,value,note\n" + k + ",2021,1,x\n",
-       {"f.csv:1:note"},
+       {"f.csv:1"},
        "unknown column \"note\" (column 4); accepted columns: kpi,"
        "kpi_display_name,unit,fiscal_year,first_fiscal_year,aggregation,"
        "value,status,source_note,reported_fiscal_year"},
@@ -444,6 +444,26 @@ TEST(CheckRowsAgainstKpisTest, UnknownKpiNameUnitAndDomain) {
                         "\"%\""));
   rows->erase(rows->begin() + 1, rows->end());
   EXPECT_THAT(CheckRowsAgainstKpis(*rows, d.kpis, "f.csv"), IsOk());
+}
+
+// Found by tests/fuzz/csv_import_fuzzer: cells and column names were quoted
+// whole, and an unknown column's name was the violation's path.
+TEST(ParseObservationsCsvTest, QuotesAShortPrefixOfLongCells) {
+  const std::string column(3000, 'x');
+  absl::StatusOr<std::vector<Observation>> parsed = ParseObservationsCsv(
+      "kpi,fiscal_year,value," + column + "\n" + kChild + ",R3,1,2\n", "f.csv");
+  EXPECT_THAT(parsed, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("…\" (3000 bytes) (column 4)")));
+  EXPECT_THAT(Fields(parsed.status()), ElementsAre("f.csv:1"));
+  EXPECT_LT(parsed.status().message().size(), 600u);
+
+  std::string value;
+  for (int i = 0; i < 1000; ++i) value += "１";
+  parsed = ParseObservationsCsv(
+      std::string("kpi,fiscal_year,value\n") + kChild + ",R3," + value + "x\n",
+      "f.csv");
+  EXPECT_THAT(Description(parsed.status(), "f.csv:2:value"),
+              HasSubstr("…\" (3001 bytes) is not a number"));
 }
 
 }  // namespace

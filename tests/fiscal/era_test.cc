@@ -211,5 +211,21 @@ TEST(FormatTest, EveryYearRoundTrips) {
   }
 }
 
+// Found by tests/fuzz/fiscal_period_fuzzer: the label was quoted whole, so a
+// cut character made the message invalid UTF-8 and a long label a long one.
+TEST(ParseFiscalPeriodTest, QuotesAShortValidPrefixOfTheLabel) {
+  EXPECT_THAT(
+      ParseFiscalPeriod("ＦＹ２０２\xEF\xBC"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("\"ＦＹ２０２\\xEF\\xBC\" is not a fiscal year: "
+                         "not valid UTF-8")));
+  std::string label;
+  for (int i = 0; i < 1000; ++i) label += "令和";
+  absl::StatusOr<FiscalPeriod> parsed = ParseFiscalPeriod(label);
+  EXPECT_THAT(parsed, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("…\" (6000 bytes) is not a fiscal")));
+  EXPECT_LT(parsed.status().message().size(), 600u);
+}
+
 }  // namespace
 }  // namespace kpi::fiscal

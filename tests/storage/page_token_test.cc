@@ -88,5 +88,19 @@ TEST(PageTokenTest, RejectsGarbage) {
   }
 }
 
+// Found by tests/fuzz/page_token_fuzzer: the token was quoted whole, so a
+// 100 KB token made a message larger than gRPC's trailers allow.
+TEST(PageTokenTest, QuotesAShortValidPrefixOfTheToken) {
+  auto bytes = DecodePageToken(ResourceType::kKpi, "strategies/a", "", "a\xFF");
+  EXPECT_THAT(bytes, StatusIs(absl::StatusCode::kInvalidArgument,
+                              HasSubstr("\"a\\xFF\" is not a page token")));
+  auto long_token = DecodePageToken(ResourceType::kKpi, "strategies/a", "",
+                                    std::string(100000, 'A'));
+  EXPECT_THAT(long_token,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("…\" (100000 bytes) is not a page token")));
+  EXPECT_LT(long_token.status().message().size(), 400u);
+}
+
 }  // namespace
 }  // namespace kpi::storage
