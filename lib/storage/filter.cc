@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/base/field_violations.h"
+#include "lib/base/quote.h"
 #include "lib/base/status_macros.h"
 
 namespace kpi::storage {
@@ -155,19 +156,36 @@ absl::StatusOr<std::vector<Token>> Tokenize(std::string_view s) {
   return out;
 }
 
+// The filter syntax's spelling of an operator.
+std::string_view FilterOpText(FilterOp op) {
+  switch (op) {
+    case FilterOp::kEq:
+      return "=";
+    case FilterOp::kNe:
+      return "!=";
+    case FilterOp::kLt:
+      return "<";
+    case FilterOp::kLe:
+      return "<=";
+    case FilterOp::kGt:
+      return ">";
+    case FilterOp::kGe:
+      return ">=";
+  }
+  return "=";
+}
+
 absl::StatusOr<FilterOp> ParseOp(const Token& t) {
   if (t.kind == Token::kOp) {
-    if (t.text == "=") return FilterOp::kEq;
-    if (t.text == "!=") return FilterOp::kNe;
-    if (t.text == "<") return FilterOp::kLt;
-    if (t.text == "<=") return FilterOp::kLe;
-    if (t.text == ">") return FilterOp::kGt;
-    if (t.text == ">=") return FilterOp::kGe;
+    for (FilterOp op : {FilterOp::kEq, FilterOp::kNe, FilterOp::kLt,
+                        FilterOp::kLe, FilterOp::kGt, FilterOp::kGe}) {
+      if (t.text == FilterOpText(op)) return op;
+    }
   }
-  return SyntaxError(t.pos,
-                     t.kind == Token::kEnd
-                         ? std::string("missing operator")
-                         : absl::StrCat("\"", t.text, "\" is not an operator"));
+  return SyntaxError(t.pos, t.kind == Token::kEnd
+                                ? std::string("missing operator")
+                                : absl::StrCat(base::QuoteInput(t.text),
+                                               " is not an operator"));
 }
 
 std::string FieldNames(const std::vector<FieldSpec>& fields) {
@@ -189,9 +207,9 @@ absl::StatusOr<FilterCondition> MakeCondition(const FieldSpec& field,
       int64_t v;
       if (!absl::SimpleAtoi(value.text, &v)) {
         return FilterError(absl::StrFormat(
-            "%s: \"%s\" at position %d is not an integer; accepted: "
+            "%s: %s at position %d is not an integer; accepted: "
             "a fiscal year such as 2021",
-            AsAbsl(field.name), value.text, value.pos));
+            AsAbsl(field.name), base::QuoteInput(value.text), value.pos));
       }
       cond.value = v;
       return cond;
@@ -207,11 +225,11 @@ absl::StatusOr<FilterCondition> MakeCondition(const FieldSpec& field,
         }
       }
       if (!found) {
-        return FilterError(
-            absl::StrFormat("%s: \"%s\" at position %d is not a value of %s; "
-                            "accepted: %s",
-                            AsAbsl(field.name), value.text, value.pos,
-                            AsAbsl(field.name), absl::StrJoin(names, ", ")));
+        return FilterError(absl::StrFormat(
+            "%s: %s at position %d is not a value of %s; "
+            "accepted: %s",
+            AsAbsl(field.name), base::QuoteInput(value.text), value.pos,
+            AsAbsl(field.name), absl::StrJoin(names, ", ")));
       }
       break;
     }
@@ -267,11 +285,12 @@ absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
   while (true) {
     const Token& name = tokens[i];
     if (name.kind != Token::kWord) {
-      return SyntaxError(name.pos, name.kind == Token::kEnd
-                                       ? std::string("missing condition")
-                                       : absl::StrCat("expected a field name, "
-                                                      "got \"",
-                                                      name.text, "\""));
+      return SyntaxError(name.pos,
+                         name.kind == Token::kEnd
+                             ? std::string("missing condition")
+                             : absl::StrCat("expected a field name, "
+                                            "got ",
+                                            base::QuoteInput(name.text)));
     }
     const FieldSpec* field = nullptr;
     for (const FieldSpec& f : fields) {
@@ -279,9 +298,10 @@ absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
     }
     if (field == nullptr) {
       return FilterError(absl::StrFormat(
-          "unknown field \"%s\" at position %d; accepted fields for "
+          "unknown field %s at position %d; accepted fields for "
           "%s: %s",
-          name.text, name.pos, AsAbsl(collection_id), FieldNames(fields)));
+          base::QuoteInput(name.text), name.pos, AsAbsl(collection_id),
+          FieldNames(fields)));
     }
     KPI_ASSIGN_OR_RETURN(FilterOp op, ParseOp(tokens[i + 1]));
     KPI_ASSIGN_OR_RETURN(FilterCondition cond,
@@ -290,13 +310,42 @@ absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
     i += 3;
     if (tokens[i].kind == Token::kEnd) break;
     if (tokens[i].kind != Token::kWord || tokens[i].text != "AND") {
-      return SyntaxError(tokens[i].pos,
-                         absl::StrCat("expected AND, got \"", tokens[i].text,
-                                      "\" (OR and NOT are not supported)"));
+      return SyntaxError(
+          tokens[i].pos,
+          absl::StrCat("expected AND, got ", base::QuoteInput(tokens[i].text),
+                       " (OR and NOT are not supported)"));
     }
     ++i;
   }
   return out;
+}
+
+std::string FormatFilter(domain::ResourceType collection,
+                         const std::vector<FilterCondition>& conditions) {
+  std::vector<std::string> parts;
+  for (const FilterCondition& cond : conditions) {
+    std::string value;
+    if (const auto* text = std::get_if<std::string>(&cond.value)) {
+      value = "\"";
+      for (char c : *text) {
+        if (c == '"' || c == '\\') value.push_back('\\');
+        value.push_back(c);
+      }
+      value.push_back('"');
+    } else {
+      const int64_t number = std::get<int64_t>(cond.value);
+      value = absl::StrCat(number);
+      for (const FieldSpec& f : FieldsOf(collection)) {
+        if (f.name != cond.field) continue;
+        for (const EnumValue& e : f.enum_values) {
+          if (e.value == number) value = std::string(e.name);
+        }
+      }
+    }
+    parts.push_back(absl::StrCat(cond.field, " ", AsAbsl(FilterOpText(cond.op)),
+                                 " ", value));
+  }
+  return absl::StrJoin(parts, " AND ");
 }
 
 }  // namespace kpi::storage

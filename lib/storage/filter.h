@@ -39,6 +39,14 @@ struct FilterCondition {
 absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
     domain::ResourceType collection, std::string_view filter);
 
+// The canonical text of `conditions` as ParseFilter returned them for
+// `collection`: `field op value` joined by " AND ", enums by name, names in
+// double quotes, so that ParseFilter(collection, FormatFilter(collection,
+// conditions)) gives `conditions` back. A condition on a field the
+// collection does not have is written as it is, with the enum's number.
+std::string FormatFilter(domain::ResourceType collection,
+                         const std::vector<FilterCondition>& conditions);
+
 }  // namespace kpi::storage
 
 #endif  // KPI_LIB_STORAGE_FILTER_H_

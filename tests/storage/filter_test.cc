@@ -121,6 +121,29 @@ TEST(ParseFilterTest, BadValuesSayWhatIsAccepted) {
   }
 }
 
+TEST(FormatFilterTest, WritesTheCanonicalFormThatParsesBack) {
+  auto parsed = ParseFilter(ResourceType::kObservation,
+                            "fiscal_year>=2020 AND status!=OBSERVATION_STATUS_"
+                            "PROVISIONAL AND fiscal_year < 2024");
+  ASSERT_THAT(parsed, IsOk());
+  const std::string canonical =
+      FormatFilter(ResourceType::kObservation, *parsed);
+  EXPECT_EQ(canonical,
+            "fiscal_year >= 2020 AND status != OBSERVATION_STATUS_PROVISIONAL "
+            "AND fiscal_year < 2024");
+  auto again = ParseFilter(ResourceType::kObservation, canonical);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(FormatFilter(ResourceType::kObservation, *again), canonical);
+
+  auto names = ParseFilter(ResourceType::kKpi,
+                           "goal='strategies/s/goals/g1' AND kind = "
+                           "KPI_KIND_LEVEL");
+  ASSERT_THAT(names, IsOk());
+  EXPECT_EQ(FormatFilter(ResourceType::kKpi, *names),
+            "goal = \"strategies/s/goals/g1\" AND kind = KPI_KIND_LEVEL");
+  EXPECT_EQ(FormatFilter(ResourceType::kKpi, {}), "");
+}
+
 TEST(FilterOpSqlTest, SpellsEveryOperator) {
   EXPECT_EQ(FilterOpSql(FilterOp::kEq), "=");
   EXPECT_EQ(FilterOpSql(FilterOp::kNe), "<>");
@@ -128,6 +151,19 @@ TEST(FilterOpSqlTest, SpellsEveryOperator) {
   EXPECT_EQ(FilterOpSql(FilterOp::kLe), "<=");
   EXPECT_EQ(FilterOpSql(FilterOp::kGt), ">");
   EXPECT_EQ(FilterOpSql(FilterOp::kGe), ">=");
+}
+
+// Found by tests/fuzz/filter_fuzzer: tokens were quoted whole.
+TEST(ParseFilterTest, QuotesAShortValidPrefixOfTheInput) {
+  auto bytes =
+      ParseFilter(ResourceType::kKpi, "kind = KPI_KIND_LEVEL AND \xFF");
+  EXPECT_THAT(bytes,
+              HasFilterViolation("unknown field \"\\xFF\" at position 26"));
+  auto long_value = ParseFilter(ResourceType::kObservation,
+                                "fiscal_year = " + std::string(5000, '9'));
+  EXPECT_THAT(long_value, HasFilterViolation("…\" (5000 bytes) at position 14 "
+                                             "is not an integer"));
+  EXPECT_LT(long_value.status().message().size(), 400u);
 }
 
 }  // namespace
