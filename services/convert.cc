@@ -149,8 +149,6 @@ void AllToProto(const std::vector<Domain>& in,
   for (const Domain& item : in) ToProto(item, out->Add());
 }
 
-constexpr char kBadRequestType[] = "type.googleapis.com/google.rpc.BadRequest";
-
 // protobuf 3.21's JSON parser reports a field's problem as
 // "(kpis[2].kind): invalid value ...", an unknown field as
 // "(kpis[0]) targetx: Cannot find field." or "kpiz: Cannot find field.", and

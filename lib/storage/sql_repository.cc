@@ -1157,9 +1157,11 @@ class SqlRepository : public Repository {
           KPI_RETURN_IF_ERROR(ImportAll(w, dataset.strategies, result));
           KPI_RETURN_IF_ERROR(ImportAll(w, dataset.goals, result));
           for (size_t i : measure_order) {
-            KPI_RETURN_IF_ERROR(ImportOne(w, dataset.measures[i],
-                                          absl::StrCat("measures[", i, "]"),
-                                          result));
+            KPI_RETURN_IF_ERROR(ImportOne(
+                w, dataset.measures[i],
+                absl::StrCat(AsAbsl(Traits<domain::Measure>::kDatasetField),
+                             "[", i, "]"),
+                result));
           }
           KPI_RETURN_IF_ERROR(ImportAll(w, dataset.kpis, result));
           KPI_RETURN_IF_ERROR(ImportAll(w, dataset.observations, result));
