@@ -11,6 +11,8 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
+#include "lib/base/quote.h"
+#include "lib/domain/validation.h"
 
 namespace kpi::services {
 namespace {
@@ -147,6 +149,17 @@ void AllToProto(const std::vector<Domain>& in,
                 google::protobuf::RepeatedPtrField<Proto>* out) {
   out->Reserve(static_cast<int>(in.size()));
   for (const Domain& item : in) ToProto(item, out->Add());
+}
+
+// The first line of a message of protobuf's JSON parser, which goes on with
+// the input around the error: that may be long, or cut inside a character.
+// Quoted (base::QuoteInput) when the line itself is long or not UTF-8.
+std::string ShortJsonMessage(std::string_view message) {
+  const std::string_view line = message.substr(0, message.find('\n'));
+  if (line.size() > 200 || domain::FindInvalidUtf8(line).has_value()) {
+    return base::QuoteInput(line);
+  }
+  return std::string(line);
 }
 
 // protobuf 3.21's JSON parser reports a field's problem as
@@ -719,12 +732,12 @@ absl::StatusOr<v1::Dataset> DatasetFromJson(std::string_view json) {
   std::string description;
   if (!SplitJsonError(message, &field, &description)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the dataset is not valid JSON: ", message,
+        "the dataset is not valid JSON: ", ShortJsonMessage(message),
         "; accepted: a kpi.v1.Dataset in the protobuf JSON mapping"));
   }
   return base::InvalidArgumentWithViolations(
       "the dataset is not valid kpi.v1.Dataset JSON (protobuf JSON mapping):",
-      {{field, description}});
+      {{field, ShortJsonMessage(description)}});
 }
 
 absl::StatusOr<std::string> DatasetToJson(const v1::Dataset& dataset) {

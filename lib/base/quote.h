@@ -13,7 +13,7 @@
 namespace kpi::base {
 
 // The most bytes of an input a message quotes.
-inline constexpr size_t kMaxQuotedBytes = 64;
+inline constexpr size_t kMaxQuotedBytes = 160;
 
 // `input` in double quotes, for a message: at most kMaxQuotedBytes of it,
 // cut at a character boundary and followed by "…" and its length in bytes

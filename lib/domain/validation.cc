@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/base/quote.h"
 #include "lib/domain/names.h"
 #include "lib/fiscal/fiscal_year.h"
 
@@ -20,19 +21,13 @@ absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
 constexpr char kIdPattern[] = "^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$";
 
-// A value quoted for a message; never echoes bytes that are not UTF-8 and
-// keeps messages short.
+// A value quoted for a message: base::QuoteInput (a short prefix, control
+// characters escaped), and for text that is not UTF-8 where it breaks.
 std::string Quote(std::string_view value) {
   if (std::optional<size_t> bad = FindInvalidUtf8(value)) {
     return absl::StrCat("(text that is not valid UTF-8 at byte ", *bad, ")");
   }
-  constexpr size_t kMax = 80;
-  if (value.size() <= kMax) return absl::StrCat("\"", AsAbsl(value), "\"");
-  size_t cut = kMax;
-  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
-    --cut;
-  }
-  return absl::StrCat("\"", AsAbsl(value.substr(0, cut)), "...\"");
+  return base::QuoteInput(value);
 }
 
 std::string Number(double value) { return absl::StrFormat("%.10g", value); }

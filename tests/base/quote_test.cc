@@ -26,12 +26,12 @@ TEST(QuoteInputTest, QuotesAShortPrefixOfLongInputAtACharacterBoundary) {
   const std::string long_ascii(100000, 'a');
   EXPECT_EQ(QuoteInput(long_ascii),
             "\"" + std::string(kMaxQuotedBytes, 'a') + "…\" (100000 bytes)");
-  // 22 characters of 3 bytes: 21 fit in 64 bytes, the 22nd would not.
+  // 54 characters of 3 bytes: 53 fit in 160 bytes, the 54th would not.
   std::string kanji;
-  for (int i = 0; i < 22; ++i) kanji += "旭";
+  for (int i = 0; i < 54; ++i) kanji += "旭";
   std::string want = "\"";
-  for (int i = 0; i < 21; ++i) want += "旭";
-  EXPECT_EQ(QuoteInput(kanji), want + "…\" (66 bytes)");
+  for (int i = 0; i < 53; ++i) want += "旭";
+  EXPECT_EQ(QuoteInput(kanji), want + "…\" (162 bytes)");
 }
 
 }  // namespace

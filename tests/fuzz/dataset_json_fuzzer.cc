@@ -5,7 +5,7 @@
 // Properties: every text is imported or refused as a user error
 // (fuzz_check.h) at each step; an accepted dataset prints as JSON
 // (DatasetToJson) and that JSON parses to the same message; the proto ->
-// domain -> proto conversion loses nothing of a dataset FromProto accepts.
+// domain -> proto conversion loses nothing of a valid dataset.
 
 #include <cstddef>
 #include <cstdint>
@@ -72,14 +72,18 @@ void FuzzOne(std::string_view json) {
         "FromProto");
     return;
   }
+  const absl::Status valid = domain::ValidateDataset(dataset);
+  if (!valid.ok()) {
+    fuzz::CheckUserError(valid, "ValidateDataset");
+    return;
+  }
+  // What is imported is what was sent: for a valid dataset (whose required
+  // messages are all present) the domain holds every field.
   v1::Dataset back;
   ToProto(dataset, &back);
   std::string diff;
   Check(SameMessage(*parsed, back, &diff),
         absl::StrCat("proto -> domain -> proto changed the dataset: ", diff));
-
-  const absl::Status valid = domain::ValidateDataset(dataset);
-  if (!valid.ok()) fuzz::CheckUserError(valid, "ValidateDataset");
 }
 
 }  // namespace
