@@ -65,6 +65,57 @@ enum class MessageId {
   kLikelihoodNoTarget,
   // Fiscal years. $0: the Western year, $1: the era label (令和6年度).
   kFiscalYear,
+  // A span of fiscal years. $0, $1: the first and last (FiscalYearInText).
+  kFiscalYearSpan,
+  // Explanations of projections (lib/i18n/explanation.h), one sentence
+  // each; the placeholders are documented at their rows in catalogue.cc.
+  kExplainProjected,
+  kExplainTrend,
+  kExplainTrendTotal,
+  kExplainTrendShare,
+  kExplainTrendTurns,
+  kExplainTrendNone,
+  kExplainScenarioRecovery,
+  kExplainScenarioExcluded,
+  kExplainScenarioIncluded,
+  kExplainScenarioBlendFewPoints,
+  kExplainScenarioBlendFavourable,
+  kExplainScenarioBlendRequested,
+  kExplainOutcomeProbability,
+  kExplainOutcomeMedian,
+  kExplainPaceAchieved,
+  kExplainPace,
+  kExplainPaceInsufficient,
+  kExplainNoTarget,
+  kExplainProbability,
+  kExplainDiscordScenario,
+  kExplainDiscordTrendReaches,
+  kExplainDiscordTrendFallsShort,
+  kExplainDiscordDamped,
+  kExplainDiscordSlips,
+  kExplainDiscordReverses,
+  kExplainDiscordTurns,
+  kExplainDiscordProportional,
+  kExplainDiscordSpread,
+  kExplainZeroReported,
+  // One-line summaries (kpictl project). $0: the likelihood words, $1: the
+  // probability; then a clause.
+  kSummaryLikelihood,
+  kSummaryNoTarget,
+  kSummaryBlend,
+  kSummaryRecovery,
+  kSummaryAsData,
+  kSummaryTrend,
+  kSummaryNoTrend,
+  kSummaryDiscordScenario,
+  kSummaryDiscordTrendReaches,
+  kSummaryDiscordTrendFallsShort,
+  kSummaryDiscordDamped,
+  kSummaryDiscordSlips,
+  kSummaryDiscordReverses,
+  kSummaryDiscordTurns,
+  kSummaryDiscordProportional,
+  kSummaryDiscordSpread,
   kMessageCount,  // not a message
 };
 
@@ -91,11 +142,35 @@ std::string_view WarningLabel(forecast::WarningCode code, Language language);
 // likely, > 0.33 about as likely as not, > 0.10 unlikely, > 0.01 very
 // unlikely, else exceptionally unlikely.
 MessageId LikelihoodMessage(double probability);
+MessageId LikelihoodMessage(forecast::Likelihood likelihood);
 std::string_view LikelihoodWords(double probability, Language language);
 
 // A fiscal year as a reader of `language` expects it: ja "令和6年度
 // (FY2024)", en "FY2024 (R6)". Years before 1926 have no era label.
 std::string FiscalYearLabel(int fiscal_year, Language language);
+
+// A fiscal year inside a sentence: ja "令和6年度", en "FY2024" (the era is
+// given once, by FiscalYearLabel, where the year first appears).
+std::string FiscalYearInText(int fiscal_year, Language language);
+
+// A number for a reader: four significant digits without an exponent (all
+// digits of the integer part), at most three decimals, thousands separated
+// by commas, trailing zeros dropped: 1669 -> "1,669", 113.5 -> "113.5",
+// 45.634 -> "45.63", 0.96123 -> "0.961", -2.5 -> "-2.5". NaN and infinities
+// print as "nan", "inf", "-inf".
+std::string FormatNumber(double value);
+
+// FormatNumber with a sign: "+1.06", "-11", "0".
+std::string FormatSignedNumber(double value);
+
+// A probability in [0, 1] as a whole percentage: "83%"; "<1%" and ">99%"
+// near the ends so that neither reads as certainty; exactly 0 and 1 print as
+// "0%" and "100%".
+std::string FormatProbability(double probability);
+
+// A value with its unit as written: "65%", "113.5万人", "1,669 visits"
+// (a space only before a unit that starts with an ASCII letter).
+std::string FormatValueWithUnit(double value, std::string_view unit);
 
 }  // namespace kpi::i18n
 
