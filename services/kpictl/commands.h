@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "lib/i18n/catalogue.h"
 #include "services/kpictl/rpc.h"
 
 namespace kpi::kpictl {
@@ -27,6 +28,9 @@ struct Options {
   std::string data;     // --data (backtest)
   std::string windows;  // --windows (backtest), e.g. "2,3,5,7"
   int horizon = 6;      // --horizon (batch, backtest)
+  // --lang, or the locale's: the language of labels, era years and
+  // explanations.
+  i18n::Language language = i18n::Language::kEn;
 };
 
 struct Streams {

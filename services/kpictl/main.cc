@@ -29,8 +29,9 @@ ABSL_FLAG(int, target_year, 0,
           "project: fiscal year to project to; 0 means each KPI's target "
           "year.");
 ABSL_FLAG(std::string, shock, "",
-          "project: treatment of shock years, include or exclude; empty for "
-          "the server's default (exclude when shock years are marked).");
+          "project: treatment of shock years, include, exclude or blend; "
+          "empty for the server's documented rule (recovery, or a blend of "
+          "both scenarios).");
 ABSL_FLAG(std::string, format, "",
           "Output format: project takes table (default), json or csv; "
           "export takes json (default) or csv.");
@@ -40,6 +41,10 @@ ABSL_FLAG(std::string, out, "",
           "export, batch, backtest: output file; - or empty (export only) "
           "for stdout.");
 ABSL_FLAG(std::string, in, "", "batch: input CSV of series; - for stdin.");
+ABSL_FLAG(std::string, lang, "",
+          "language of what people read (labels, era years, explanations): "
+          "ja or en; empty: Japanese when the locale (LC_ALL, LC_MESSAGES, "
+          "LANG) is Japanese, else English.");
 ABSL_FLAG(std::string, data, "",
           "backtest: data CSV (series_id,split,t,year,value).");
 ABSL_FLAG(std::string, windows, "2,3,5,7",
@@ -82,6 +87,16 @@ int Run(const std::vector<char*>& positional) {
   options.data = absl::GetFlag(FLAGS_data);
   options.windows = absl::GetFlag(FLAGS_windows);
   options.horizon = absl::GetFlag(FLAGS_horizon);
+  options.language = kpi::i18n::LanguageFromEnvironment();
+  if (!absl::GetFlag(FLAGS_lang).empty()) {
+    absl::StatusOr<kpi::i18n::Language> language =
+        kpi::i18n::ParseLanguage(absl::GetFlag(FLAGS_lang));
+    if (!language.ok()) {
+      std::cerr << "kpictl: --lang: " << language.status().message() << "\n";
+      return 2;
+    }
+    options.language = *language;
+  }
 
   absl::Status status;
   if (command == "backtest") {
