@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -114,6 +115,16 @@ bool DecodeUtf8(absl::string_view text, size_t* i, char32_t* out) {
   *i += length;
   *out = c;
   return true;
+}
+
+std::string GroupThousands(absl::string_view digits) {
+  std::string out;
+  const size_t n = digits.size();
+  for (size_t k = 0; k < n; ++k) {
+    if (k > 0 && (n - k) % 3 == 0) out.push_back(',');
+    out.push_back(digits[k]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -228,6 +239,62 @@ std::string JsonString(absl::string_view text) {
 }
 
 std::string FormatValue(double value) { return i18n::FormatNumber(value); }
+
+namespace {
+
+// Decimals of the shortest "%.15g" form of `value` (0.1 + 0.2 -> 1,
+// 2.67 -> 2, 1e-07 -> 7).
+int WrittenDecimals(double value) {
+  if (!std::isfinite(value)) return 0;
+  std::string text = absl::StrFormat("%.15g", std::fabs(value));
+  const size_t e = text.find('e');
+  int exponent = 0;
+  if (e != std::string::npos) {
+    exponent = std::atoi(text.c_str() + e + 1);
+    text.resize(e);
+  }
+  const size_t dot = text.find('.');
+  const int fraction =
+      dot == std::string::npos ? 0 : static_cast<int>(text.size() - dot - 1);
+  return std::max(0, fraction - exponent);
+}
+
+// True for units that count in thousands or more (千人, 万人, 百万円, 億円):
+// their values carry a decimal by custom.
+bool IsScaledUnit(absl::string_view unit) {
+  for (absl::string_view prefix : {"千", "万", "百万", "十万", "億"}) {
+    if (unit.substr(0, prefix.size()) == prefix &&
+        unit.size() > prefix.size()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+int DisplayDecimals(absl::string_view unit,
+                    const std::vector<double>& written) {
+  int decimals = unit == "%" || unit == "％" || IsScaledUnit(unit) ? 1 : 0;
+  for (double v : written) decimals = std::max(decimals, WrittenDecimals(v));
+  return std::min(decimals, 3);
+}
+
+std::string FormatDisplay(double value, int decimals) {
+  if (!std::isfinite(value)) return FormatValue(value);
+  const double magnitude = std::fabs(value);
+  const int integer_digits =
+      magnitude < 1 ? 1
+                    : static_cast<int>(std::floor(std::log10(magnitude))) + 1;
+  decimals = std::clamp(std::min(decimals, 4 - integer_digits), 0, 3);
+  const std::string text = absl::StrFormat("%.*f", decimals, magnitude);
+  const size_t dot = text.find('.');
+  const std::string integer = text.substr(0, dot);
+  const std::string fraction = dot == std::string::npos ? "" : text.substr(dot);
+  const bool zero = text.find_first_not_of("0.") == std::string::npos;
+  return absl::StrCat(value < 0 && !zero ? "-" : "", GroupThousands(integer),
+                      fraction);
+}
 
 std::string FormatProbability(double p) { return i18n::FormatProbability(p); }
 
