@@ -27,6 +27,7 @@ namespace kpi::services {
 
 class KpiService;
 class ForecastService;
+class ReflectionService;
 
 struct ServerOptions {
   // host:port; port 0 picks a free port (see Server::port()).
@@ -109,6 +110,7 @@ class Server {
   // finishes every call, so no task of ForecastService's pool is left.
   std::unique_ptr<KpiService> kpi_service_;
   std::unique_ptr<ForecastService> forecast_service_;
+  std::unique_ptr<ReflectionService> reflection_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

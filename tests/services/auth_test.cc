@@ -22,7 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/unknown_field_set.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "lib/base/status_matchers.h"
 #include "tests/services/test_server.h"
@@ -152,28 +152,26 @@ TEST(TokenTableTest, DigestsEqualComparesEveryByte) {
 // the server says it serves (reflection), from the services' descriptors.
 std::vector<std::string> ServedMethods(
     const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  grpc::ClientContext context;
+  auto stream = stub->ServerReflectionInfo(&context);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_list_services("");
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  EXPECT_TRUE(stream->Write(request));
+  EXPECT_TRUE(stream->Read(&response));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
   std::vector<std::string> methods;
-  // list_services = 7 -> list_services_response = 6 { service = 1 { name = 1 }
-  // }
-  google::protobuf::UnknownFieldSet response;
-  response.ParseFromString(Reflect(channel, 7, ""));
-  for (int i = 0; i < response.field_count(); ++i) {
-    if (response.field(i).number() != 6) continue;
-    google::protobuf::UnknownFieldSet list;
-    list.ParseFromString(response.field(i).length_delimited());
-    for (int j = 0; j < list.field_count(); ++j) {
-      google::protobuf::UnknownFieldSet service;
-      service.ParseFromString(list.field(j).length_delimited());
-      const std::string name = service.field(0).length_delimited();
-      const google::protobuf::ServiceDescriptor* descriptor =
-          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-              name);
-      EXPECT_NE(descriptor, nullptr) << name;
-      if (descriptor == nullptr) continue;
-      for (int m = 0; m < descriptor->method_count(); ++m) {
-        methods.push_back(absl::StrCat("/", descriptor->full_name(), "/",
-                                       descriptor->method(m)->name()));
-      }
+  for (const auto& service : response.list_services_response().service()) {
+    const google::protobuf::ServiceDescriptor* descriptor =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+            service.name());
+    EXPECT_NE(descriptor, nullptr) << service.name();
+    if (descriptor == nullptr) continue;
+    for (int m = 0; m < descriptor->method_count(); ++m) {
+      methods.push_back(absl::StrCat("/", descriptor->full_name(), "/",
+                                     descriptor->method(m)->name()));
     }
   }
   return methods;

@@ -1,10 +1,5 @@
-// The server around the services: health, reflection, the port, limits,
-// the call log and graceful shutdown.
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/impl/codegen/client_unary_call.h>
-#include <grpcpp/impl/codegen/rpc_method.h>
-#include <grpcpp/impl/codegen/sync_stream.h>
+// The server around the services: health, the port, limits, the call log
+// and graceful shutdown (reflection: reflection_test.cc).
 
 #include <chrono>
 #include <future>
@@ -61,26 +56,6 @@ TEST(ServerTest, HealthServingPerServiceName) {
   EXPECT_EQ(Call(server->health(), &HealthStub::Check, unknown, &response)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
-}
-
-TEST(ServerTest, ReflectionListsAndDescribesEveryService) {
-  auto server = TestServer::Start();
-  ASSERT_NE(server, nullptr);
-  // list_services = 7.
-  const std::string services = Reflect(server->channel(), 7, "");
-  for (const char* name :
-       {"kpi.v1.KpiService", "kpi.v1.ForecastService", "grpc.health.v1.Health",
-        "grpc.reflection.v1alpha.ServerReflection"}) {
-    EXPECT_THAT(services, HasSubstr(name));
-  }
-  // file_containing_symbol = 4: the health service's file is described.
-  const std::string health =
-      Reflect(server->channel(), 4, "grpc.health.v1.Health");
-  EXPECT_THAT(health, HasSubstr("grpc/health/v1/health.proto"));
-  EXPECT_THAT(health, HasSubstr("HealthCheckRequest"));
-  const std::string forecast =
-      Reflect(server->channel(), 4, "kpi.v1.ForecastService");
-  EXPECT_THAT(forecast, HasSubstr("kpi/v1/forecast_service.proto"));
 }
 
 TEST(ServerTest, TakenPortIsAnError) {

@@ -6,9 +6,6 @@
 // and generated stubs over a real channel. The call log is captured.
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/codegen/client_unary_call.h>
-#include <grpcpp/impl/codegen/rpc_method.h>
-#include <grpcpp/impl/codegen/sync_stream.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -244,40 +241,6 @@ grpc::Status Call(Stub& stub,
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(5));
   return (stub.*method)(&context, request, response);
-}
-
-// One ServerReflectionInfo exchange with a hand-encoded v1alpha request
-// (the generated reflection stubs would clash with libgrpc++_reflection's
-// own descriptors): returns the serialized ServerReflectionResponse.
-inline std::string Reflect(const std::shared_ptr<grpc::Channel>& channel,
-                           int field_number, const std::string& value) {
-  std::string request;
-  request.push_back(static_cast<char>(field_number << 3 | 2));
-  request.push_back(static_cast<char>(value.size()));
-  request += value;
-  grpc::ClientContext context;
-  const grpc::internal::RpcMethod method(
-      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      grpc::internal::RpcMethod::BIDI_STREAMING);
-  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>
-      stream(grpc::internal::ClientReaderWriterFactory<
-             grpc::ByteBuffer, grpc::ByteBuffer>::Create(channel.get(), method,
-                                                         &context));
-  grpc::Slice slice(request);
-  grpc::ByteBuffer out(&slice, 1);
-  if (!stream->Write(out)) return "";
-  stream->WritesDone();
-  grpc::ByteBuffer in;
-  std::string response;
-  if (stream->Read(&in)) {
-    std::vector<grpc::Slice> slices;
-    (void)in.Dump(&slices);
-    for (const grpc::Slice& s : slices) {
-      response.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-  }
-  stream->Finish().IgnoreError();
-  return response;
 }
 
 }  // namespace kpi::services::testing
