@@ -643,6 +643,7 @@ std::string SubcommandSummary() {
                                        through StreamProjectSeries, backtest forecast format
   backtest --data DATA.csv --windows 2,3,5,7 --out FORECASTS.csv
                                        the short-window backtest in-process (no server)
+  health [SERVICE]                     SERVING or not (exit 0 only when SERVING), for probes
   help                                 this text
 KPI is a full name (strategies/S/kpis/K), or, with --strategy or when the store
 holds one strategy, a KPI's ID, its Japanese or English name, or the start of
