@@ -128,10 +128,6 @@ std::string ObservationCell(const kpi::v1::Observation& o, const Display& d) {
                        kpi::v1::AGGREGATION_UNSPECIFIED, o.status());
 }
 
-std::string ObservationCell(const kpi::v1::Observation& o) {
-  return ObservationCell(o, Display());
-}
-
 // Observations sorted by period end, then start.
 void SortByYear(std::vector<kpi::v1::Observation>* observations) {
   std::sort(observations->begin(), observations->end(),
@@ -384,7 +380,7 @@ std::string RenderProjectionTable(const std::vector<ProjectionRow>& rows,
       absl::StrReplaceAll({{"\n", " "}}, &message);
       table.AddRow(
           {ShortId(row.kpi), row.display_name, row.unit, "-",
-           row.latest.has_value() ? LatestCell(*row.latest, language) : "-",
+           row.latest.has_value() ? LatestCell(*row.latest, row.display) : "-",
            "-", "-", "-", "-", ja ? "エラー" : "error",
            absl::StrCat(absl::StatusCodeToString(row.error.code()), ": ",
                         message)});
