@@ -13,6 +13,8 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 LISTEN ?= 127.0.0.1:50051
 DB ?= var/kpi.sqlite3
+# Language of the projections `make run` prints: ja or en (kpictl --lang).
+LANG_CODE ?= ja
 # Sanitizer and fuzzer builds use Debian's clang (deploy/debian-packages.txt).
 CLANGXX ?= clang++-14
 # Seconds each fuzzer runs in `make fuzz` / `make test`.
@@ -42,7 +44,7 @@ build-tsan:
 	cmake --build $(TSAN_DIR) -j $(JOBS)
 
 run: deps build
-	@deploy/run-local.sh $(BUILD_DIR) $(LISTEN) $(DB)
+	@deploy/run-local.sh $(BUILD_DIR) $(LISTEN) $(DB) $(LANG_CODE)
 
 test: test-fast test-asan test-tsan fuzz
 

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/substitute.h"
+#include "lib/domain/model.h"
 #include "lib/forecast/engine.h"
 
 namespace kpi::i18n {
@@ -65,6 +66,103 @@ enum class MessageId {
   kLikelihoodNoTarget,
   // Fiscal years. $0: the Western year, $1: the era label (令和6年度).
   kFiscalYear,
+  // A range of fiscal years. $0, $1: first and last Western years, $2: the
+  // era label (平成28-30年度 in Japanese, H28-30 in English).
+  kFiscalYearRange,
+  // How final an observation is (kpictl show and list, Japanese CSV).
+  kObservationFinal,
+  kObservationProvisional,
+  kObservationCarriedOver,
+  // How a value over several years was formed.
+  kAggregationMean,
+  kAggregationSum,
+  // KPI kinds and directions.
+  kKindLevel,
+  kKindRunningTotal,
+  kKindPeriodSum,
+  kDirectionIncrease,
+  kDirectionDecrease,
+  // The city's rating of a measure (継続発展 / 継続 / 見直し).
+  kRatingContinueAndExpand,
+  kRatingContinue,
+  kRatingRevise,
+  // Column headings and field names of kpictl's tables.
+  kColumnKpi,
+  kColumnName,
+  kColumnUnit,
+  kColumnBaseline,
+  kColumnLatest,
+  kColumnTarget,
+  kColumnPeriod,
+  kColumnValue,
+  kColumnStatus,
+  kColumnReported,
+  kColumnSource,
+  kFieldMeasure,
+  kFieldKind,
+  kFieldSumPeriod,  // $0: the first year's label
+  kFieldMeasured,
+  kFieldShockYears,
+  // "$0 KPIs" after a strategy's title; $0 the count.
+  kKpiCount,
+  // Heading of show's observation table; $0 the count.
+  kObservationsHeading,
+  // A kept earlier state. $0 observation ID, $1 time, $2 value, $3 status,
+  // $4 reason (may be empty).
+  kRevisedLine,
+  // Heading of the evaluations of a measure: $0 code, $1 title, $2 count.
+  kEvaluationsHeading,
+  // A span of fiscal years. $0, $1: the first and last (FiscalYearInText).
+  kFiscalYearSpan,
+  // Explanations of projections (lib/i18n/explanation.h), one sentence
+  // each; the placeholders are documented at their rows in catalogue.cc.
+  kExplainProjected,
+  kExplainTrend,
+  kExplainTrendTotal,
+  kExplainTrendShare,
+  kExplainTrendTurns,
+  kExplainTrendNone,
+  kExplainScenarioRecovery,
+  kExplainScenarioExcluded,
+  kExplainScenarioIncluded,
+  kExplainScenarioBlendFewPoints,
+  kExplainScenarioBlendFavourable,
+  kExplainScenarioBlendRequested,
+  kExplainOutcomeProbability,
+  kExplainOutcomeMedian,
+  kExplainPaceAchieved,
+  kExplainPace,
+  kExplainPaceInsufficient,
+  kExplainNoTarget,
+  kExplainProbability,
+  kExplainDiscordScenario,
+  kExplainDiscordTrendReaches,
+  kExplainDiscordTrendFallsShort,
+  kExplainDiscordDamped,
+  kExplainDiscordSlips,
+  kExplainDiscordReverses,
+  kExplainDiscordTurns,
+  kExplainDiscordProportional,
+  kExplainDiscordSpread,
+  kExplainZeroReported,
+  // One-line summaries (kpictl project). $0: the likelihood words, $1: the
+  // probability; then a clause.
+  kSummaryLikelihood,
+  kSummaryNoTarget,
+  kSummaryBlend,
+  kSummaryRecovery,
+  kSummaryAsData,
+  kSummaryTrend,
+  kSummaryNoTrend,
+  kSummaryDiscordScenario,
+  kSummaryDiscordTrendReaches,
+  kSummaryDiscordTrendFallsShort,
+  kSummaryDiscordDamped,
+  kSummaryDiscordSlips,
+  kSummaryDiscordReverses,
+  kSummaryDiscordTurns,
+  kSummaryDiscordProportional,
+  kSummaryDiscordSpread,
   kMessageCount,  // not a message
 };
 
@@ -91,11 +189,52 @@ std::string_view WarningLabel(forecast::WarningCode code, Language language);
 // likely, > 0.33 about as likely as not, > 0.10 unlikely, > 0.01 very
 // unlikely, else exceptionally unlikely.
 MessageId LikelihoodMessage(double probability);
+MessageId LikelihoodMessage(forecast::Likelihood likelihood);
 std::string_view LikelihoodWords(double probability, Language language);
 
 // A fiscal year as a reader of `language` expects it: ja "令和6年度
 // (FY2024)", en "FY2024 (R6)". Years before 1926 have no era label.
 std::string FiscalYearLabel(int fiscal_year, Language language);
+
+// A period of fiscal years: FiscalYearLabel for a single year (first == last
+// or first == 0), else ja "平成28-30年度 (FY2016-2018)", en "FY2016-2018
+// (H28-30)".
+std::string FiscalPeriodLabel(int first_fiscal_year, int fiscal_year,
+                              Language language);
+
+// Words for the domain's enums, for kpictl and reports: 確定値 / final,
+// 平均 / mean, 累計 (減少しない) / running total, 高いほど良い / higher is
+// better, 継続発展 / continue and expand (継続発展). The unspecified value
+// gives "-".
+std::string_view ObservationStatusLabel(domain::ObservationStatus status,
+                                        Language language);
+std::string_view AggregationLabel(domain::Aggregation aggregation,
+                                  Language language);
+std::string_view KindLabel(domain::KpiKind kind, Language language);
+std::string_view DirectionLabel(domain::Direction direction, Language language);
+std::string_view RatingLabel(domain::Rating rating, Language language);
+// A fiscal year inside a sentence: ja "令和6年度", en "FY2024" (the era is
+// given once, by FiscalYearLabel, where the year first appears).
+std::string FiscalYearInText(int fiscal_year, Language language);
+
+// A number for a reader: four significant digits without an exponent (all
+// digits of the integer part), at most three decimals, thousands separated
+// by commas, trailing zeros dropped: 1669 -> "1,669", 113.5 -> "113.5",
+// 45.634 -> "45.63", 0.96123 -> "0.961", -2.5 -> "-2.5". NaN and infinities
+// print as "nan", "inf", "-inf".
+std::string FormatNumber(double value);
+
+// FormatNumber with a sign: "+1.06", "-11", "0".
+std::string FormatSignedNumber(double value);
+
+// A probability in [0, 1] as a whole percentage: "83%"; "<1%" and ">99%"
+// near the ends so that neither reads as certainty; exactly 0 and 1 print as
+// "0%" and "100%".
+std::string FormatProbability(double probability);
+
+// A value with its unit as written: "65%", "113.5万人", "1,669 visits"
+// (a space only before a unit that starts with an ASCII letter).
+std::string FormatValueWithUnit(double value, std::string_view unit);
 
 }  // namespace kpi::i18n
 

@@ -22,9 +22,11 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "lib/base/status_macros.h"
+#include "lib/dataset/encode_text.h"
 #include "lib/dataset/observations_csv.h"
 #include "lib/dataset/text_encoding.h"
 #include "lib/forecast/backtest.h"
+#include "lib/i18n/catalogue.h"
 #include "services/convert.h"
 #include "services/kpictl/batch.h"
 #include "services/kpictl/format.h"
@@ -34,148 +36,96 @@ namespace {
 
 using kpi::v1::KpiService;
 
+// The catalogue speaks std::string_view; Debian's Abseil does not take it.
+absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
+
 // ---- Labels -----------------------------------------------------------------
 
-std::string StatusLabel(kpi::v1::ProgressStatus status) {
-  switch (status) {
-    case kpi::v1::PROGRESS_STATUS_ACHIEVED:
-      return "achieved";
-    case kpi::v1::PROGRESS_STATUS_ON_TRACK:
-      return "on track";
-    case kpi::v1::PROGRESS_STATUS_ACCELERATION_NEEDED:
-      return "acceleration needed";
-    case kpi::v1::PROGRESS_STATUS_LIMITED_PROGRESS:
-      return "limited progress";
-    case kpi::v1::PROGRESS_STATUS_DETERIORATING:
-      return "deteriorating";
-    case kpi::v1::PROGRESS_STATUS_INSUFFICIENT_DATA:
-      return "insufficient data";
-    default:
-      return "-";
+// How values and periods are written for one reader: the language of the
+// labels, and the decimals of the KPI's values (FormatDisplay), or -1 for
+// FormatValue's four significant digits.
+struct Display {
+  i18n::Language language = i18n::Language::kEn;
+  int decimals = -1;
+
+  std::string Value(double v) const {
+    return decimals < 0 ? FormatValue(v) : FormatDisplay(v, decimals);
   }
+};
+
+// The display of one KPI's values, at the precision of its own data.
+Display DisplayFor(const kpi::v1::Kpi& kpi,
+                   const std::vector<kpi::v1::Observation>& observations,
+                   i18n::Language language) {
+  std::vector<double> written;
+  if (kpi.has_baseline()) written.push_back(kpi.baseline().value());
+  if (kpi.has_target() && kpi.target().has_value()) {
+    written.push_back(kpi.target().value());
+  }
+  for (const kpi::v1::Observation& o : observations) {
+    written.push_back(o.value());
+  }
+  return Display{language, DisplayDecimals(kpi.unit(), written)};
 }
 
-std::string WarningLabel(kpi::v1::WarningCode code) {
-  switch (code) {
-    case kpi::v1::WARNING_CODE_FEW_POINTS:
-      return "few-points";
-    case kpi::v1::WARNING_CODE_PROVISIONAL_LATEST:
-      return "provisional";
-    case kpi::v1::WARNING_CODE_STALE_LATEST:
-      return "stale";
-    case kpi::v1::WARNING_CODE_TARGET_OUTSIDE_RANGE:
-      return "target-outside-range";
-    case kpi::v1::WARNING_CODE_SHOCK_YEARS:
-      return "shock-years";
-    case kpi::v1::WARNING_CODE_REFERENCE_TARGET:
-      return "reference-target";
-    case kpi::v1::WARNING_CODE_LONG_HORIZON:
-      return "long-horizon";
-    case kpi::v1::WARNING_CODE_NO_TARGET:
-      return "no-target";
-    default:
-      return absl::StrCat("warning-", static_cast<int>(code));
+// "113.5 FY2018 (H30)" / "113.5 平成30年度 (FY2018)", with the aggregation
+// of a range and a status other than final after it.
+std::string ValueInPeriod(const Display& d, double value, int32_t first,
+                          int32_t year, kpi::v1::Aggregation aggregation,
+                          kpi::v1::ObservationStatus status) {
+  std::string out = absl::StrCat(
+      d.Value(value), " ", i18n::FiscalPeriodLabel(first, year, d.language));
+  if (aggregation != kpi::v1::AGGREGATION_UNSPECIFIED) {
+    absl::StrAppend(
+        &out, " ",
+        AsAbsl(i18n::AggregationLabel(
+            static_cast<domain::Aggregation>(aggregation), d.language)));
   }
+  if (status == kpi::v1::OBSERVATION_STATUS_PROVISIONAL ||
+      status == kpi::v1::OBSERVATION_STATUS_CARRIED_OVER) {
+    absl::StrAppend(
+        &out, " ",
+        AsAbsl(i18n::ObservationStatusLabel(
+            static_cast<domain::ObservationStatus>(status), d.language)));
+  }
+  return out;
 }
 
-std::string RatingLabel(kpi::v1::Rating rating) {
-  switch (rating) {
-    case kpi::v1::RATING_CONTINUE_AND_EXPAND:
-      return "継続発展 (continue and expand)";
-    case kpi::v1::RATING_CONTINUE:
-      return "継続 (continue)";
-    case kpi::v1::RATING_REVISE:
-      return "見直し (revise)";
-    default:
-      return "-";
-  }
+std::string_view StatusWord(kpi::v1::ObservationStatus status,
+                            i18n::Language language) {
+  // Unspecified is stored as final.
+  return i18n::ObservationStatusLabel(
+      status == kpi::v1::OBSERVATION_STATUS_UNSPECIFIED
+          ? domain::ObservationStatus::kFinal
+          : static_cast<domain::ObservationStatus>(status),
+      language);
 }
 
-std::string ObservationStatusLabel(kpi::v1::ObservationStatus status) {
-  switch (status) {
-    case kpi::v1::OBSERVATION_STATUS_PROVISIONAL:
-      return "provisional";
-    case kpi::v1::OBSERVATION_STATUS_CARRIED_OVER:
-      return "carried over";
-    default:
-      return "final";
-  }
-}
-
-std::string KindLabel(kpi::v1::KpiKind kind) {
-  switch (kind) {
-    case kpi::v1::KPI_KIND_LEVEL:
-      return "level";
-    case kpi::v1::KPI_KIND_RUNNING_TOTAL:
-      return "running total";
-    case kpi::v1::KPI_KIND_PERIOD_SUM:
-      return "sum over the plan period";
-    default:
-      return "-";
-  }
-}
-
-std::string DirectionLabel(kpi::v1::Direction direction) {
-  switch (direction) {
-    case kpi::v1::DIRECTION_INCREASE:
-      return "higher is better";
-    case kpi::v1::DIRECTION_DECREASE:
-      return "lower is better";
-    default:
-      return "-";
-  }
-}
-
-// "FY2021", or "FY2016-2018" for a range.
-std::string Period(int32_t first_fiscal_year, int32_t fiscal_year) {
-  if (first_fiscal_year != 0 && first_fiscal_year != fiscal_year) {
-    return absl::StrCat("FY", first_fiscal_year, "-", fiscal_year);
-  }
-  return absl::StrCat("FY", fiscal_year);
-}
-
-std::string AggregationSuffix(kpi::v1::Aggregation aggregation) {
-  switch (aggregation) {
-    case kpi::v1::AGGREGATION_MEAN:
-      return " mean";
-    case kpi::v1::AGGREGATION_SUM:
-      return " sum";
-    default:
-      return "";
-  }
-}
-
-std::string BaselineCell(const kpi::v1::Kpi& kpi) {
+std::string BaselineCell(const kpi::v1::Kpi& kpi, const Display& d) {
   if (!kpi.has_baseline()) return "-";
   const kpi::v1::Baseline& b = kpi.baseline();
-  return absl::StrCat(FormatValue(b.value()), " (",
-                      Period(b.first_fiscal_year(), b.fiscal_year()),
-                      AggregationSuffix(b.aggregation()), ")");
+  return ValueInPeriod(d, b.value(), b.first_fiscal_year(), b.fiscal_year(),
+                       b.aggregation(), kpi::v1::OBSERVATION_STATUS_FINAL);
 }
 
-std::string TargetCell(const kpi::v1::Kpi& kpi) {
+std::string TargetCell(const kpi::v1::Kpi& kpi, const Display& d) {
   if (!kpi.has_target()) return "-";
   const kpi::v1::Target& t = kpi.target();
   std::string value;
   if (t.has_value()) {
-    value = FormatValue(t.value());
+    value = d.Value(t.value());
   } else if (!t.label().empty()) {
     value = t.label();
   } else {
     value = t.reference();
   }
-  return absl::StrCat(value, " (FY", t.fiscal_year(), ")");
+  return absl::StrCat(value, " ",
+                      i18n::FiscalYearLabel(t.fiscal_year(), d.language));
 }
 
-std::string ObservationCell(const kpi::v1::Observation& o) {
-  std::string status;
-  if (o.status() == kpi::v1::OBSERVATION_STATUS_PROVISIONAL ||
-      o.status() == kpi::v1::OBSERVATION_STATUS_CARRIED_OVER) {
-    status = absl::StrCat(", ", ObservationStatusLabel(o.status()));
-  }
-  return absl::StrCat(FormatValue(o.value()), " (",
-                      Period(o.first_fiscal_year(), o.fiscal_year()), status,
-                      ")");
+std::string ObservationCell(const kpi::v1::Observation& o, const Display& d) {
+  return ValueInPeriod(d, o.value(), o.first_fiscal_year(), o.fiscal_year(),
+                       kpi::v1::AGGREGATION_UNSPECIFIED, o.status());
 }
 
 // Observations sorted by period end, then start.
@@ -266,6 +216,49 @@ absl::StatusOr<kpi::v1::Kpi> GetKpi(const Rpc& rpc, const std::string& name) {
       request, "GetKpi");
 }
 
+// The encoding a file of `format` is written in: --encoding, or the
+// format's default. CSV defaults to UTF-8 with a byte order mark, the only
+// form of UTF-8 that Japanese Excel opens without mojibake when a file is
+// double-clicked; JSON is UTF-8 alone (RFC 8259); the benchmark format
+// stays UTF-8, byte for byte as bench/ reads it.
+absl::StatusOr<dataset::TextEncoding> OutputEncoding(const Options& options,
+                                                     absl::string_view format) {
+  const bool json = format == "json";
+  if (options.encoding.empty()) {
+    return format == "csv" ? dataset::TextEncoding::kUtf8WithBom
+                           : dataset::TextEncoding::kUtf8;
+  }
+  if (format == "table") {
+    return absl::InvalidArgumentError(
+        "--encoding applies to files (--format=csv or json); a table is "
+        "written in UTF-8 for the terminal");
+  }
+  KPI_ASSIGN_OR_RETURN(
+      dataset::TextEncoding encoding,
+      dataset::ParseTextEncoding(options.encoding, "--encoding"));
+  if (json && encoding != dataset::TextEncoding::kUtf8) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--encoding=", options.encoding,
+        " does not apply to JSON, which is UTF-8 without a byte order mark "
+        "(RFC 8259); accepted with --format=json: utf-8"));
+  }
+  return encoding;
+}
+
+// `text` (UTF-8) in `encoding`, with its preamble, for --out or stdout.
+absl::StatusOr<std::string> Encoded(const std::string& text,
+                                    dataset::TextEncoding encoding) {
+  absl::StatusOr<std::string> bytes = dataset::EncodeFile(text, encoding);
+  if (!bytes.ok()) {
+    return absl::Status(
+        bytes.status().code(),
+        absl::StrCat(
+            "--encoding=", AsAbsl(dataset::TextEncodingFlagValue(encoding)),
+            ": ", bytes.status().message()));
+  }
+  return bytes;
+}
+
 absl::Status RequireFormat(const std::string& format,
                            std::initializer_list<absl::string_view> accepted,
                            absl::string_view command) {
@@ -284,6 +277,8 @@ struct ProjectionRow {
   std::string kpi;  // resource name
   std::string display_name;
   std::string unit;
+  int32_t kpi_target_fiscal_year = 0;  // the KPI's own, whatever was asked
+  Display display;
   // The latest stored observation (the projection may start from an earlier
   // one when shock years are excluded).
   std::optional<kpi::v1::Observation> latest;
@@ -295,16 +290,19 @@ struct ProjectionRow {
 // A row for `kpi` with its latest observation.
 absl::StatusOr<ProjectionRow> RowFor(const Rpc& rpc,
                                      const std::string& strategy,
-                                     const kpi::v1::Kpi& kpi) {
+                                     const kpi::v1::Kpi& kpi,
+                                     i18n::Language language) {
   ProjectionRow row;
   row.strategy = strategy;
   row.kpi = kpi.name();
   row.display_name = kpi.display_name();
   row.unit = kpi.unit();
+  row.kpi_target_fiscal_year = kpi.target().fiscal_year();
   KPI_ASSIGN_OR_RETURN(std::vector<kpi::v1::Observation> observations,
                        ListAllObservations(rpc, kpi.name()));
   SortByYear(&observations);
   if (!observations.empty()) row.latest = observations.back();
+  row.display = DisplayFor(kpi, observations, language);
   return row;
 }
 
@@ -315,10 +313,12 @@ absl::StatusOr<kpi::v1::ScenarioOptions> ScenarioFromFlags(
     scenario.set_shock_treatment(kpi::v1::SHOCK_TREATMENT_INCLUDE);
   } else if (options.shock == "exclude") {
     scenario.set_shock_treatment(kpi::v1::SHOCK_TREATMENT_EXCLUDE);
+  } else if (options.shock == "blend") {
+    scenario.set_shock_treatment(kpi::v1::SHOCK_TREATMENT_BLEND);
   } else if (!options.shock.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--shock=", options.shock,
-                     " is not accepted; accepted: include, exclude"));
+                     " is not accepted; accepted: include, exclude, blend"));
   }
   return scenario;
 }
@@ -335,57 +335,98 @@ std::string ErrorText(const absl::Status& status) {
                       status.message());
 }
 
-std::string RenderProjectionTable(const std::vector<ProjectionRow>& rows) {
+// A fiscal year in a projection table: ja "令和6年度 (FY2024)",
+// en "FY2024 (R6)".
+std::string YearCell(int32_t fiscal_year, i18n::Language language) {
+  return i18n::FiscalYearLabel(fiscal_year, language);
+}
+
+std::string LatestCell(const kpi::v1::Observation& o, const Display& d) {
+  return ValueInPeriod(d, o.value(), o.first_fiscal_year(), o.fiscal_year(),
+                       o.aggregation(), o.status());
+}
+
+// Both shock scenarios' probabilities (or medians without a target),
+// recovery first: "26% / 3%"; "-" without shock years.
+std::string ScenariosCell(const kpi::v1::Projection& p) {
+  const kpi::v1::ScenarioExplanation& sc = p.explanation().scenario();
+  if (sc.outcomes_size() != 2) return "-";
+  const auto outcome = [&](const kpi::v1::ScenarioOutcome& o) {
+    return o.has_attainment_probability()
+               ? FormatProbability(o.attainment_probability())
+               : FormatValue(o.projected_value());
+  };
+  return absl::StrCat(outcome(sc.outcomes(0)), " / ", outcome(sc.outcomes(1)));
+}
+
+std::string RenderProjectionTable(const std::vector<ProjectionRow>& rows,
+                                  i18n::Language language) {
+  const bool ja = language == i18n::Language::kJa;
   TextTable table(
-      {"KPI", "name", "unit", "target", "latest", "projected", "80% interval",
-       "P(met)", "other shock scenario", "status", "warnings"},
-      {false, false, false, true, true, true, true, true, false, false, false});
+      ja ? std::vector<std::string>{"KPI", "名称", "単位", "目標", "最新値",
+                                    "予測値", "80%区間", "達成確率",
+                                    "シナリオ別 (回復 / ショック込み)",
+                                    "進捗区分", "注意", "説明"}
+         : std::vector<std::string>{"KPI", "name", "unit", "target", "latest",
+                                    "projected", "80% interval", "P(met)",
+                                    "scenarios (recovery / shocks as data)",
+                                    "status", "warnings", "explanation"},
+      {false, false, false, true, true, true, true, true, false, false, false,
+       false});
+  const char* separator = ja ? "、" : ", ";
   for (const ProjectionRow& row : rows) {
     if (!row.error.ok() || !row.projection.has_value()) {
       std::string message(row.error.message());
       absl::StrReplaceAll({{"\n", " "}}, &message);
-      table.AddRow({ShortId(row.kpi), row.display_name, row.unit, "-",
-                    row.latest.has_value() ? ObservationCell(*row.latest) : "-",
-                    "-", "-", "-", "-", "error",
-                    absl::StrCat(absl::StatusCodeToString(row.error.code()),
-                                 ": ", message)});
+      table.AddRow(
+          {ShortId(row.kpi), row.display_name, row.unit, "-",
+           row.latest.has_value() ? LatestCell(*row.latest, row.display) : "-",
+           "-", "-", "-", "-", ja ? "エラー" : "error",
+           absl::StrCat(absl::StatusCodeToString(row.error.code()), ": ",
+                        message)});
       continue;
     }
     const kpi::v1::Projection& p = *row.projection;
+    const Display& d = row.display;
+    // The target belongs to the KPI's own target year, whatever year the
+    // projection was asked for.
+    const int32_t target_year = row.kpi_target_fiscal_year != 0
+                                    ? row.kpi_target_fiscal_year
+                                    : p.target_fiscal_year();
     const std::string target =
-        p.has_target_value()
-            ? absl::StrCat(FormatValue(p.target_value()), " (FY",
-                           p.target_fiscal_year(), ")")
-            : absl::StrCat("none (FY", p.target_fiscal_year(), ")");
+        p.has_target_value() ? absl::StrCat(FormatValue(p.target_value()), " ",
+                                            YearCell(target_year, language))
+                             : absl::StrCat(ja ? "なし " : "none ",
+                                            YearCell(target_year, language));
     const std::string latest =
-        row.latest.has_value() ? ObservationCell(*row.latest) : "-";
+        row.latest.has_value() ? LatestCell(*row.latest, d) : "-";
     const kpi::v1::YearProjection* year = TargetYear(p);
-    const std::string projected =
-        year != nullptr ? FormatValue(p.projected_value()) : "-";
+    std::string projected =
+        year != nullptr ? d.Value(p.projected_value()) : "-";
+    if (year != nullptr && p.target_fiscal_year() != target_year) {
+      absl::StrAppend(&projected, " ",
+                      YearCell(p.target_fiscal_year(), language));
+    }
     const std::string interval =
         year != nullptr
-            ? absl::StrCat("[", FormatValue(year->interval_80().lower()), ", ",
-                           FormatValue(year->interval_80().upper()), "]")
+            ? absl::StrCat("[", d.Value(year->interval_80().lower()), ", ",
+                           d.Value(year->interval_80().upper()), "]")
             : "-";
     std::vector<std::string> warnings;
     for (const kpi::v1::Warning& w : p.warnings()) {
-      warnings.push_back(WarningLabel(w.code()));
-    }
-    // With shock years marked, the reader sees both scenarios side by side.
-    std::string other = "-";
-    if (row.alternative.has_value() && row.alternative->has_target_value()) {
-      const bool as_data = row.alternative->shock_treatment() ==
-                           kpi::v1::SHOCK_TREATMENT_INCLUDE;
-      other = absl::StrCat(
-          FormatProbability(row.alternative->attainment_probability()),
-          as_data ? " (shocks as data)" : " (shocks excluded)");
+      warnings.emplace_back(i18n::WarningLabel(
+          static_cast<forecast::WarningCode>(w.code()), language));
     }
     table.AddRow(
         {ShortId(row.kpi), row.display_name, row.unit, target, latest,
          projected, interval,
-         p.has_target_value() ? FormatProbability(p.attainment_probability())
-                              : "-",
-         other, StatusLabel(p.status()), absl::StrJoin(warnings, ",")});
+         p.has_attainment_probability()
+             ? FormatProbability(p.attainment_probability())
+             : "-",
+         ScenariosCell(p),
+         std::string(i18n::StatusLabel(
+             static_cast<forecast::ProgressStatus>(p.status()), language)),
+         absl::StrJoin(warnings, separator), p.explanation().summary()});
   }
   return table.Render();
 }
@@ -435,17 +476,35 @@ absl::StatusOr<std::string> RenderProjectionJson(
 }
 
 std::string RenderProjectionCsv(const std::vector<ProjectionRow>& rows) {
-  std::string out = CsvRecord(
-      {"kpi", "display_name", "unit", "target_value", "target_fiscal_year",
-       "latest_value", "latest_fiscal_year", "projected_value",
-       "interval_80_lower", "interval_80_upper", "interval_95_lower",
-       "interval_95_upper", "attainment_probability", "status", "method",
-       "points_used", "warnings", "error"});
+  std::string out = CsvRecord({"kpi",
+                               "display_name",
+                               "unit",
+                               "target_value",
+                               "target_fiscal_year",
+                               "latest_value",
+                               "latest_fiscal_year",
+                               "projected_value",
+                               "interval_80_lower",
+                               "interval_80_upper",
+                               "interval_95_lower",
+                               "interval_95_upper",
+                               "attainment_probability",
+                               "status",
+                               "method",
+                               "points_used",
+                               "warnings",
+                               "error",
+                               "shock_treatment",
+                               "recovery_attainment_probability",
+                               "shocks_as_data_attainment_probability",
+                               "explanation_summary",
+                               "explanation"});
   for (const ProjectionRow& row : rows) {
     std::vector<std::string> cells = {row.kpi, row.display_name, row.unit};
     if (!row.error.ok() || !row.projection.has_value()) {
       cells.resize(17);
       cells.push_back(ErrorText(row.error));
+      cells.resize(23);
       out += CsvRecord(cells);
       continue;
     }
@@ -459,6 +518,13 @@ std::string RenderProjectionCsv(const std::vector<ProjectionRow>& rows) {
       warnings.push_back(kpi::v1::WarningCode_Name(w.code()));
     }
     const bool has_latest = row.latest.has_value();
+    const kpi::v1::ScenarioExplanation& sc = p.explanation().scenario();
+    const auto scenario_probability = [&](int i) {
+      return sc.outcomes_size() == 2 &&
+                     sc.outcomes(i).has_attainment_probability()
+                 ? FormatCsvNumber(sc.outcomes(i).attainment_probability())
+                 : std::string();
+    };
     cells.insert(
         cells.end(),
         {number(p.has_target_value(), p.target_value()),
@@ -470,26 +536,36 @@ std::string RenderProjectionCsv(const std::vector<ProjectionRow>& rows) {
          number(year != nullptr, year ? year->interval_80().upper() : 0),
          number(year != nullptr, year ? year->interval_95().lower() : 0),
          number(year != nullptr, year ? year->interval_95().upper() : 0),
-         number(p.has_target_value(), p.attainment_probability()),
-         kpi::v1::ProgressStatus_Name(p.status()), p.method(),
-         absl::StrCat(p.points_used()), absl::StrJoin(warnings, ";"), ""});
+         number(p.has_attainment_probability(), p.attainment_probability()),
+         kpi::v1::ProgressStatus_Name(p.status()),
+         p.method(),
+         absl::StrCat(p.points_used()),
+         absl::StrJoin(warnings, ";"),
+         "",
+         kpi::v1::ShockTreatment_Name(p.shock_treatment()),
+         scenario_probability(0),
+         scenario_probability(1),
+         p.explanation().summary(),
+         p.explanation().text()});
     out += CsvRecord(cells);
   }
   return out;
 }
 
-// The projections of every KPI of `strategy`, in name order.
+// The projections of every KPI of `strategy`, in the strategy's order.
 absl::Status ProjectStrategy(const Rpc& rpc, const std::string& strategy,
                              const Options& options,
                              const kpi::v1::ScenarioOptions& scenario,
                              std::vector<ProjectionRow>* rows) {
-  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis = ListAllKpis(rpc, strategy);
+  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis =
+      ListKpisInStrategyOrder(rpc, strategy);
   if (!kpis.ok()) return kpis.status();
   if (kpis->empty()) return absl::OkStatus();
   kpi::v1::BatchProjectKpisRequest request;
   request.set_parent(strategy);
   request.set_target_fiscal_year(options.target_year);
   *request.mutable_options() = scenario;
+  request.set_language_code(std::string(i18n::LanguageCode(options.language)));
   absl::StatusOr<kpi::v1::BatchProjectKpisResponse> response =
       Unary<kpi::v1::BatchProjectKpisResponse>(
           rpc,
@@ -504,7 +580,8 @@ absl::Status ProjectStrategy(const Rpc& rpc, const std::string& strategy,
     by_id[result.id()] = &result;
   }
   for (const kpi::v1::Kpi& kpi : *kpis) {
-    KPI_ASSIGN_OR_RETURN(ProjectionRow row, RowFor(rpc, strategy, kpi));
+    KPI_ASSIGN_OR_RETURN(ProjectionRow row,
+                         RowFor(rpc, strategy, kpi, options.language));
     auto it = by_id.find(kpi.name());
     if (it == by_id.end()) {
       row.error = absl::InternalError(
@@ -546,21 +623,31 @@ absl::StatusOr<std::vector<kpi::v1::Strategy>> SelectedStrategies(
 
 std::string SubcommandSummary() {
   return R"(Subcommands:
-  list [--strategy S]                  KPIs with unit, baseline, latest value and target
+  list [--strategy S]                  KPIs with unit, baseline, latest value and target,
+                                       in the strategy's order (goal, measure, KPI)
   show KPI                             one KPI: observations, revisions, its measure's evaluations
-  project KPI|--all [--strategy S] [--target_year Y] [--shock=include|exclude]
-          [--format=table|json|csv]    projections to the target year
+  project KPI|--all [--strategy S] [--target_year Y]
+          [--shock=include|exclude|blend] [--format=table|json|csv]
+                                       projections to the target year, explained
+                                       (--lang=ja|en)
   import FILE [--validate_only]        a JSON kpi.v1.Dataset or a CSV of observations, all or nothing
-  export [--format=json|csv] [--out FILE] [--strategy S]
-                                       the whole store (or one strategy)
+  export [--format=json|csv] [--out FILE] [--strategy S] [--encoding E]
+                                       the whole store (or one strategy); CSV with
+                                       --lang=ja has 確定値/暫定値/据置 and era labels
   batch --in SERIES.csv --out FORECASTS.csv [--horizon H]
                                        ad-hoc series (series_id,year,value[,target_value,target_year])
                                        through StreamProjectSeries, backtest forecast format
   backtest --data DATA.csv --windows 2,3,5,7 --out FORECASTS.csv
                                        the short-window backtest in-process (no server)
+  health [SERVICE]                     SERVING or not (exit 0 only when SERVING), for probes
   help                                 this text
-KPI is a full name (strategies/S/kpis/K), or a bare KPI ID with --strategy or
-when the store holds one strategy.
+KPI is a full name (strategies/S/kpis/K), or, with --strategy or when the store
+holds one strategy, a KPI's ID, its Japanese or English name, or the start of
+one (空港 finds 空港乗降客数); a typo lists the closest names.
+--lang=ja|en chooses the language of tables and labels (default: the locale);
+--encoding=utf-8|utf-8-bom|cp932 how files are written (CSV default utf-8-bom,
+which Japanese Excel opens without mojibake; cp932 refuses a character it
+cannot hold, naming its line).
 )";
 }
 
@@ -575,28 +662,36 @@ absl::Status RunList(const Rpc& rpc, const Options& options,
     *io.err << "kpictl list: the store holds no strategy; see kpictl import\n";
     return absl::OkStatus();
   }
+  const i18n::Language lang = options.language;
+  using i18n::MessageId;
   for (size_t i = 0; i < strategies.size(); ++i) {
     const kpi::v1::Strategy& strategy = strategies[i];
-    absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis =
-        ListAllKpis(rpc, strategy.name());
-    if (!kpis.ok()) return kpis.status();
-    TextTable table({"KPI", "name", "unit", "baseline", "latest", "target"},
+    KPI_ASSIGN_OR_RETURN(const std::vector<kpi::v1::Kpi> kpis,
+                         ListKpisInStrategyOrder(rpc, strategy.name()));
+    TextTable table({std::string(i18n::Text(MessageId::kColumnKpi, lang)),
+                     std::string(i18n::Text(MessageId::kColumnName, lang)),
+                     std::string(i18n::Text(MessageId::kColumnUnit, lang)),
+                     std::string(i18n::Text(MessageId::kColumnBaseline, lang)),
+                     std::string(i18n::Text(MessageId::kColumnLatest, lang)),
+                     std::string(i18n::Text(MessageId::kColumnTarget, lang))},
                     {false, false, false, true, true, true});
-    for (const kpi::v1::Kpi& kpi : *kpis) {
-      absl::StatusOr<std::vector<kpi::v1::Observation>> observations =
-          ListAllObservations(rpc, kpi.name());
-      if (!observations.ok()) return observations.status();
-      SortByYear(&*observations);
+    for (const kpi::v1::Kpi& kpi : kpis) {
+      KPI_ASSIGN_OR_RETURN(std::vector<kpi::v1::Observation> observations,
+                           ListAllObservations(rpc, kpi.name()));
+      SortByYear(&observations);
+      const Display d = DisplayFor(kpi, observations, lang);
       table.AddRow(
           {ShortId(kpi.name()), kpi.display_name(), kpi.unit(),
-           BaselineCell(kpi),
-           observations->empty() ? "-" : ObservationCell(observations->back()),
-           TargetCell(kpi)});
+           BaselineCell(kpi, d),
+           observations.empty() ? "-" : ObservationCell(observations.back(), d),
+           TargetCell(kpi, d)});
     }
     if (i > 0) *io.out << "\n";
     *io.out << strategy.name() << "  " << strategy.display_name() << "  ("
-            << Period(strategy.first_fiscal_year(), strategy.last_fiscal_year())
-            << ", " << kpis->size() << " KPIs)\n"
+            << i18n::FiscalPeriodLabel(strategy.first_fiscal_year(),
+                                       strategy.last_fiscal_year(), lang)
+            << ", " << i18n::Format(MessageId::kKpiCount, lang, kpis.size())
+            << ")\n"
             << table.Render();
   }
   return absl::OkStatus();
@@ -606,7 +701,8 @@ absl::Status RunShow(const Rpc& rpc, const std::vector<std::string>& args,
                      const Options& options, const Streams& io) {
   if (args.size() != 1) {
     return absl::InvalidArgumentError(
-        "show takes one KPI (strategies/S/kpis/K, or K with --strategy)");
+        "show takes one KPI: its ID, its name or the start of it, or "
+        "strategies/S/kpis/K");
   }
   KPI_ASSIGN_OR_RETURN(const std::string name,
                        ResolveKpiName(rpc, args[0], options.strategy));
@@ -626,22 +722,34 @@ absl::Status RunShow(const Rpc& rpc, const std::vector<std::string>& args,
   KPI_ASSIGN_OR_RETURN(std::vector<kpi::v1::Evaluation> evaluations,
                        ListAllEvaluations(rpc, measure.name()));
 
+  const i18n::Language lang = options.language;
+  using i18n::MessageId;
+  const auto text = [&](MessageId id) {
+    return std::string(i18n::Text(id, lang));
+  };
+  const Display d = DisplayFor(kpi, observations, lang);
   std::ostream& out = *io.out;
   TextTable facts({"", ""});
-  facts.AddRow({"name", kpi.display_name()});
+  facts.AddRow({text(MessageId::kColumnName), kpi.display_name()});
   if (!kpi.english_name().empty()) facts.AddRow({"", kpi.english_name()});
+  facts.AddRow({text(MessageId::kFieldMeasure),
+                absl::StrCat(measure.code(), " ", measure.display_name(), " (",
+                             measure.name(), ")")});
+  facts.AddRow({text(MessageId::kColumnUnit), kpi.unit()});
   facts.AddRow(
-      {"measure", absl::StrCat(measure.code(), " ", measure.display_name(),
-                               " (", measure.name(), ")")});
-  facts.AddRow({"unit", kpi.unit()});
-  facts.AddRow({"kind", absl::StrCat(KindLabel(kpi.kind()), ", ",
-                                     DirectionLabel(kpi.direction()))});
-  std::string baseline = BaselineCell(kpi);
+      {text(MessageId::kFieldKind),
+       absl::StrCat(
+           AsAbsl(
+               i18n::KindLabel(static_cast<domain::KpiKind>(kpi.kind()), lang)),
+           lang == i18n::Language::kJa ? "、" : ", ",
+           AsAbsl(i18n::DirectionLabel(
+               static_cast<domain::Direction>(kpi.direction()), lang)))});
+  std::string baseline = BaselineCell(kpi, d);
   if (kpi.has_baseline() && !kpi.baseline().label().empty()) {
     absl::StrAppend(&baseline, "  ", kpi.baseline().label());
   }
-  facts.AddRow({"baseline", baseline});
-  std::string target = TargetCell(kpi);
+  facts.AddRow({text(MessageId::kColumnBaseline), baseline});
+  std::string target = TargetCell(kpi, d);
   if (kpi.has_target() && kpi.target().has_value() &&
       !kpi.target().label().empty() &&
       kpi.target().label() != FormatValue(kpi.target().value())) {
@@ -650,17 +758,24 @@ absl::Status RunShow(const Rpc& rpc, const std::vector<std::string>& args,
   if (kpi.has_target() && !kpi.target().reference().empty()) {
     absl::StrAppend(&target, "  ", kpi.target().reference());
   }
-  facts.AddRow({"target", target});
+  facts.AddRow({text(MessageId::kColumnTarget), target});
   if (kpi.period_first_fiscal_year() != 0) {
-    facts.AddRow({"period",
-                  absl::StrCat("sum from FY", kpi.period_first_fiscal_year())});
+    facts.AddRow({text(MessageId::kColumnPeriod),
+                  i18n::Format(MessageId::kFieldSumPeriod, lang,
+                               i18n::FiscalYearLabel(
+                                   kpi.period_first_fiscal_year(), lang))});
   }
   if (!kpi.measurement_note().empty()) {
-    facts.AddRow({"measured", kpi.measurement_note()});
+    facts.AddRow({text(MessageId::kFieldMeasured), kpi.measurement_note()});
   }
   if (!kpi.shock_fiscal_years().empty()) {
+    std::vector<std::string> years;
+    for (int32_t y : kpi.shock_fiscal_years()) {
+      years.push_back(i18n::FiscalYearLabel(y, lang));
+    }
     facts.AddRow(
-        {"shock years", absl::StrJoin(kpi.shock_fiscal_years(), ", ")});
+        {text(MessageId::kFieldShockYears),
+         absl::StrJoin(years, lang == i18n::Language::kJa ? "、" : ", ")});
   }
   // The facts table has no header: drop its first two lines.
   const std::string facts_text = facts.Render();
@@ -668,38 +783,55 @@ absl::Status RunShow(const Rpc& rpc, const std::vector<std::string>& args,
       << facts_text.substr(facts_text.find('\n', facts_text.find('\n') + 1) +
                            1);
 
-  out << "\nobservations (" << observations.size() << ")\n";
-  TextTable table({"period", "value", "status", "reported", "source"},
-                  {false, true, false, false, false});
+  out << "\n"
+      << i18n::Format(MessageId::kObservationsHeading, lang,
+                      observations.size())
+      << "\n";
+  TextTable table(
+      {text(MessageId::kColumnPeriod), text(MessageId::kColumnValue),
+       text(MessageId::kColumnStatus), text(MessageId::kColumnReported),
+       text(MessageId::kColumnSource)},
+      {false, true, false, false, false});
   for (const kpi::v1::Observation& o : observations) {
-    table.AddRow({Period(o.first_fiscal_year(), o.fiscal_year()) +
-                      AggregationSuffix(o.aggregation()),
-                  FormatValue(o.value()), ObservationStatusLabel(o.status()),
+    std::string period =
+        i18n::FiscalPeriodLabel(o.first_fiscal_year(), o.fiscal_year(), lang);
+    if (o.aggregation() != kpi::v1::AGGREGATION_UNSPECIFIED) {
+      absl::StrAppend(
+          &period, " ",
+          AsAbsl(i18n::AggregationLabel(
+              static_cast<domain::Aggregation>(o.aggregation()), lang)));
+    }
+    table.AddRow({period, d.Value(o.value()),
+                  std::string(StatusWord(o.status(), lang)),
                   o.reported_fiscal_year() != 0
-                      ? absl::StrCat("FY", o.reported_fiscal_year())
+                      ? i18n::FiscalYearLabel(o.reported_fiscal_year(), lang)
                       : "",
                   o.source_note()});
   }
   out << table.Render();
   for (const kpi::v1::Observation& o : observations) {
     for (const kpi::v1::ObservationRevision& r : o.revisions()) {
-      out << "  revised " << ShortId(o.name()) << " on "
-          << google::protobuf::util::TimeUtil::ToString(r.revise_time())
-          << ": was " << FormatValue(r.value()) << " ("
-          << ObservationStatusLabel(r.status()) << ")";
-      if (!r.reason().empty()) out << ", reason: " << r.reason();
-      out << "\n";
+      std::string line = i18n::Format(
+          MessageId::kRevisedLine, lang, ShortId(o.name()),
+          google::protobuf::util::TimeUtil::ToString(r.revise_time()),
+          d.Value(r.value()), AsAbsl(StatusWord(r.status(), lang)),
+          r.reason().empty() ? "-" : r.reason());
+      out << line << "\n";
     }
   }
 
-  out << "\nevaluations of " << measure.code() << " " << measure.display_name()
-      << " (" << evaluations.size() << ")\n";
+  out << "\n"
+      << i18n::Format(MessageId::kEvaluationsHeading, lang, measure.code(),
+                      measure.display_name(), evaluations.size())
+      << "\n";
   std::sort(evaluations.begin(), evaluations.end(),
             [](const kpi::v1::Evaluation& a, const kpi::v1::Evaluation& b) {
               return a.fiscal_year() < b.fiscal_year();
             });
   for (const kpi::v1::Evaluation& e : evaluations) {
-    out << "FY" << e.fiscal_year() << "  " << RatingLabel(e.rating()) << "\n";
+    out << i18n::FiscalYearLabel(e.fiscal_year(), lang) << "  "
+        << i18n::RatingLabel(static_cast<domain::Rating>(e.rating()), lang)
+        << "\n";
     if (!e.kpi_assessment().empty()) {
       out << "  KPIの現状認識: " << e.kpi_assessment() << "\n";
     }
@@ -742,6 +874,8 @@ absl::Status RunProject(const Rpc& rpc, const std::vector<std::string>& args,
     request.set_name(name);
     request.set_target_fiscal_year(options.target_year);
     *request.mutable_options() = scenario;
+    request.set_language_code(
+        std::string(i18n::LanguageCode(options.language)));
     KPI_ASSIGN_OR_RETURN(
         const kpi::v1::ProjectKpiResponse response,
         Unary<kpi::v1::ProjectKpiResponse>(
@@ -751,7 +885,8 @@ absl::Status RunProject(const Rpc& rpc, const std::vector<std::string>& args,
               return rpc.forecast->ProjectKpi(c, r, out);
             },
             request, "ProjectKpi"));
-    KPI_ASSIGN_OR_RETURN(ProjectionRow row, RowFor(rpc, "", kpi));
+    KPI_ASSIGN_OR_RETURN(ProjectionRow row,
+                         RowFor(rpc, "", kpi, options.language));
     row.projection = response.projection();
     if (response.has_alternative_projection()) {
       row.alternative = response.alternative_projection();
@@ -759,11 +894,15 @@ absl::Status RunProject(const Rpc& rpc, const std::vector<std::string>& args,
     rows.push_back(std::move(row));
   }
 
+  KPI_ASSIGN_OR_RETURN(const dataset::TextEncoding encoding,
+                       OutputEncoding(options, format));
   if (format == "json") {
     KPI_ASSIGN_OR_RETURN(const std::string json, RenderProjectionJson(rows));
     *io.out << json;
   } else if (format == "csv") {
-    *io.out << RenderProjectionCsv(rows);
+    KPI_ASSIGN_OR_RETURN(const std::string csv,
+                         Encoded(RenderProjectionCsv(rows), encoding));
+    *io.out << csv;
   } else if (options.all) {
     for (size_t i = 0; i < strategies.size(); ++i) {
       std::vector<ProjectionRow> part;
@@ -775,10 +914,10 @@ absl::Status RunProject(const Rpc& rpc, const std::vector<std::string>& args,
       if (!strategies[i].second.empty())
         *io.out << "  " << strategies[i].second;
       *io.out << "  (" << part.size() << " KPIs)\n"
-              << RenderProjectionTable(part);
+              << RenderProjectionTable(part, options.language);
     }
   } else {
-    *io.out << RenderProjectionTable(rows);
+    *io.out << RenderProjectionTable(rows, options.language);
   }
   if (options.all && strategies.empty()) {
     *io.err
@@ -867,6 +1006,8 @@ absl::Status RunExport(const Rpc& rpc, const Options& options,
                        const Streams& io) {
   const std::string format = options.format.empty() ? "json" : options.format;
   KPI_RETURN_IF_ERROR(RequireFormat(format, {"json", "csv"}, "export"));
+  KPI_ASSIGN_OR_RETURN(const dataset::TextEncoding encoding,
+                       OutputEncoding(options, format));
   kpi::v1::ExportDatasetRequest request;
   if (!options.strategy.empty()) {
     request.set_strategy(StrategyName(options.strategy));
@@ -891,7 +1032,12 @@ absl::Status RunExport(const Rpc& rpc, const Options& options,
     KPI_RETURN_IF_ERROR(base::InvalidArgumentWithViolations(
         "the server exported values this client cannot represent:",
         violations));
-    text = dataset::WriteObservationsCsv(exported);
+    // In Japanese: status words (確定値, 暫定値, 据置) and an era label
+    // beside each fiscal year, both of which import reads back.
+    dataset::ObservationsCsvOptions csv;
+    csv.japanese = options.language == i18n::Language::kJa;
+    KPI_ASSIGN_OR_RETURN(
+        text, Encoded(dataset::WriteObservationsCsv(exported, csv), encoding));
   }
   KPI_ASSIGN_OR_RETURN(Output output, Output::Open(options.out, io.out));
   output.stream() << text;

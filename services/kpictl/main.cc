@@ -2,7 +2,9 @@
 // Errors go to stderr with their gRPC code; the exit code is 0 on success,
 // 1 on an error, 2 for an unknown subcommand.
 
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,11 +16,29 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "services/kpictl/admin.h"
 #include "services/kpictl/commands.h"
 #include "services/kpictl/rpc.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "Address of kpi_server, host:port.");
+ABSL_FLAG(bool, tls, false,
+          "Connect with TLS, checking the server against the system's CAs "
+          "(implied by any --tls_* flag).");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM file of the CA that signed the server's certificate (TLS).");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM file of this client's certificate, for a server that requires "
+          "client certificates (mutual TLS); with --tls_key_file.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM file of the private key of --tls_cert_file.");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Name the server's certificate must carry when it differs from the "
+          "host of --server (e.g. when connecting by IP address).");
+ABSL_FLAG(std::string, token_file, "",
+          "File holding the bearer token sent with every call "
+          "(authorization: Bearer TOKEN); without it, the environment "
+          "variable KPI_TOKEN is used when set.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
           "Deadline of each call, e.g. 10s; the batch stream has none.");
 ABSL_FLAG(std::string, strategy, "",
@@ -29,8 +49,9 @@ ABSL_FLAG(int, target_year, 0,
           "project: fiscal year to project to; 0 means each KPI's target "
           "year.");
 ABSL_FLAG(std::string, shock, "",
-          "project: treatment of shock years, include or exclude; empty for "
-          "the server's default (exclude when shock years are marked).");
+          "project: treatment of shock years, include, exclude or blend; "
+          "empty for the server's documented rule (recovery, or a blend of "
+          "both scenarios).");
 ABSL_FLAG(std::string, format, "",
           "Output format: project takes table (default), json or csv; "
           "export takes json (default) or csv.");
@@ -44,6 +65,15 @@ ABSL_FLAG(std::string, data, "",
           "backtest: data CSV (series_id,split,t,year,value).");
 ABSL_FLAG(std::string, windows, "2,3,5,7",
           "backtest: window lengths k, comma-separated.");
+ABSL_FLAG(std::string, lang, "",
+          "Language of what people read (tables, era labels such as "
+          "令和6年度, status words, Japanese CSV exports): ja or en; empty "
+          "for the locale's (ja when LC_ALL, LC_MESSAGES or LANG names ja).");
+ABSL_FLAG(std::string, encoding, "",
+          "export, project --format=csv, batch: the file's encoding, utf-8, "
+          "utf-8-bom or cp932; empty for the format's default (CSV: "
+          "utf-8-bom, which Japanese Excel opens without mojibake; JSON and "
+          "--format=benchmark: utf-8).");
 ABSL_FLAG(int, horizon, 6,
           "batch, backtest: years to project past the last point when a "
           "series has no target year (1 to 30).");
@@ -51,7 +81,8 @@ ABSL_FLAG(int, horizon, 6,
 namespace {
 
 constexpr char kUsage[] =
-    "kpictl [--server HOST:PORT] [--timeout 30s] SUBCOMMAND [ARGS] [FLAGS]\n\n";
+    "kpictl [--server HOST:PORT] [--timeout 30s] [--tls_ca_file CA.pem] "
+    "[--token_file FILE] SUBCOMMAND [ARGS] [FLAGS]\n\n";
 
 bool IsKpictlFlagFile(absl::string_view path) {
   return absl::StrContains(path, "kpictl");
@@ -82,6 +113,18 @@ int Run(const std::vector<char*>& positional) {
   options.data = absl::GetFlag(FLAGS_data);
   options.windows = absl::GetFlag(FLAGS_windows);
   options.horizon = absl::GetFlag(FLAGS_horizon);
+  options.encoding = absl::GetFlag(FLAGS_encoding);
+  const std::string lang = absl::GetFlag(FLAGS_lang);
+  if (lang.empty()) {
+    options.language = kpi::i18n::LanguageFromEnvironment();
+  } else if (absl::StatusOr<kpi::i18n::Language> parsed =
+                 kpi::i18n::ParseLanguage(lang);
+             parsed.ok()) {
+    options.language = *parsed;
+  } else {
+    std::cerr << "kpictl: --lang: " << parsed.status().message() << "\n";
+    return 2;
+  }
 
   absl::Status status;
   if (command == "backtest") {
@@ -89,7 +132,29 @@ int Run(const std::vector<char*>& positional) {
                           : absl::InvalidArgumentError(
                                 "backtest takes no arguments, only flags");
   } else {
-    const auto channel = MakeChannel(absl::GetFlag(FLAGS_server));
+    ConnectOptions connect;
+    connect.target = absl::GetFlag(FLAGS_server);
+    connect.tls = absl::GetFlag(FLAGS_tls);
+    connect.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+    connect.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+    connect.key_file = absl::GetFlag(FLAGS_tls_key_file);
+    connect.server_name = absl::GetFlag(FLAGS_tls_server_name);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> made;
+    if (absl::StatusOr<std::string> token = ReadToken(
+            absl::GetFlag(FLAGS_token_file), std::getenv("KPI_TOKEN"));
+        token.ok()) {
+      connect.token = *std::move(token);
+      made = MakeChannel(connect, &std::cerr);
+    } else {
+      made = token.status();
+    }
+    if (!made.ok()) {
+      std::cerr << "kpictl " << command << ": "
+                << absl::StatusCodeToString(made.status().code()) << ": "
+                << made.status().message() << "\n";
+      return 1;
+    }
+    const std::shared_ptr<grpc::Channel> channel = *std::move(made);
     const auto kpi_stub = kpi::v1::KpiService::NewStub(channel);
     const auto forecast_stub = kpi::v1::ForecastService::NewStub(channel);
     const Rpc rpc{kpi_stub.get(), forecast_stub.get(),
@@ -111,6 +176,9 @@ int Run(const std::vector<char*>& positional) {
     } else if (command == "export") {
       status = no_args("export");
       if (status.ok()) status = RunExport(rpc, options, io);
+    } else if (command == "health") {
+      const auto health_stub = grpc::health::v1::Health::NewStub(channel);
+      status = RunHealth(*health_stub, absl::GetFlag(FLAGS_timeout), args, io);
     } else if (command == "batch") {
       status = no_args("batch");
       if (status.ok()) status = RunBatchCommand(rpc, options, io);

@@ -6,6 +6,7 @@
 // attaches), and paging through List methods.
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -28,10 +29,38 @@ struct Rpc {
   absl::Duration timeout = absl::Seconds(30);
 };
 
-// A channel to `target` ("host:port") without TLS, accepting responses up
-// to 64 MiB (a whole exported store). Never null; connection errors show up
-// as UNAVAILABLE on the first call.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
+// How to reach the server.
+struct ConnectOptions {
+  std::string target;  // "host:port"
+  // TLS when set, or when any file below is given; the server is checked
+  // against ca_file (PEM), or the system's CAs when it is empty.
+  bool tls = false;
+  std::string ca_file;
+  // PEM: the client's certificate and key, for a server that requires
+  // mutual TLS. Both or neither.
+  std::string cert_file;
+  std::string key_file;
+  // The name the server's certificate must carry, when it is not the host
+  // of `target` (e.g. connecting by IP address).
+  std::string server_name;
+  // Sent as "authorization: Bearer TOKEN" with every call; "" for none.
+  std::string token;
+};
+
+// A channel per `options`, accepting responses up to 64 MiB (a whole
+// exported store). NOT_FOUND / INVALID_ARGUMENT for unreadable or
+// inconsistent TLS files; connection errors show up as UNAVAILABLE on the
+// first call. Warns on `warnings` when a token would travel unencrypted to
+// another machine.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const ConnectOptions& options, std::ostream* warnings);
+
+// The bearer token: the content of `token_file` when given (surrounding
+// whitespace removed), else `environment` (the KPI_TOKEN variable's value,
+// null when unset), else "". INVALID_ARGUMENT for an empty token or one
+// with spaces or control characters; NOT_FOUND for an unreadable file.
+absl::StatusOr<std::string> ReadToken(const std::string& token_file,
+                                      const char* environment);
 
 // `context` with the deadline now + `timeout`.
 void SetDeadline(grpc::ClientContext* context, absl::Duration timeout);
@@ -69,6 +98,17 @@ absl::StatusOr<std::vector<kpi::v1::Strategy>> ListAllStrategies(
 absl::StatusOr<std::vector<kpi::v1::Kpi>> ListAllKpis(
     const Rpc& rpc, const std::string& parent);
 
+// Every KPI of `parent` in the order the strategy presents them (goal,
+// measure, ordinal: SortInStrategyOrder), as people read the plan.
+absl::StatusOr<std::vector<kpi::v1::Kpi>> ListKpisInStrategyOrder(
+    const Rpc& rpc, const std::string& parent);
+
+// Every goal and every measure of `parent`, in name order.
+absl::StatusOr<std::vector<kpi::v1::Goal>> ListAllGoals(
+    const Rpc& rpc, const std::string& parent);
+absl::StatusOr<std::vector<kpi::v1::Measure>> ListAllMeasures(
+    const Rpc& rpc, const std::string& parent);
+
 // Every observation of a KPI, in name order.
 absl::StatusOr<std::vector<kpi::v1::Observation>> ListAllObservations(
     const Rpc& rpc, const std::string& kpi);
@@ -80,10 +120,16 @@ absl::StatusOr<std::vector<kpi::v1::Evaluation>> ListAllEvaluations(
 // "strategies/{strategy}" from "{strategy}" or the full name.
 std::string StrategyName(absl::string_view strategy);
 
-// The full KPI name for what a user typed: a full name as is; a bare KPI ID
-// under `strategy` when given, or under the only strategy in the store.
-// INVALID_ARGUMENT when a bare ID is ambiguous (several strategies);
-// errors of ListStrategies otherwise.
+// The full KPI name for what a person typed: a full name as is (the server
+// checks it); otherwise, among the KPIs of `strategy` (or of the only
+// strategy in the store), the one whose ID, Japanese display name or English
+// name is exactly `kpi`, else the only one whose ID or name starts with it
+// (空港 finds 空港乗降客数). Names compare with full-width letters and
+// digits folded to ASCII and spaces ignored. NOT_FOUND listing the closest
+// IDs and names (edit distance) when nothing matches; INVALID_ARGUMENT
+// listing the candidates when a prefix fits several, or when the store
+// holds several strategies and none is given; errors of the List calls
+// otherwise.
 absl::StatusOr<std::string> ResolveKpiName(const Rpc& rpc,
                                            absl::string_view kpi,
                                            absl::string_view strategy);

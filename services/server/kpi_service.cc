@@ -18,6 +18,7 @@
 #include "lib/domain/names.h"
 #include "lib/domain/validation.h"
 #include "services/convert.h"
+#include "services/server/suggestions.h"
 
 namespace kpi::services {
 namespace {
@@ -444,8 +445,9 @@ absl::StatusOr<typename Ops::Proto> DoGet(Repository& repo,
   absl::Status parsed = domain::ParseName(name, Ops::kType, "name").status();
   if (!parsed.ok()) AddViolation(parsed, "name", &violations);
   KPI_RETURN_IF_ERROR(InvalidRequest(violations));
-  KPI_ASSIGN_OR_RETURN(typename Ops::Domain item, Ops::Get(repo, name));
-  return ToProtoValue<Ops>(item);
+  auto item = Ops::Get(repo, name);
+  if (!item.ok()) return WithSuggestions(repo, Ops::kType, name, item.status());
+  return ToProtoValue<Ops>(*item);
 }
 
 template <typename Ops>
@@ -467,10 +469,14 @@ absl::Status DoList(
   request.page_size = page_size;
   request.page_token = page_token;
   request.filter = filter;
-  KPI_ASSIGN_OR_RETURN(auto page, Ops::List(repo, request));
-  items->Reserve(static_cast<int>(page.items.size()));
-  for (const auto& item : page.items) ToProto(item, items->Add());
-  *next_page_token = std::move(page.next_page_token);
+  auto page = Ops::List(repo, request);
+  if (absl::IsNotFound(page.status()) && Ops::kHasParent) {
+    return WithSuggestions(repo, Ops::kParentType, parent, page.status());
+  }
+  KPI_RETURN_IF_ERROR(page.status());
+  items->Reserve(static_cast<int>(page->items.size()));
+  for (const auto& item : page->items) ToProto(item, items->Add());
+  *next_page_token = std::move(page->next_page_token);
   return absl::OkStatus();
 }
 
@@ -505,8 +511,12 @@ absl::StatusOr<typename Ops::Proto> DoCreate(
   item.name = domain::MakeName(parent, Ops::kType, id);
   item.meta = domain::Meta();
   KPI_RETURN_IF_ERROR(ValidateWrite<Ops>(repo, item));
-  KPI_ASSIGN_OR_RETURN(typename Ops::Domain created, Ops::Create(repo, item));
-  return ToProtoValue<Ops>(created);
+  auto created = Ops::Create(repo, item);
+  if (absl::IsNotFound(created.status()) && Ops::kHasParent) {
+    return WithSuggestions(repo, Ops::kParentType, parent, created.status());
+  }
+  KPI_RETURN_IF_ERROR(created.status());
+  return ToProtoValue<Ops>(*created);
 }
 
 template <typename Ops>
@@ -531,8 +541,11 @@ absl::StatusOr<typename Ops::Proto> DoUpdate(
   merge.set_replace_message_fields(true);
   merge.set_replace_repeated_fields(true);
   for (int attempt = 1;; ++attempt) {
-    KPI_ASSIGN_OR_RETURN(typename Ops::Domain stored,
-                         Ops::Get(repo, resource->name()));
+    auto got = Ops::Get(repo, resource->name());
+    if (!got.ok()) {
+      return WithSuggestions(repo, Ops::kType, resource->name(), got.status());
+    }
+    typename Ops::Domain stored = *std::move(got);
     if (!client_etag.empty() && client_etag != stored.meta.etag) {
       return absl::AbortedError(absl::StrFormat(
           "%s: etag \"%s\" does not match the stored etag \"%s\" (it changed "
@@ -565,7 +578,8 @@ absl::Status DoDelete(Repository& repo, const std::string& name,
   absl::Status parsed = domain::ParseName(name, Ops::kType, "name").status();
   if (!parsed.ok()) AddViolation(parsed, "name", &violations);
   KPI_RETURN_IF_ERROR(InvalidRequest(violations));
-  return Ops::Delete(repo, name, etag, force);
+  return WithSuggestions(repo, Ops::kType, name,
+                         Ops::Delete(repo, name, etag, force));
 }
 
 template <typename T>
@@ -654,7 +668,57 @@ absl::StatusOr<storage::ImportResult> ImportDomainDataset(
   return result;
 }
 
-KpiService::KpiService(Repository* repository) : repository_(repository) {}
+KpiService::KpiService(Repository* repository, const Authorizer* authorizer)
+    : repository_(repository), authorizer_(authorizer) {}
+
+namespace {
+
+bool SameContent(const domain::Reference& a, const domain::Reference& b) {
+  if (a.display_name != b.display_name || a.english_name != b.english_name ||
+      a.unit != b.unit || a.source != b.source ||
+      a.values.size() != b.values.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.values.size(); ++i) {
+    if (a.values[i].effective_date != b.values[i].effective_date ||
+        a.values[i].value != b.values[i].value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Reference tables are an admin's (services/server/auth.h): an import by a
+// lower role may carry them only as they are stored (as an export has them).
+absl::Status CheckReferencesImportable(Repository& repository,
+                                       const Authorizer* authorizer,
+                                       const grpc::ServerContextBase& context,
+                                       const domain::Dataset& dataset) {
+  if (dataset.references.empty() || authorizer == nullptr ||
+      !authorizer->enabled()) {
+    return absl::OkStatus();
+  }
+  KPI_ASSIGN_OR_RETURN(const Principal caller, authorizer->Identify(context));
+  if (caller.role >= Role::kAdmin) return absl::OkStatus();
+  for (size_t i = 0; i < dataset.references.size(); ++i) {
+    const domain::Reference& reference = dataset.references[i];
+    absl::StatusOr<domain::Reference> stored =
+        repository.GetReference(reference.name);
+    if (!stored.ok() && !absl::IsNotFound(stored.status())) {
+      return stored.status();
+    }
+    if (!stored.ok() || !SameContent(*stored, reference)) {
+      return absl::PermissionDeniedError(absl::StrFormat(
+          "dataset.references[%d]: creating or changing reference table %s "
+          "needs role admin; the caller (%s) has role %s. Leave it out of "
+          "the dataset (the stored one is used) or ask an admin",
+          i, reference.name, caller.author, RoleName(caller.role)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 // ---- Strategies ----
 
@@ -964,7 +1028,7 @@ grpc::Status KpiService::DeleteReference(
 
 // ---- Datasets ----
 
-grpc::Status KpiService::ImportDataset(grpc::ServerContext*,
+grpc::Status KpiService::ImportDataset(grpc::ServerContext* context,
                                        const v1::ImportDatasetRequest* request,
                                        v1::ImportDatasetResponse* response) {
   if (!request->has_dataset()) {
@@ -979,6 +1043,11 @@ grpc::Status KpiService::ImportDataset(grpc::ServerContext*,
   if (!violations.empty()) {
     return ToGrpcStatus(
         base::InvalidArgumentWithViolations("invalid dataset:", violations));
+  }
+  if (absl::Status allowed = CheckReferencesImportable(
+          *repository_, authorizer_, *context, dataset);
+      !allowed.ok()) {
+    return ToGrpcStatus(allowed);
   }
   absl::StatusOr<storage::ImportResult> result = ImportDomainDataset(
       *repository_, dataset, request->validate_only(), "dataset.");

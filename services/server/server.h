@@ -20,11 +20,14 @@
 #include "absl/time/time.h"
 #include "lib/forecast/engine.h"
 #include "lib/storage/repository.h"
+#include "services/server/auth.h"
+#include "services/server/credentials.h"
 
 namespace kpi::services {
 
 class KpiService;
 class ForecastService;
+class ReflectionService;
 
 struct ServerOptions {
   // host:port; port 0 picks a free port (see Server::port()).
@@ -35,12 +38,24 @@ struct ServerOptions {
   const forecast::Engine* engine = nullptr;
   // Largest request or response, in bytes.
   int max_message_bytes = 16 * 1024 * 1024;
-  // ProjectKpi responses cached (services/server/projection_cache.h); 0 for none.
+  // ProjectKpi responses cached (services/server/projection_cache.h); 0 for
+  // none.
   size_t projection_cache_entries = 1024;
   // Threads running the ProjectKpi calls that may block on the store (cache
   // misses, and hits that cannot be validated without waiting); 0 for
   // DefaultProjectKpiThreads(). Other calls run on gRPC's synchronous pool.
   int project_kpi_threads = 0;
+  // TLS certificates (services/server/credentials.h); null serves plaintext,
+  // which needs a loopback listen_address unless allow_insecure. Not owned;
+  // must outlive the server.
+  TlsCertificates* tls = nullptr;
+  // Plaintext on a non-loopback address (behind a mesh sidecar that
+  // terminates TLS).
+  bool allow_insecure = false;
+  // Checks every call before its handler runs (services/server/auth.h);
+  // null, or not enabled(): every call is allowed and writes are recorded as
+  // "anonymous". Not owned; must outlive the server.
+  const Authorizer* authorizer = nullptr;
   // One line per call: "rpc /kpi.v1.KpiService/GetKpi OK 0.41ms".
   bool log_calls = true;
   // Receives each call line (without newline), from gRPC's threads; must be
@@ -63,8 +78,10 @@ inline constexpr std::string_view kHealthServiceNames[] = {
 class Server {
  public:
   // Builds and starts the server. INVALID_ARGUMENT for missing or bad
-  // options; UNAVAILABLE when the address cannot be bound (in use, or not an
-  // address of this machine).
+  // options; FAILED_PRECONDITION for plaintext on a non-loopback address
+  // without allow_insecure, or mutual-TLS authorization without client
+  // certificates; UNAVAILABLE when the address cannot be bound (in use, or not
+  // an address of this machine).
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
 
   // Shuts down with no grace if still running.
@@ -93,6 +110,7 @@ class Server {
   // finishes every call, so no task of ForecastService's pool is left.
   std::unique_ptr<KpiService> kpi_service_;
   std::unique_ptr<ForecastService> forecast_service_;
+  std::unique_ptr<ReflectionService> reflection_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;
