@@ -2,9 +2,10 @@
 # (Debian packages, the buf CLI from npm), builds, then runs.
 #
 # `make test` runs everything CI runs (README "Tests"): the suite, the suite
-# under AddressSanitizer + UndefinedBehaviorSanitizer, the concurrency tests
-# under ThreadSanitizer and a short run of every fuzzer. Each part alone:
-# test-fast (the quick loop), test-asan, test-tsan, fuzz.
+# under AddressSanitizer + UndefinedBehaviorSanitizer and a short run of
+# every fuzzer. Each part alone: test-fast (the quick loop), test-asan, fuzz.
+# test-tsan (the concurrency tests under ThreadSanitizer) is not yet part of
+# `make test`: its suppressions are still being measured.
 SHELL := /bin/bash
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
@@ -46,7 +47,7 @@ build-tsan:
 run: deps build
 	@deploy/run-local.sh $(BUILD_DIR) $(LISTEN) $(DB) $(LANG_CODE)
 
-test: test-fast test-asan test-tsan fuzz
+test: test-fast test-asan fuzz
 
 test-fast: deps build
 	@tests/run-all.sh $(BUILD_DIR)
