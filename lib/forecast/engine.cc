@@ -576,6 +576,8 @@ const std::string& Engine::calibration_version() const {
   return impl_->calibration.version;
 }
 
+const Calibration& Engine::calibration() const { return impl_->calibration; }
+
 const Engine& DefaultEngine() {
   static const Engine* const engine = [] {
     absl::StatusOr<std::unique_ptr<Engine>> e = Engine::Create(std::string_view(

@@ -21,6 +21,8 @@
 
 namespace kpi::forecast {
 
+struct Calibration;
+
 enum class ShockTreatment { kUnspecified = 0, kInclude = 1, kExclude = 2 };
 
 enum class ProgressStatus {
@@ -141,6 +143,8 @@ class Engine {
 
   // The calibration's version label (e.g. "m3-train-v1").
   const std::string& calibration_version() const;
+  // The calibration itself (model.h), e.g. to learn a new one toward it.
+  const Calibration& calibration() const;
 
  private:
   struct Impl;

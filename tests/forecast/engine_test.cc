@@ -73,7 +73,7 @@ TEST(EngineTest, ProjectsEveryYearToTheTarget) {
   EXPECT_LT(p->attainment_probability, 0.95);
   EXPECT_EQ(p->points_used, 5);
   EXPECT_EQ(p->status, ProgressStatus::kOnTrack);
-  EXPECT_THAT(p->method, HasSubstr("m3-train-v2"));
+  EXPECT_THAT(p->method, HasSubstr("m3-train-v3"));
   // The years widen with the horizon.
   EXPECT_LT(p->years[0].interval_80.upper - p->years[0].interval_80.lower,
             p->years[3].interval_80.upper - p->years[3].interval_80.lower);
@@ -406,7 +406,7 @@ TEST(EngineTest, CreateRejectsABrokenCalibration) {
   EXPECT_THAT(
       Engine::Create("dims 0 3\n"),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 1")));
-  EXPECT_EQ(DefaultEngine().calibration_version(), "m3-train-v2");
+  EXPECT_EQ(DefaultEngine().calibration_version(), "m3-train-v3");
 }
 
 // Series drawn from the model's own prior (random walk with drift on the log
