@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "lib/base/field_violations.h"
 #include "lib/dataset/csv.h"
+#include "lib/dataset/terms.h"
 #include "lib/domain/names.h"
 #include "lib/domain/validation.h"
 #include "lib/fiscal/era.h"
@@ -150,51 +151,6 @@ std::string FormatValue(double value) {
   return absl::StrFormat("%.17g", value);
 }
 
-template <typename E>
-struct EnumName {
-  const char* name;
-  E value;
-};
-
-constexpr EnumName<Aggregation> kAggregations[] = {
-    {"MEAN", Aggregation::kMean},
-    {"SUM", Aggregation::kSum},
-};
-constexpr EnumName<ObservationStatus> kStatuses[] = {
-    {"FINAL", ObservationStatus::kFinal},
-    {"PROVISIONAL", ObservationStatus::kProvisional},
-    {"CARRIED_OVER", ObservationStatus::kCarriedOver},
-};
-
-// Blank is the unspecified value; names match in any case, with or without
-// the enum's prefix.
-template <typename E, size_t N>
-absl::StatusOr<E> ParseEnum(std::string_view cell,
-                            const EnumName<E> (&names)[N],
-                            std::string_view prefix, std::string_view what) {
-  std::string s = absl::AsciiStrToUpper(Trim(cell));
-  if (s.empty()) return static_cast<E>(0);
-  if (s.compare(0, prefix.size(), prefix.data(), prefix.size()) == 0) {
-    s.erase(0, prefix.size());
-  }
-  std::vector<std::string> accepted;
-  for (const EnumName<E>& n : names) {
-    if (s == n.name) return n.value;
-    accepted.push_back(n.name);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrFormat("\"%s\" is not %s; accepted: %s (any case), or blank",
-                      cell, what, absl::StrJoin(accepted, ", ")));
-}
-
-template <typename E, size_t N>
-std::string EnumToCell(E value, const EnumName<E> (&names)[N]) {
-  for (const EnumName<E>& n : names) {
-    if (n.value == value) return n.name;
-  }
-  return "";
-}
-
 // The line of byte `offset` of `text`.
 int LineOf(std::string_view text, size_t offset) {
   return 1 + static_cast<int>(
@@ -209,6 +165,7 @@ const std::vector<std::string>& ObservationCsvColumns() {
                                    "kpi_display_name",
                                    "unit",
                                    "fiscal_year",
+                                   "fiscal_year_label",
                                    "first_fiscal_year",
                                    "aggregation",
                                    "value",
@@ -360,8 +317,30 @@ absl::StatusOr<std::vector<ObservationRow>> ParseObservationRows(
         o.first_fiscal_year = *year;
       }
     }
-    absl::StatusOr<Aggregation> aggregation = ParseEnum(
-        cell("aggregation"), kAggregations, "AGGREGATION_", "an aggregation");
+    // The era label a Japanese export writes beside the Western year: when
+    // given it must name the same period.
+    if (const std::string label = cell("fiscal_year_label");
+        period.ok() && !Trim(label).empty()) {
+      const int first =
+          o.first_fiscal_year != 0 ? o.first_fiscal_year : o.fiscal_year;
+      absl::StatusOr<fiscal::FiscalPeriod> labelled =
+          fiscal::ParseFiscalPeriod(label);
+      if (!labelled.ok()) {
+        bad("fiscal_year_label", labelled.status());
+      } else if (labelled->first != first || labelled->last != o.fiscal_year) {
+        violations.push_back(
+            {at(line, "fiscal_year_label"),
+             absl::StrFormat(
+                 "\"%s\" (%s) contradicts fiscal_year \"%s\" "
+                 "(%s); correct one of them, or leave the label "
+                 "blank",
+                 label, fiscal::FormatRange(labelled->first, labelled->last),
+                 cell("fiscal_year"),
+                 fiscal::FormatRange(first, o.fiscal_year))});
+      }
+    }
+    absl::StatusOr<Aggregation> aggregation =
+        ParseAggregationTerm(cell("aggregation"));
     if (aggregation.ok()) {
       o.aggregation = *aggregation;
     } else {
@@ -374,7 +353,7 @@ absl::StatusOr<std::vector<ObservationRow>> ParseObservationRows(
       bad("value", value.status());
     }
     absl::StatusOr<ObservationStatus> status =
-        ParseEnum(cell("status"), kStatuses, "OBSERVATION_STATUS_", "a status");
+        ParseObservationStatusTerm(cell("status"));
     if (status.ok()) {
       o.status = *status;
     } else {
@@ -471,11 +450,17 @@ absl::Status CheckRowsAgainstKpis(const std::vector<ObservationRow>& rows,
       violations);
 }
 
-std::string WriteObservationsCsv(const domain::Dataset& dataset) {
+std::string WriteObservationsCsv(const domain::Dataset& dataset,
+                                 const ObservationsCsvOptions& options) {
   absl::flat_hash_map<std::string, const domain::Kpi*> kpis;
   for (const domain::Kpi& kpi : dataset.kpis) kpis[kpi.name] = &kpi;
+  std::vector<std::string> columns = ObservationCsvColumns();
+  if (!options.japanese) {
+    columns.erase(
+        std::find(columns.begin(), columns.end(), "fiscal_year_label"));
+  }
   std::string out;
-  AppendCsvRecord(ObservationCsvColumns(), &out);
+  AppendCsvRecord(columns, &out);
   for (const Observation& o : dataset.observations) {
     const size_t cut = o.name.rfind("/observations/");
     const std::string kpi_name =
@@ -485,13 +470,22 @@ std::string WriteObservationsCsv(const domain::Dataset& dataset) {
     const auto year = [](int y) {
       return y == 0 ? std::string() : absl::StrCat(y);
     };
-    AppendCsvRecord(
-        {kpi_name, kpi ? kpi->display_name : "", kpi ? kpi->unit : "",
-         absl::StrCat(o.fiscal_year), year(o.first_fiscal_year),
-         EnumToCell(o.aggregation, kAggregations), FormatValue(o.value),
-         EnumToCell(o.status, kStatuses), o.source_note,
-         year(o.reported_fiscal_year)},
-        &out);
+    std::vector<std::string> cells = {kpi_name, kpi ? kpi->display_name : "",
+                                      kpi ? kpi->unit : "",
+                                      absl::StrCat(o.fiscal_year)};
+    if (options.japanese) {
+      cells.push_back(fiscal::FormatRange(
+          o.first_fiscal_year != 0 ? o.first_fiscal_year : o.fiscal_year,
+          o.fiscal_year));
+    }
+    cells.insert(
+        cells.end(),
+        {year(o.first_fiscal_year),
+         std::string(AggregationTerm(o.aggregation, options.japanese)),
+         FormatValue(o.value),
+         std::string(ObservationStatusTerm(o.status, options.japanese)),
+         o.source_note, year(o.reported_fiscal_year)});
+    AppendCsvRecord(cells, &out);
   }
   return out;
 }

@@ -5,8 +5,9 @@
 // columns. The format is documented in lib/dataset/README.md; in short, the
 // header names the columns, in any order:
 //
-//   kpi,kpi_display_name,unit,fiscal_year,first_fiscal_year,aggregation,
-//   value,status,source_note,reported_fiscal_year
+//   kpi,kpi_display_name,unit,fiscal_year,fiscal_year_label,
+//   first_fiscal_year,aggregation,value,status,source_note,
+//   reported_fiscal_year
 //
 // of which kpi, fiscal_year and value are required; rows whose cells are all
 // blank are skipped. Paths of violations are
@@ -50,8 +51,11 @@ struct ObservationRow {
 //   first_fiscal_year;
 // - first_fiscal_year, reported_fiscal_year: a single year as above, or
 //   blank (0);
-// - aggregation: MEAN or SUM, status: FINAL, PROVISIONAL or CARRIED_OVER,
-//   any case, with or without the enum prefix; blank is UNSPECIFIED;
+// - fiscal_year_label: blank, or a label naming the same period as
+//   fiscal_year (令和3年度 beside 2021);
+// - aggregation and status: the words of terms.h (MEAN, SUM, 平均, 合計;
+//   FINAL, PROVISIONAL, CARRIED_OVER, 確定値, 速報値, 見込み, 据置, ...);
+//   blank is UNSPECIFIED;
 // - value: a decimal number, with "," thousands separators in groups of
 //   three (1,669) and full-width digits allowed, an exponent allowed;
 // - kpi_display_name, unit, source_note: text, kept exactly.
@@ -75,13 +79,22 @@ absl::Status CheckRowsAgainstKpis(const std::vector<ObservationRow>& rows,
                                   const std::vector<domain::Kpi>& kpis,
                                   std::string_view source_name);
 
+struct ObservationsCsvOptions {
+  // Status and aggregation in Japanese (確定値, 暫定値, 据置; 平均, 合計) and
+  // a fiscal_year_label column with the era label (令和3年度, 平成28-30年度)
+  // after fiscal_year. Both read back.
+  bool japanese = false;
+};
+
 // Every observation of `dataset`, in its order, with the identity columns
 // of its KPI (blank when the KPI is not in `dataset`), header first, LF line
-// ends, no byte order mark. Values are written in the fewest digits that
-// read back to the same double, so ParseObservationsCsv(WriteObservations
-// Csv(d)) reproduces d.observations' names and every column's field exactly
-// (revisions and output-only fields are not part of the CSV).
-std::string WriteObservationsCsv(const domain::Dataset& dataset);
+// ends, no byte order mark (see EncodeText for what a file gets). Values are
+// written in the fewest digits that read back to the same double, so
+// ParseObservationsCsv(WriteObservationsCsv(d)) reproduces d.observations'
+// names and every column's field exactly (revisions and output-only fields
+// are not part of the CSV), in either language.
+std::string WriteObservationsCsv(const domain::Dataset& dataset,
+                                 const ObservationsCsvOptions& options = {});
 
 }  // namespace kpi::dataset
 

@@ -56,6 +56,45 @@ constexpr Entry kCatalogue[] = {
     {MessageId::kLikelihoodNoTarget, "目標なし", "no target"},
 
     {MessageId::kFiscalYear, "$1 (FY$0)", "FY$0 ($1)"},
+    {MessageId::kFiscalYearRange, "$2 (FY$0-$1)", "FY$0-$1 ($2)"},
+
+    {MessageId::kObservationFinal, "確定値", "final"},
+    {MessageId::kObservationProvisional, "暫定値", "provisional"},
+    {MessageId::kObservationCarriedOver, "据置", "carried over"},
+    {MessageId::kAggregationMean, "平均", "mean"},
+    {MessageId::kAggregationSum, "合計", "sum"},
+    {MessageId::kKindLevel, "各年度の水準", "level"},
+    {MessageId::kKindRunningTotal, "累計 (減少しない)", "running total"},
+    {MessageId::kKindPeriodSum, "計画期間の累計", "sum over the plan period"},
+    {MessageId::kDirectionIncrease, "高いほど良い", "higher is better"},
+    {MessageId::kDirectionDecrease, "低いほど良い", "lower is better"},
+    {MessageId::kRatingContinueAndExpand, "継続発展",
+     "continue and expand (継続発展)"},
+    {MessageId::kRatingContinue, "継続", "continue (継続)"},
+    {MessageId::kRatingRevise, "見直し", "revise (見直し)"},
+
+    {MessageId::kColumnKpi, "KPI", "KPI"},
+    {MessageId::kColumnName, "名称", "name"},
+    {MessageId::kColumnUnit, "単位", "unit"},
+    {MessageId::kColumnBaseline, "基準値", "baseline"},
+    {MessageId::kColumnLatest, "最新値", "latest"},
+    {MessageId::kColumnTarget, "目標値", "target"},
+    {MessageId::kColumnPeriod, "年度", "period"},
+    {MessageId::kColumnValue, "値", "value"},
+    {MessageId::kColumnStatus, "状態", "status"},
+    {MessageId::kColumnReported, "報告年度", "reported"},
+    {MessageId::kColumnSource, "出典・備考", "source"},
+    {MessageId::kFieldMeasure, "施策", "measure"},
+    {MessageId::kFieldKind, "種類", "kind"},
+    {MessageId::kFieldSumPeriod, "$0からの累計", "sum from $0"},
+    {MessageId::kFieldMeasured, "測定方法", "measured"},
+    {MessageId::kFieldShockYears, "ショック年", "shock years"},
+    {MessageId::kKpiCount, "KPI $0件", "$0 KPIs"},
+    {MessageId::kObservationsHeading, "実績値 ($0件)", "observations ($0)"},
+    {MessageId::kRevisedLine, "  $0 を $1 に修正: 旧値 $2 ($3)、理由: $4",
+     "  revised $0 on $1: was $2 ($3), reason: $4"},
+    {MessageId::kEvaluationsHeading, "施策 $0 $1 の評価 ($2件)",
+     "evaluations of $0 $1 ($2)"},
 };
 
 constexpr bool RowsInIdOrder() {
@@ -178,6 +217,104 @@ std::string FiscalYearLabel(int fiscal_year, Language language) {
     return language == Language::kJa ? era : absl::StrCat("FY", fiscal_year);
   }
   return Format(MessageId::kFiscalYear, language, fiscal_year, era);
+}
+
+}  // namespace kpi::i18n
+
+namespace kpi::i18n {
+
+std::string FiscalPeriodLabel(int first_fiscal_year, int fiscal_year,
+                              Language language) {
+  if (first_fiscal_year == 0 || first_fiscal_year == fiscal_year) {
+    return FiscalYearLabel(fiscal_year, language);
+  }
+  if (first_fiscal_year < 1926) {  // no era label
+    return language == Language::kJa
+               ? absl::StrCat(first_fiscal_year, "-", fiscal_year, "年度")
+               : absl::StrCat("FY", first_fiscal_year, "-", fiscal_year);
+  }
+  std::string era;
+  if (language == Language::kJa) {
+    era = fiscal::FormatRange(first_fiscal_year, fiscal_year);
+  } else {
+    // H28-30, or H30-R2 across an era change.
+    const std::string first = fiscal::FormatShort(first_fiscal_year);
+    const std::string last = fiscal::FormatShort(fiscal_year);
+    const bool same_era =
+        !first.empty() && !last.empty() && first.front() == last.front();
+    era = absl::StrCat(first, "-", same_era ? last.substr(1) : last);
+  }
+  return Format(MessageId::kFiscalYearRange, language, first_fiscal_year,
+                fiscal_year, era);
+}
+
+std::string_view ObservationStatusLabel(domain::ObservationStatus status,
+                                        Language language) {
+  switch (status) {
+    case domain::ObservationStatus::kFinal:
+      return Text(MessageId::kObservationFinal, language);
+    case domain::ObservationStatus::kProvisional:
+      return Text(MessageId::kObservationProvisional, language);
+    case domain::ObservationStatus::kCarriedOver:
+      return Text(MessageId::kObservationCarriedOver, language);
+    case domain::ObservationStatus::kUnspecified:
+      break;
+  }
+  return "-";
+}
+
+std::string_view AggregationLabel(domain::Aggregation aggregation,
+                                  Language language) {
+  switch (aggregation) {
+    case domain::Aggregation::kMean:
+      return Text(MessageId::kAggregationMean, language);
+    case domain::Aggregation::kSum:
+      return Text(MessageId::kAggregationSum, language);
+    case domain::Aggregation::kUnspecified:
+      break;
+  }
+  return "-";
+}
+
+std::string_view KindLabel(domain::KpiKind kind, Language language) {
+  switch (kind) {
+    case domain::KpiKind::kLevel:
+      return Text(MessageId::kKindLevel, language);
+    case domain::KpiKind::kRunningTotal:
+      return Text(MessageId::kKindRunningTotal, language);
+    case domain::KpiKind::kPeriodSum:
+      return Text(MessageId::kKindPeriodSum, language);
+    case domain::KpiKind::kUnspecified:
+      break;
+  }
+  return "-";
+}
+
+std::string_view DirectionLabel(domain::Direction direction,
+                                Language language) {
+  switch (direction) {
+    case domain::Direction::kIncrease:
+      return Text(MessageId::kDirectionIncrease, language);
+    case domain::Direction::kDecrease:
+      return Text(MessageId::kDirectionDecrease, language);
+    case domain::Direction::kUnspecified:
+      break;
+  }
+  return "-";
+}
+
+std::string_view RatingLabel(domain::Rating rating, Language language) {
+  switch (rating) {
+    case domain::Rating::kContinueAndExpand:
+      return Text(MessageId::kRatingContinueAndExpand, language);
+    case domain::Rating::kContinue:
+      return Text(MessageId::kRatingContinue, language);
+    case domain::Rating::kRevise:
+      return Text(MessageId::kRatingRevise, language);
+    case domain::Rating::kUnspecified:
+      break;
+  }
+  return "-";
 }
 
 }  // namespace kpi::i18n

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/substitute.h"
+#include "lib/domain/model.h"
 #include "lib/forecast/engine.h"
 
 namespace kpi::i18n {
@@ -65,6 +66,52 @@ enum class MessageId {
   kLikelihoodNoTarget,
   // Fiscal years. $0: the Western year, $1: the era label (令和6年度).
   kFiscalYear,
+  // A range of fiscal years. $0, $1: first and last Western years, $2: the
+  // era label (平成28-30年度 in Japanese, H28-30 in English).
+  kFiscalYearRange,
+  // How final an observation is (kpictl show and list, Japanese CSV).
+  kObservationFinal,
+  kObservationProvisional,
+  kObservationCarriedOver,
+  // How a value over several years was formed.
+  kAggregationMean,
+  kAggregationSum,
+  // KPI kinds and directions.
+  kKindLevel,
+  kKindRunningTotal,
+  kKindPeriodSum,
+  kDirectionIncrease,
+  kDirectionDecrease,
+  // The city's rating of a measure (継続発展 / 継続 / 見直し).
+  kRatingContinueAndExpand,
+  kRatingContinue,
+  kRatingRevise,
+  // Column headings and field names of kpictl's tables.
+  kColumnKpi,
+  kColumnName,
+  kColumnUnit,
+  kColumnBaseline,
+  kColumnLatest,
+  kColumnTarget,
+  kColumnPeriod,
+  kColumnValue,
+  kColumnStatus,
+  kColumnReported,
+  kColumnSource,
+  kFieldMeasure,
+  kFieldKind,
+  kFieldSumPeriod,  // $0: the first year's label
+  kFieldMeasured,
+  kFieldShockYears,
+  // "$0 KPIs" after a strategy's title; $0 the count.
+  kKpiCount,
+  // Heading of show's observation table; $0 the count.
+  kObservationsHeading,
+  // A kept earlier state. $0 observation ID, $1 time, $2 value, $3 status,
+  // $4 reason (may be empty).
+  kRevisedLine,
+  // Heading of the evaluations of a measure: $0 code, $1 title, $2 count.
+  kEvaluationsHeading,
   kMessageCount,  // not a message
 };
 
@@ -96,6 +143,24 @@ std::string_view LikelihoodWords(double probability, Language language);
 // A fiscal year as a reader of `language` expects it: ja "令和6年度
 // (FY2024)", en "FY2024 (R6)". Years before 1926 have no era label.
 std::string FiscalYearLabel(int fiscal_year, Language language);
+
+// A period of fiscal years: FiscalYearLabel for a single year (first == last
+// or first == 0), else ja "平成28-30年度 (FY2016-2018)", en "FY2016-2018
+// (H28-30)".
+std::string FiscalPeriodLabel(int first_fiscal_year, int fiscal_year,
+                              Language language);
+
+// Words for the domain's enums, for kpictl and reports: 確定値 / final,
+// 平均 / mean, 累計 (減少しない) / running total, 高いほど良い / higher is
+// better, 継続発展 / continue and expand (継続発展). The unspecified value
+// gives "-".
+std::string_view ObservationStatusLabel(domain::ObservationStatus status,
+                                        Language language);
+std::string_view AggregationLabel(domain::Aggregation aggregation,
+                                  Language language);
+std::string_view KindLabel(domain::KpiKind kind, Language language);
+std::string_view DirectionLabel(domain::Direction direction, Language language);
+std::string_view RatingLabel(domain::Rating rating, Language language);
 
 }  // namespace kpi::i18n
 

@@ -22,10 +22,12 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "lib/base/status_macros.h"
+#include "lib/dataset/encode_text.h"
 #include "lib/dataset/observations_csv.h"
 #include "lib/dataset/text_encoding.h"
 #include "lib/forecast/backtest.h"
 #include "lib/forecast/engine.h"
+#include "lib/i18n/catalogue.h"
 #include "services/convert.h"
 #include "services/kpictl/batch.h"
 #include "services/kpictl/format.h"
@@ -34,6 +36,9 @@ namespace kpi::kpictl {
 namespace {
 
 using kpi::v1::KpiService;
+
+// The catalogue speaks std::string_view; Debian's Abseil does not take it.
+absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
 // ---- Labels -----------------------------------------------------------------
 
@@ -79,104 +84,95 @@ std::string WarningLabel(kpi::v1::WarningCode code) {
   }
 }
 
-std::string RatingLabel(kpi::v1::Rating rating) {
-  switch (rating) {
-    case kpi::v1::RATING_CONTINUE_AND_EXPAND:
-      return "継続発展 (continue and expand)";
-    case kpi::v1::RATING_CONTINUE:
-      return "継続 (continue)";
-    case kpi::v1::RATING_REVISE:
-      return "見直し (revise)";
-    default:
-      return "-";
+// How values and periods are written for one reader: the language of the
+// labels, and the decimals of the KPI's values (FormatDisplay), or -1 for
+// FormatValue's four significant digits.
+struct Display {
+  i18n::Language language = i18n::Language::kEn;
+  int decimals = -1;
+
+  std::string Value(double v) const {
+    return decimals < 0 ? FormatValue(v) : FormatDisplay(v, decimals);
   }
+};
+
+// The display of one KPI's values, at the precision of its own data.
+Display DisplayFor(const kpi::v1::Kpi& kpi,
+                   const std::vector<kpi::v1::Observation>& observations,
+                   i18n::Language language) {
+  std::vector<double> written;
+  if (kpi.has_baseline()) written.push_back(kpi.baseline().value());
+  if (kpi.has_target() && kpi.target().has_value()) {
+    written.push_back(kpi.target().value());
+  }
+  for (const kpi::v1::Observation& o : observations) {
+    written.push_back(o.value());
+  }
+  return Display{language, DisplayDecimals(kpi.unit(), written)};
 }
 
-std::string ObservationStatusLabel(kpi::v1::ObservationStatus status) {
-  switch (status) {
-    case kpi::v1::OBSERVATION_STATUS_PROVISIONAL:
-      return "provisional";
-    case kpi::v1::OBSERVATION_STATUS_CARRIED_OVER:
-      return "carried over";
-    default:
-      return "final";
+// "113.5 FY2018 (H30)" / "113.5 平成30年度 (FY2018)", with the aggregation
+// of a range and a status other than final after it.
+std::string ValueInPeriod(const Display& d, double value, int32_t first,
+                          int32_t year, kpi::v1::Aggregation aggregation,
+                          kpi::v1::ObservationStatus status) {
+  std::string out = absl::StrCat(
+      d.Value(value), " ", i18n::FiscalPeriodLabel(first, year, d.language));
+  if (aggregation != kpi::v1::AGGREGATION_UNSPECIFIED) {
+    absl::StrAppend(
+        &out, " ",
+        AsAbsl(i18n::AggregationLabel(
+            static_cast<domain::Aggregation>(aggregation), d.language)));
   }
+  if (status == kpi::v1::OBSERVATION_STATUS_PROVISIONAL ||
+      status == kpi::v1::OBSERVATION_STATUS_CARRIED_OVER) {
+    absl::StrAppend(
+        &out, " ",
+        AsAbsl(i18n::ObservationStatusLabel(
+            static_cast<domain::ObservationStatus>(status), d.language)));
+  }
+  return out;
 }
 
-std::string KindLabel(kpi::v1::KpiKind kind) {
-  switch (kind) {
-    case kpi::v1::KPI_KIND_LEVEL:
-      return "level";
-    case kpi::v1::KPI_KIND_RUNNING_TOTAL:
-      return "running total";
-    case kpi::v1::KPI_KIND_PERIOD_SUM:
-      return "sum over the plan period";
-    default:
-      return "-";
-  }
+std::string_view StatusWord(kpi::v1::ObservationStatus status,
+                            i18n::Language language) {
+  // Unspecified is stored as final.
+  return i18n::ObservationStatusLabel(
+      status == kpi::v1::OBSERVATION_STATUS_UNSPECIFIED
+          ? domain::ObservationStatus::kFinal
+          : static_cast<domain::ObservationStatus>(status),
+      language);
 }
 
-std::string DirectionLabel(kpi::v1::Direction direction) {
-  switch (direction) {
-    case kpi::v1::DIRECTION_INCREASE:
-      return "higher is better";
-    case kpi::v1::DIRECTION_DECREASE:
-      return "lower is better";
-    default:
-      return "-";
-  }
-}
-
-// "FY2021", or "FY2016-2018" for a range.
-std::string Period(int32_t first_fiscal_year, int32_t fiscal_year) {
-  if (first_fiscal_year != 0 && first_fiscal_year != fiscal_year) {
-    return absl::StrCat("FY", first_fiscal_year, "-", fiscal_year);
-  }
-  return absl::StrCat("FY", fiscal_year);
-}
-
-std::string AggregationSuffix(kpi::v1::Aggregation aggregation) {
-  switch (aggregation) {
-    case kpi::v1::AGGREGATION_MEAN:
-      return " mean";
-    case kpi::v1::AGGREGATION_SUM:
-      return " sum";
-    default:
-      return "";
-  }
-}
-
-std::string BaselineCell(const kpi::v1::Kpi& kpi) {
+std::string BaselineCell(const kpi::v1::Kpi& kpi, const Display& d) {
   if (!kpi.has_baseline()) return "-";
   const kpi::v1::Baseline& b = kpi.baseline();
-  return absl::StrCat(FormatValue(b.value()), " (",
-                      Period(b.first_fiscal_year(), b.fiscal_year()),
-                      AggregationSuffix(b.aggregation()), ")");
+  return ValueInPeriod(d, b.value(), b.first_fiscal_year(), b.fiscal_year(),
+                       b.aggregation(), kpi::v1::OBSERVATION_STATUS_FINAL);
 }
 
-std::string TargetCell(const kpi::v1::Kpi& kpi) {
+std::string TargetCell(const kpi::v1::Kpi& kpi, const Display& d) {
   if (!kpi.has_target()) return "-";
   const kpi::v1::Target& t = kpi.target();
   std::string value;
   if (t.has_value()) {
-    value = FormatValue(t.value());
+    value = d.Value(t.value());
   } else if (!t.label().empty()) {
     value = t.label();
   } else {
     value = t.reference();
   }
-  return absl::StrCat(value, " (FY", t.fiscal_year(), ")");
+  return absl::StrCat(value, " ",
+                      i18n::FiscalYearLabel(t.fiscal_year(), d.language));
+}
+
+std::string ObservationCell(const kpi::v1::Observation& o, const Display& d) {
+  return ValueInPeriod(d, o.value(), o.first_fiscal_year(), o.fiscal_year(),
+                       kpi::v1::AGGREGATION_UNSPECIFIED, o.status());
 }
 
 std::string ObservationCell(const kpi::v1::Observation& o) {
-  std::string status;
-  if (o.status() == kpi::v1::OBSERVATION_STATUS_PROVISIONAL ||
-      o.status() == kpi::v1::OBSERVATION_STATUS_CARRIED_OVER) {
-    status = absl::StrCat(", ", ObservationStatusLabel(o.status()));
-  }
-  return absl::StrCat(FormatValue(o.value()), " (",
-                      Period(o.first_fiscal_year(), o.fiscal_year()), status,
-                      ")");
+  return ObservationCell(o, Display());
 }
 
 // Observations sorted by period end, then start.
@@ -265,6 +261,49 @@ absl::StatusOr<kpi::v1::Kpi> GetKpi(const Rpc& rpc, const std::string& name) {
       [&](grpc::ClientContext* c, const kpi::v1::GetKpiRequest& r,
           kpi::v1::Kpi* out) { return rpc.kpi->GetKpi(c, r, out); },
       request, "GetKpi");
+}
+
+// The encoding a file of `format` is written in: --encoding, or the
+// format's default. CSV defaults to UTF-8 with a byte order mark, the only
+// form of UTF-8 that Japanese Excel opens without mojibake when a file is
+// double-clicked; JSON is UTF-8 alone (RFC 8259); the benchmark format
+// stays UTF-8, byte for byte as bench/ reads it.
+absl::StatusOr<dataset::TextEncoding> OutputEncoding(const Options& options,
+                                                     absl::string_view format) {
+  const bool json = format == "json";
+  if (options.encoding.empty()) {
+    return format == "csv" ? dataset::TextEncoding::kUtf8WithBom
+                           : dataset::TextEncoding::kUtf8;
+  }
+  if (format == "table") {
+    return absl::InvalidArgumentError(
+        "--encoding applies to files (--format=csv or json); a table is "
+        "written in UTF-8 for the terminal");
+  }
+  KPI_ASSIGN_OR_RETURN(
+      dataset::TextEncoding encoding,
+      dataset::ParseTextEncoding(options.encoding, "--encoding"));
+  if (json && encoding != dataset::TextEncoding::kUtf8) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--encoding=", options.encoding,
+        " does not apply to JSON, which is UTF-8 without a byte order mark "
+        "(RFC 8259); accepted with --format=json: utf-8"));
+  }
+  return encoding;
+}
+
+// `text` (UTF-8) in `encoding`, with its preamble, for --out or stdout.
+absl::StatusOr<std::string> Encoded(const std::string& text,
+                                    dataset::TextEncoding encoding) {
+  absl::StatusOr<std::string> bytes = dataset::EncodeFile(text, encoding);
+  if (!bytes.ok()) {
+    return absl::Status(
+        bytes.status().code(),
+        absl::StrCat(
+            "--encoding=", AsAbsl(dataset::TextEncodingFlagValue(encoding)),
+            ": ", bytes.status().message()));
+  }
+  return bytes;
 }
 
 absl::Status RequireFormat(const std::string& format,
@@ -479,12 +518,13 @@ std::string RenderProjectionCsv(const std::vector<ProjectionRow>& rows) {
   return out;
 }
 
-// The projections of every KPI of `strategy`, in name order.
+// The projections of every KPI of `strategy`, in the strategy's order.
 absl::Status ProjectStrategy(const Rpc& rpc, const std::string& strategy,
                              const Options& options,
                              const kpi::v1::ScenarioOptions& scenario,
                              std::vector<ProjectionRow>* rows) {
-  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis = ListAllKpis(rpc, strategy);
+  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis =
+      ListKpisInStrategyOrder(rpc, strategy);
   if (!kpis.ok()) return kpis.status();
   if (kpis->empty()) return absl::OkStatus();
   kpi::v1::BatchProjectKpisRequest request;
@@ -547,13 +587,15 @@ absl::StatusOr<std::vector<kpi::v1::Strategy>> SelectedStrategies(
 
 std::string SubcommandSummary() {
   return R"(Subcommands:
-  list [--strategy S]                  KPIs with unit, baseline, latest value and target
+  list [--strategy S]                  KPIs with unit, baseline, latest value and target,
+                                       in the strategy's order (goal, measure, KPI)
   show KPI                             one KPI: observations, revisions, its measure's evaluations
   project KPI|--all [--strategy S] [--target_year Y] [--shock=include|exclude]
           [--format=table|json|csv]    projections to the target year
   import FILE [--validate_only]        a JSON kpi.v1.Dataset or a CSV of observations, all or nothing
-  export [--format=json|csv] [--out FILE] [--strategy S]
-                                       the whole store (or one strategy)
+  export [--format=json|csv] [--out FILE] [--strategy S] [--encoding E]
+                                       the whole store (or one strategy); CSV with
+                                       --lang=ja has 確定値/暫定値/据置 and era labels
   batch --in SERIES.csv --out FORECASTS.csv [--horizon H]
                                        ad-hoc series (series_id,year,value[,target_value,target_year])
                                        through StreamProjectSeries, backtest forecast format
@@ -562,8 +604,13 @@ std::string SubcommandSummary() {
   calibrate --data SERIES.csv --out FILE [--version V]
                                        learn a calibration from series (their train rows), no server
   help                                 this text
-KPI is a full name (strategies/S/kpis/K), or a bare KPI ID with --strategy or
-when the store holds one strategy.
+KPI is a full name (strategies/S/kpis/K), or, with --strategy or when the store
+holds one strategy, a KPI's ID, its Japanese or English name, or the start of
+one (空港 finds 空港乗降客数); a typo lists the closest names.
+--lang=ja|en chooses the language of tables and labels (default: the locale);
+--encoding=utf-8|utf-8-bom|cp932 how files are written (CSV default utf-8-bom,
+which Japanese Excel opens without mojibake; cp932 refuses a character it
+cannot hold, naming its line).
 )";
 }
 
@@ -578,28 +625,36 @@ absl::Status RunList(const Rpc& rpc, const Options& options,
     *io.err << "kpictl list: the store holds no strategy; see kpictl import\n";
     return absl::OkStatus();
   }
+  const i18n::Language lang = options.language;
+  using i18n::MessageId;
   for (size_t i = 0; i < strategies.size(); ++i) {
     const kpi::v1::Strategy& strategy = strategies[i];
-    absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis =
-        ListAllKpis(rpc, strategy.name());
-    if (!kpis.ok()) return kpis.status();
-    TextTable table({"KPI", "name", "unit", "baseline", "latest", "target"},
+    KPI_ASSIGN_OR_RETURN(const std::vector<kpi::v1::Kpi> kpis,
+                         ListKpisInStrategyOrder(rpc, strategy.name()));
+    TextTable table({std::string(i18n::Text(MessageId::kColumnKpi, lang)),
+                     std::string(i18n::Text(MessageId::kColumnName, lang)),
+                     std::string(i18n::Text(MessageId::kColumnUnit, lang)),
+                     std::string(i18n::Text(MessageId::kColumnBaseline, lang)),
+                     std::string(i18n::Text(MessageId::kColumnLatest, lang)),
+                     std::string(i18n::Text(MessageId::kColumnTarget, lang))},
                     {false, false, false, true, true, true});
-    for (const kpi::v1::Kpi& kpi : *kpis) {
-      absl::StatusOr<std::vector<kpi::v1::Observation>> observations =
-          ListAllObservations(rpc, kpi.name());
-      if (!observations.ok()) return observations.status();
-      SortByYear(&*observations);
+    for (const kpi::v1::Kpi& kpi : kpis) {
+      KPI_ASSIGN_OR_RETURN(std::vector<kpi::v1::Observation> observations,
+                           ListAllObservations(rpc, kpi.name()));
+      SortByYear(&observations);
+      const Display d = DisplayFor(kpi, observations, lang);
       table.AddRow(
           {ShortId(kpi.name()), kpi.display_name(), kpi.unit(),
-           BaselineCell(kpi),
-           observations->empty() ? "-" : ObservationCell(observations->back()),
-           TargetCell(kpi)});
+           BaselineCell(kpi, d),
+           observations.empty() ? "-" : ObservationCell(observations.back(), d),
+           TargetCell(kpi, d)});
     }
     if (i > 0) *io.out << "\n";
     *io.out << strategy.name() << "  " << strategy.display_name() << "  ("
-            << Period(strategy.first_fiscal_year(), strategy.last_fiscal_year())
-            << ", " << kpis->size() << " KPIs)\n"
+            << i18n::FiscalPeriodLabel(strategy.first_fiscal_year(),
+                                       strategy.last_fiscal_year(), lang)
+            << ", " << i18n::Format(MessageId::kKpiCount, lang, kpis.size())
+            << ")\n"
             << table.Render();
   }
   return absl::OkStatus();
@@ -609,7 +664,8 @@ absl::Status RunShow(const Rpc& rpc, const std::vector<std::string>& args,
                      const Options& options, const Streams& io) {
   if (args.size() != 1) {
     return absl::InvalidArgumentError(
-        "show takes one KPI (strategies/S/kpis/K, or K with --strategy)");
+        "show takes one KPI: its ID, its name or the start of it, or "
+        "strategies/S/kpis/K");
   }
   KPI_ASSIGN_OR_RETURN(const std::string name,
                        ResolveKpiName(rpc, args[0], options.strategy));
@@ -629,22 +685,34 @@ absl::Status RunShow(const Rpc& rpc, const std::vector<std::string>& args,
   KPI_ASSIGN_OR_RETURN(std::vector<kpi::v1::Evaluation> evaluations,
                        ListAllEvaluations(rpc, measure.name()));
 
+  const i18n::Language lang = options.language;
+  using i18n::MessageId;
+  const auto text = [&](MessageId id) {
+    return std::string(i18n::Text(id, lang));
+  };
+  const Display d = DisplayFor(kpi, observations, lang);
   std::ostream& out = *io.out;
   TextTable facts({"", ""});
-  facts.AddRow({"name", kpi.display_name()});
+  facts.AddRow({text(MessageId::kColumnName), kpi.display_name()});
   if (!kpi.english_name().empty()) facts.AddRow({"", kpi.english_name()});
+  facts.AddRow({text(MessageId::kFieldMeasure),
+                absl::StrCat(measure.code(), " ", measure.display_name(), " (",
+                             measure.name(), ")")});
+  facts.AddRow({text(MessageId::kColumnUnit), kpi.unit()});
   facts.AddRow(
-      {"measure", absl::StrCat(measure.code(), " ", measure.display_name(),
-                               " (", measure.name(), ")")});
-  facts.AddRow({"unit", kpi.unit()});
-  facts.AddRow({"kind", absl::StrCat(KindLabel(kpi.kind()), ", ",
-                                     DirectionLabel(kpi.direction()))});
-  std::string baseline = BaselineCell(kpi);
+      {text(MessageId::kFieldKind),
+       absl::StrCat(
+           AsAbsl(
+               i18n::KindLabel(static_cast<domain::KpiKind>(kpi.kind()), lang)),
+           lang == i18n::Language::kJa ? "、" : ", ",
+           AsAbsl(i18n::DirectionLabel(
+               static_cast<domain::Direction>(kpi.direction()), lang)))});
+  std::string baseline = BaselineCell(kpi, d);
   if (kpi.has_baseline() && !kpi.baseline().label().empty()) {
     absl::StrAppend(&baseline, "  ", kpi.baseline().label());
   }
-  facts.AddRow({"baseline", baseline});
-  std::string target = TargetCell(kpi);
+  facts.AddRow({text(MessageId::kColumnBaseline), baseline});
+  std::string target = TargetCell(kpi, d);
   if (kpi.has_target() && kpi.target().has_value() &&
       !kpi.target().label().empty() &&
       kpi.target().label() != FormatValue(kpi.target().value())) {
@@ -653,17 +721,24 @@ absl::Status RunShow(const Rpc& rpc, const std::vector<std::string>& args,
   if (kpi.has_target() && !kpi.target().reference().empty()) {
     absl::StrAppend(&target, "  ", kpi.target().reference());
   }
-  facts.AddRow({"target", target});
+  facts.AddRow({text(MessageId::kColumnTarget), target});
   if (kpi.period_first_fiscal_year() != 0) {
-    facts.AddRow({"period",
-                  absl::StrCat("sum from FY", kpi.period_first_fiscal_year())});
+    facts.AddRow({text(MessageId::kColumnPeriod),
+                  i18n::Format(MessageId::kFieldSumPeriod, lang,
+                               i18n::FiscalYearLabel(
+                                   kpi.period_first_fiscal_year(), lang))});
   }
   if (!kpi.measurement_note().empty()) {
-    facts.AddRow({"measured", kpi.measurement_note()});
+    facts.AddRow({text(MessageId::kFieldMeasured), kpi.measurement_note()});
   }
   if (!kpi.shock_fiscal_years().empty()) {
+    std::vector<std::string> years;
+    for (int32_t y : kpi.shock_fiscal_years()) {
+      years.push_back(i18n::FiscalYearLabel(y, lang));
+    }
     facts.AddRow(
-        {"shock years", absl::StrJoin(kpi.shock_fiscal_years(), ", ")});
+        {text(MessageId::kFieldShockYears),
+         absl::StrJoin(years, lang == i18n::Language::kJa ? "、" : ", ")});
   }
   // The facts table has no header: drop its first two lines.
   const std::string facts_text = facts.Render();
@@ -671,38 +746,55 @@ absl::Status RunShow(const Rpc& rpc, const std::vector<std::string>& args,
       << facts_text.substr(facts_text.find('\n', facts_text.find('\n') + 1) +
                            1);
 
-  out << "\nobservations (" << observations.size() << ")\n";
-  TextTable table({"period", "value", "status", "reported", "source"},
-                  {false, true, false, false, false});
+  out << "\n"
+      << i18n::Format(MessageId::kObservationsHeading, lang,
+                      observations.size())
+      << "\n";
+  TextTable table(
+      {text(MessageId::kColumnPeriod), text(MessageId::kColumnValue),
+       text(MessageId::kColumnStatus), text(MessageId::kColumnReported),
+       text(MessageId::kColumnSource)},
+      {false, true, false, false, false});
   for (const kpi::v1::Observation& o : observations) {
-    table.AddRow({Period(o.first_fiscal_year(), o.fiscal_year()) +
-                      AggregationSuffix(o.aggregation()),
-                  FormatValue(o.value()), ObservationStatusLabel(o.status()),
+    std::string period =
+        i18n::FiscalPeriodLabel(o.first_fiscal_year(), o.fiscal_year(), lang);
+    if (o.aggregation() != kpi::v1::AGGREGATION_UNSPECIFIED) {
+      absl::StrAppend(
+          &period, " ",
+          AsAbsl(i18n::AggregationLabel(
+              static_cast<domain::Aggregation>(o.aggregation()), lang)));
+    }
+    table.AddRow({period, d.Value(o.value()),
+                  std::string(StatusWord(o.status(), lang)),
                   o.reported_fiscal_year() != 0
-                      ? absl::StrCat("FY", o.reported_fiscal_year())
+                      ? i18n::FiscalYearLabel(o.reported_fiscal_year(), lang)
                       : "",
                   o.source_note()});
   }
   out << table.Render();
   for (const kpi::v1::Observation& o : observations) {
     for (const kpi::v1::ObservationRevision& r : o.revisions()) {
-      out << "  revised " << ShortId(o.name()) << " on "
-          << google::protobuf::util::TimeUtil::ToString(r.revise_time())
-          << ": was " << FormatValue(r.value()) << " ("
-          << ObservationStatusLabel(r.status()) << ")";
-      if (!r.reason().empty()) out << ", reason: " << r.reason();
-      out << "\n";
+      std::string line = i18n::Format(
+          MessageId::kRevisedLine, lang, ShortId(o.name()),
+          google::protobuf::util::TimeUtil::ToString(r.revise_time()),
+          d.Value(r.value()), AsAbsl(StatusWord(r.status(), lang)),
+          r.reason().empty() ? "-" : r.reason());
+      out << line << "\n";
     }
   }
 
-  out << "\nevaluations of " << measure.code() << " " << measure.display_name()
-      << " (" << evaluations.size() << ")\n";
+  out << "\n"
+      << i18n::Format(MessageId::kEvaluationsHeading, lang, measure.code(),
+                      measure.display_name(), evaluations.size())
+      << "\n";
   std::sort(evaluations.begin(), evaluations.end(),
             [](const kpi::v1::Evaluation& a, const kpi::v1::Evaluation& b) {
               return a.fiscal_year() < b.fiscal_year();
             });
   for (const kpi::v1::Evaluation& e : evaluations) {
-    out << "FY" << e.fiscal_year() << "  " << RatingLabel(e.rating()) << "\n";
+    out << i18n::FiscalYearLabel(e.fiscal_year(), lang) << "  "
+        << i18n::RatingLabel(static_cast<domain::Rating>(e.rating()), lang)
+        << "\n";
     if (!e.kpi_assessment().empty()) {
       out << "  KPIの現状認識: " << e.kpi_assessment() << "\n";
     }
@@ -762,11 +854,15 @@ absl::Status RunProject(const Rpc& rpc, const std::vector<std::string>& args,
     rows.push_back(std::move(row));
   }
 
+  KPI_ASSIGN_OR_RETURN(const dataset::TextEncoding encoding,
+                       OutputEncoding(options, format));
   if (format == "json") {
     KPI_ASSIGN_OR_RETURN(const std::string json, RenderProjectionJson(rows));
     *io.out << json;
   } else if (format == "csv") {
-    *io.out << RenderProjectionCsv(rows);
+    KPI_ASSIGN_OR_RETURN(const std::string csv,
+                         Encoded(RenderProjectionCsv(rows), encoding));
+    *io.out << csv;
   } else if (options.all) {
     for (size_t i = 0; i < strategies.size(); ++i) {
       std::vector<ProjectionRow> part;
@@ -870,6 +966,8 @@ absl::Status RunExport(const Rpc& rpc, const Options& options,
                        const Streams& io) {
   const std::string format = options.format.empty() ? "json" : options.format;
   KPI_RETURN_IF_ERROR(RequireFormat(format, {"json", "csv"}, "export"));
+  KPI_ASSIGN_OR_RETURN(const dataset::TextEncoding encoding,
+                       OutputEncoding(options, format));
   kpi::v1::ExportDatasetRequest request;
   if (!options.strategy.empty()) {
     request.set_strategy(StrategyName(options.strategy));
@@ -894,7 +992,12 @@ absl::Status RunExport(const Rpc& rpc, const Options& options,
     KPI_RETURN_IF_ERROR(base::InvalidArgumentWithViolations(
         "the server exported values this client cannot represent:",
         violations));
-    text = dataset::WriteObservationsCsv(exported);
+    // In Japanese: status words (確定値, 暫定値, 据置) and an era label
+    // beside each fiscal year, both of which import reads back.
+    dataset::ObservationsCsvOptions csv;
+    csv.japanese = options.language == i18n::Language::kJa;
+    KPI_ASSIGN_OR_RETURN(
+        text, Encoded(dataset::WriteObservationsCsv(exported, csv), encoding));
   }
   KPI_ASSIGN_OR_RETURN(Output output, Output::Open(options.out, io.out));
   output.stream() << text;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "lib/i18n/catalogue.h"
 #include "services/kpictl/rpc.h"
 
 namespace kpi::kpictl {
@@ -28,6 +29,13 @@ struct Options {
   std::string windows;      // --windows (backtest), e.g. "2,3,5,7"
   int horizon = 6;          // --horizon (batch, backtest)
   std::string calibration;  // --calibration (backtest): a calibration file
+  // --lang: the language of what people read (tables, era labels, status
+  // words, Japanese CSV exports).
+  i18n::Language language = i18n::Language::kEn;
+  // --encoding: how files are written; empty for the format's default
+  // (CSV: utf-8-bom, for Japanese Excel; JSON and --format=benchmark:
+  // utf-8).
+  std::string encoding;
 };
 
 struct Streams {

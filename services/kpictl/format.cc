@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -255,6 +256,62 @@ std::string FormatValue(double value) {
   const std::string fraction = dot == std::string::npos ? "" : text.substr(dot);
   const bool negative = value < 0 && text != "0";
   return absl::StrCat(negative ? "-" : "", GroupThousands(integer), fraction);
+}
+
+namespace {
+
+// Decimals of the shortest "%.15g" form of `value` (0.1 + 0.2 -> 1,
+// 2.67 -> 2, 1e-07 -> 7).
+int WrittenDecimals(double value) {
+  if (!std::isfinite(value)) return 0;
+  std::string text = absl::StrFormat("%.15g", std::fabs(value));
+  const size_t e = text.find('e');
+  int exponent = 0;
+  if (e != std::string::npos) {
+    exponent = std::atoi(text.c_str() + e + 1);
+    text.resize(e);
+  }
+  const size_t dot = text.find('.');
+  const int fraction =
+      dot == std::string::npos ? 0 : static_cast<int>(text.size() - dot - 1);
+  return std::max(0, fraction - exponent);
+}
+
+// True for units that count in thousands or more (千人, 万人, 百万円, 億円):
+// their values carry a decimal by custom.
+bool IsScaledUnit(absl::string_view unit) {
+  for (absl::string_view prefix : {"千", "万", "百万", "十万", "億"}) {
+    if (unit.substr(0, prefix.size()) == prefix &&
+        unit.size() > prefix.size()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+int DisplayDecimals(absl::string_view unit,
+                    const std::vector<double>& written) {
+  int decimals = unit == "%" || unit == "％" || IsScaledUnit(unit) ? 1 : 0;
+  for (double v : written) decimals = std::max(decimals, WrittenDecimals(v));
+  return std::min(decimals, 3);
+}
+
+std::string FormatDisplay(double value, int decimals) {
+  if (!std::isfinite(value)) return FormatValue(value);
+  const double magnitude = std::fabs(value);
+  const int integer_digits =
+      magnitude < 1 ? 1
+                    : static_cast<int>(std::floor(std::log10(magnitude))) + 1;
+  decimals = std::clamp(std::min(decimals, 4 - integer_digits), 0, 3);
+  const std::string text = absl::StrFormat("%.*f", decimals, magnitude);
+  const size_t dot = text.find('.');
+  const std::string integer = text.substr(0, dot);
+  const std::string fraction = dot == std::string::npos ? "" : text.substr(dot);
+  const bool zero = text.find_first_not_of("0.") == std::string::npos;
+  return absl::StrCat(value < 0 && !zero ? "-" : "", GroupThousands(integer),
+                      fraction);
 }
 
 std::string FormatProbability(double p) {

@@ -64,6 +64,20 @@ std::string JsonString(absl::string_view text);
 // NaN and infinities print as "nan", "inf", "-inf".
 std::string FormatValue(double value);
 
+// How many decimals a person expects for a KPI's values: as many as its
+// own data were written with (113.5 -> 1, 2.67 -> 2, 1669 -> 0; at most 3),
+// and at least the unit's usual: 1 for "%" and for units counted in
+// thousands or ten-thousands (万人, 千泊, 百万円, 万件), 0 otherwise (人, 件,
+// 回, 円). `written` holds the KPI's baseline, target and observed values.
+int DisplayDecimals(absl::string_view unit, const std::vector<double>& written);
+
+// `value` for a table cell with `decimals` decimals (trailing zeros kept,
+// so a column lines up: 55.0, 58.1), but never more than four significant
+// digits after the point's left (12,345.6 -> "12,346"), thousands separated
+// by commas. NaN and infinities as FormatValue. The API keeps full
+// precision; this is display only.
+std::string FormatDisplay(double value, int decimals);
+
 // A probability in [0, 1] as a whole percentage: "83%"; "<1%" and ">99%"
 // near the ends so that neither reads as certainty.
 std::string FormatProbability(double p);

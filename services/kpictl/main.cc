@@ -53,6 +53,15 @@ ABSL_FLAG(std::string, calibration, "",
 ABSL_FLAG(std::string, version, "",
           "calibrate --data: the version label of the calibration written "
           "(default: the data file's name and -own).");
+ABSL_FLAG(std::string, lang, "",
+          "Language of what people read (tables, era labels such as "
+          "令和6年度, status words, Japanese CSV exports): ja or en; empty "
+          "for the locale's (ja when LC_ALL, LC_MESSAGES or LANG names ja).");
+ABSL_FLAG(std::string, encoding, "",
+          "export, project --format=csv, batch: the file's encoding, utf-8, "
+          "utf-8-bom or cp932; empty for the format's default (CSV: "
+          "utf-8-bom, which Japanese Excel opens without mojibake; JSON and "
+          "--format=benchmark: utf-8).");
 ABSL_FLAG(int, horizon, 6,
           "batch, backtest: years to project past the last point when a "
           "series has no target year (1 to 30).");
@@ -92,6 +101,18 @@ int Run(const std::vector<char*>& positional) {
   options.windows = absl::GetFlag(FLAGS_windows);
   options.horizon = absl::GetFlag(FLAGS_horizon);
   options.calibration = absl::GetFlag(FLAGS_calibration);
+  options.encoding = absl::GetFlag(FLAGS_encoding);
+  const std::string lang = absl::GetFlag(FLAGS_lang);
+  if (lang.empty()) {
+    options.language = kpi::i18n::LanguageFromEnvironment();
+  } else if (absl::StatusOr<kpi::i18n::Language> parsed =
+                 kpi::i18n::ParseLanguage(lang);
+             parsed.ok()) {
+    options.language = *parsed;
+  } else {
+    std::cerr << "kpictl: --lang: " << parsed.status().message() << "\n";
+    return 2;
+  }
 
   absl::Status status;
   if (command == "backtest") {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "services/kpictl/kpi_lookup.h"
 
 namespace kpi::kpictl {
 namespace {
@@ -92,6 +93,51 @@ absl::StatusOr<std::vector<kpi::v1::Kpi>> ListAllKpis(
       [](const ListKpisResponse& r) { return r.kpis(); });
 }
 
+absl::StatusOr<std::vector<kpi::v1::Kpi>> ListKpisInStrategyOrder(
+    const Rpc& rpc, const std::string& parent) {
+  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis = ListAllKpis(rpc, parent);
+  if (!kpis.ok() || kpis->empty()) return kpis;
+  absl::StatusOr<std::vector<kpi::v1::Goal>> goals = ListAllGoals(rpc, parent);
+  if (!goals.ok()) return goals.status();
+  absl::StatusOr<std::vector<kpi::v1::Measure>> measures =
+      ListAllMeasures(rpc, parent);
+  if (!measures.ok()) return measures.status();
+  SortInStrategyOrder(*goals, *measures, &*kpis);
+  return kpis;
+}
+
+absl::StatusOr<std::vector<kpi::v1::Goal>> ListAllGoals(
+    const Rpc& rpc, const std::string& parent) {
+  using kpi::v1::ListGoalsRequest;
+  using kpi::v1::ListGoalsResponse;
+  ListGoalsRequest request;
+  request.set_parent(parent);
+  return ListAll<ListGoalsRequest, ListGoalsResponse, kpi::v1::Goal>(
+      request,
+      [&](const ListGoalsRequest& r) {
+        return Call<ListGoalsResponse>(
+            rpc, rpc.kpi, &kpi::v1::KpiService::StubInterface::ListGoals, r,
+            "ListGoals");
+      },
+      [](const ListGoalsResponse& r) { return r.goals(); });
+}
+
+absl::StatusOr<std::vector<kpi::v1::Measure>> ListAllMeasures(
+    const Rpc& rpc, const std::string& parent) {
+  using kpi::v1::ListMeasuresRequest;
+  using kpi::v1::ListMeasuresResponse;
+  ListMeasuresRequest request;
+  request.set_parent(parent);
+  return ListAll<ListMeasuresRequest, ListMeasuresResponse, kpi::v1::Measure>(
+      request,
+      [&](const ListMeasuresRequest& r) {
+        return Call<ListMeasuresResponse>(
+            rpc, rpc.kpi, &kpi::v1::KpiService::StubInterface::ListMeasures, r,
+            "ListMeasures");
+      },
+      [](const ListMeasuresResponse& r) { return r.measures(); });
+}
+
 absl::StatusOr<std::vector<kpi::v1::Observation>> ListAllObservations(
     const Rpc& rpc, const std::string& kpi) {
   using kpi::v1::ListObservationsRequest;
@@ -135,19 +181,25 @@ absl::StatusOr<std::string> ResolveKpiName(const Rpc& rpc,
                                            absl::string_view kpi,
                                            absl::string_view strategy) {
   if (absl::StrContains(kpi, '/')) return std::string(kpi);
+  std::string parent;
   if (!strategy.empty()) {
-    return absl::StrCat(StrategyName(strategy), "/kpis/", kpi);
+    parent = StrategyName(strategy);
+  } else {
+    absl::StatusOr<std::vector<kpi::v1::Strategy>> strategies =
+        ListAllStrategies(rpc);
+    if (!strategies.ok()) return strategies.status();
+    if (strategies->size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "KPI '", kpi, "' is not a full name and the store holds ",
+          strategies->size(),
+          " strategies: pass the full name (strategies/{strategy}/kpis/{kpi}) "
+          "or --strategy"));
+    }
+    parent = strategies->front().name();
   }
-  absl::StatusOr<std::vector<kpi::v1::Strategy>> strategies =
-      ListAllStrategies(rpc);
-  if (!strategies.ok()) return strategies.status();
-  if (strategies->size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "KPI '", kpi, "' is a bare ID and the store holds ", strategies->size(),
-        " strategies: pass the full name (strategies/{strategy}/kpis/{kpi}) "
-        "or --strategy"));
-  }
-  return absl::StrCat(strategies->front().name(), "/kpis/", kpi);
+  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis = ListAllKpis(rpc, parent);
+  if (!kpis.ok()) return kpis.status();
+  return MatchKpi(*kpis, kpi, parent);
 }
 
 std::string ShortId(absl::string_view name) {

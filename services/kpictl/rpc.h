@@ -69,6 +69,17 @@ absl::StatusOr<std::vector<kpi::v1::Strategy>> ListAllStrategies(
 absl::StatusOr<std::vector<kpi::v1::Kpi>> ListAllKpis(
     const Rpc& rpc, const std::string& parent);
 
+// Every KPI of `parent` in the order the strategy presents them (goal,
+// measure, ordinal: SortInStrategyOrder), as people read the plan.
+absl::StatusOr<std::vector<kpi::v1::Kpi>> ListKpisInStrategyOrder(
+    const Rpc& rpc, const std::string& parent);
+
+// Every goal and every measure of `parent`, in name order.
+absl::StatusOr<std::vector<kpi::v1::Goal>> ListAllGoals(
+    const Rpc& rpc, const std::string& parent);
+absl::StatusOr<std::vector<kpi::v1::Measure>> ListAllMeasures(
+    const Rpc& rpc, const std::string& parent);
+
 // Every observation of a KPI, in name order.
 absl::StatusOr<std::vector<kpi::v1::Observation>> ListAllObservations(
     const Rpc& rpc, const std::string& kpi);
@@ -80,10 +91,16 @@ absl::StatusOr<std::vector<kpi::v1::Evaluation>> ListAllEvaluations(
 // "strategies/{strategy}" from "{strategy}" or the full name.
 std::string StrategyName(absl::string_view strategy);
 
-// The full KPI name for what a user typed: a full name as is; a bare KPI ID
-// under `strategy` when given, or under the only strategy in the store.
-// INVALID_ARGUMENT when a bare ID is ambiguous (several strategies);
-// errors of ListStrategies otherwise.
+// The full KPI name for what a person typed: a full name as is (the server
+// checks it); otherwise, among the KPIs of `strategy` (or of the only
+// strategy in the store), the one whose ID, Japanese display name or English
+// name is exactly `kpi`, else the only one whose ID or name starts with it
+// (空港 finds 空港乗降客数). Names compare with full-width letters and
+// digits folded to ASCII and spaces ignored. NOT_FOUND listing the closest
+// IDs and names (edit distance) when nothing matches; INVALID_ARGUMENT
+// listing the candidates when a prefix fits several, or when the store
+// holds several strategies and none is given; errors of the List calls
+// otherwise.
 absl::StatusOr<std::string> ResolveKpiName(const Rpc& rpc,
                                            absl::string_view kpi,
                                            absl::string_view strategy);

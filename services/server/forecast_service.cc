@@ -23,6 +23,7 @@
 #include "lib/domain/validation.h"
 #include "lib/fiscal/fiscal_year.h"
 #include "services/convert.h"
+#include "services/server/suggestions.h"
 
 namespace kpi::services {
 namespace {
@@ -328,7 +329,12 @@ absl::StatusOr<Projected> ProjectStored(storage::Repository& repository,
   ValidateOptions(options, "options", &violations);
   KPI_RETURN_IF_ERROR(InvalidRequest(violations));
 
-  KPI_ASSIGN_OR_RETURN(domain::Kpi kpi, repository.GetKpi(name));
+  absl::StatusOr<domain::Kpi> stored = repository.GetKpi(name);
+  if (!stored.ok()) {
+    return WithSuggestions(repository, domain::ResourceType::kKpi, name,
+                           stored.status());
+  }
+  domain::Kpi kpi = *std::move(stored);
   KPI_ASSIGN_OR_RETURN(std::vector<domain::Observation> observations,
                        repository.AllObservations(name));
   if (observations.empty()) {
@@ -619,7 +625,11 @@ grpc::Status ForecastService::BatchProjectKpis(
   ValidateOptions(request->options(), "options", &violations);
   if (!violations.empty()) return ToGrpcStatus(InvalidRequest(violations));
   absl::Status exists = repository_->GetStrategy(request->parent()).status();
-  if (!exists.ok()) return ToGrpcStatus(exists);
+  if (!exists.ok()) {
+    return ToGrpcStatus(WithSuggestions(*repository_,
+                                        domain::ResourceType::kStrategy,
+                                        request->parent(), exists));
+  }
 
   std::vector<std::string> names(request->names().begin(),
                                  request->names().end());

@@ -18,6 +18,7 @@
 #include "lib/domain/names.h"
 #include "lib/domain/validation.h"
 #include "services/convert.h"
+#include "services/server/suggestions.h"
 
 namespace kpi::services {
 namespace {
@@ -444,8 +445,9 @@ absl::StatusOr<typename Ops::Proto> DoGet(Repository& repo,
   absl::Status parsed = domain::ParseName(name, Ops::kType, "name").status();
   if (!parsed.ok()) AddViolation(parsed, "name", &violations);
   KPI_RETURN_IF_ERROR(InvalidRequest(violations));
-  KPI_ASSIGN_OR_RETURN(typename Ops::Domain item, Ops::Get(repo, name));
-  return ToProtoValue<Ops>(item);
+  auto item = Ops::Get(repo, name);
+  if (!item.ok()) return WithSuggestions(repo, Ops::kType, name, item.status());
+  return ToProtoValue<Ops>(*item);
 }
 
 template <typename Ops>
@@ -467,10 +469,14 @@ absl::Status DoList(
   request.page_size = page_size;
   request.page_token = page_token;
   request.filter = filter;
-  KPI_ASSIGN_OR_RETURN(auto page, Ops::List(repo, request));
-  items->Reserve(static_cast<int>(page.items.size()));
-  for (const auto& item : page.items) ToProto(item, items->Add());
-  *next_page_token = std::move(page.next_page_token);
+  auto page = Ops::List(repo, request);
+  if (absl::IsNotFound(page.status()) && Ops::kHasParent) {
+    return WithSuggestions(repo, Ops::kParentType, parent, page.status());
+  }
+  KPI_RETURN_IF_ERROR(page.status());
+  items->Reserve(static_cast<int>(page->items.size()));
+  for (const auto& item : page->items) ToProto(item, items->Add());
+  *next_page_token = std::move(page->next_page_token);
   return absl::OkStatus();
 }
 
@@ -505,8 +511,12 @@ absl::StatusOr<typename Ops::Proto> DoCreate(
   item.name = domain::MakeName(parent, Ops::kType, id);
   item.meta = domain::Meta();
   KPI_RETURN_IF_ERROR(ValidateWrite<Ops>(repo, item));
-  KPI_ASSIGN_OR_RETURN(typename Ops::Domain created, Ops::Create(repo, item));
-  return ToProtoValue<Ops>(created);
+  auto created = Ops::Create(repo, item);
+  if (absl::IsNotFound(created.status()) && Ops::kHasParent) {
+    return WithSuggestions(repo, Ops::kParentType, parent, created.status());
+  }
+  KPI_RETURN_IF_ERROR(created.status());
+  return ToProtoValue<Ops>(*created);
 }
 
 template <typename Ops>
@@ -531,8 +541,11 @@ absl::StatusOr<typename Ops::Proto> DoUpdate(
   merge.set_replace_message_fields(true);
   merge.set_replace_repeated_fields(true);
   for (int attempt = 1;; ++attempt) {
-    KPI_ASSIGN_OR_RETURN(typename Ops::Domain stored,
-                         Ops::Get(repo, resource->name()));
+    auto got = Ops::Get(repo, resource->name());
+    if (!got.ok()) {
+      return WithSuggestions(repo, Ops::kType, resource->name(), got.status());
+    }
+    typename Ops::Domain stored = *std::move(got);
     if (!client_etag.empty() && client_etag != stored.meta.etag) {
       return absl::AbortedError(absl::StrFormat(
           "%s: etag \"%s\" does not match the stored etag \"%s\" (it changed "
@@ -565,7 +578,8 @@ absl::Status DoDelete(Repository& repo, const std::string& name,
   absl::Status parsed = domain::ParseName(name, Ops::kType, "name").status();
   if (!parsed.ok()) AddViolation(parsed, "name", &violations);
   KPI_RETURN_IF_ERROR(InvalidRequest(violations));
-  return Ops::Delete(repo, name, etag, force);
+  return WithSuggestions(repo, Ops::kType, name,
+                         Ops::Delete(repo, name, etag, force));
 }
 
 template <typename T>

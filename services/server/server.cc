@@ -1,6 +1,5 @@
 #include "services/server/server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/support/server_interceptor.h>
 
@@ -14,9 +13,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "grpc/health/v1/health.pb.h"
 #include "services/server/forecast_service.h"
 #include "services/server/kpi_service.h"
+#include "services/server/reflection_service.h"
+#include "services/server/served_descriptors.h"
 
 namespace kpi::services {
 namespace {
@@ -120,13 +120,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   const forecast::Engine* engine =
       options.engine != nullptr ? options.engine : &forecast::DefaultEngine();
 
-  // Reflection finds a service's descriptor in the generated pool only when
-  // its .pb.cc is linked in; nothing else references health.pb.cc's.
-  grpc::health::v1::HealthCheckRequest::descriptor();
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::EnableDefaultHealthCheckService(true);
 
   std::unique_ptr<Server> server(new Server());
+  // Reflection serves the descriptors with their comments; it lists every
+  // service of this server.
+  std::vector<std::string> services = {
+      grpc::reflection::v1alpha::ServerReflection::service_full_name()};
+  for (std::string_view name : kHealthServiceNames) {
+    if (!name.empty()) services.emplace_back(name);
+  }
+  absl::StatusOr<std::unique_ptr<ReflectionService>> reflection =
+      ReflectionService::Create(ServedDescriptorSet(), std::move(services));
+  if (!reflection.ok()) {
+    return absl::InternalError(absl::StrCat("reflection cannot start: ",
+                                            reflection.status().message()));
+  }
+  server->reflection_service_ = *std::move(reflection);
   server->kpi_service_ = std::make_unique<KpiService>(options.repository);
   server->forecast_service_ = std::make_unique<ForecastService>(
       options.repository, engine, options.projection_cache_entries,
@@ -141,6 +151,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                            grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(server->kpi_service_.get());
   builder.RegisterService(server->forecast_service_.get());
+  builder.RegisterService(server->reflection_service_.get());
   if (options.log_calls) {
     std::vector<
         std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>

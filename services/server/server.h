@@ -25,6 +25,7 @@ namespace kpi::services {
 
 class KpiService;
 class ForecastService;
+class ReflectionService;
 
 struct ServerOptions {
   // host:port; port 0 picks a free port (see Server::port()).
@@ -35,7 +36,8 @@ struct ServerOptions {
   const forecast::Engine* engine = nullptr;
   // Largest request or response, in bytes.
   int max_message_bytes = 16 * 1024 * 1024;
-  // ProjectKpi responses cached (services/server/projection_cache.h); 0 for none.
+  // ProjectKpi responses cached (services/server/projection_cache.h); 0 for
+  // none.
   size_t projection_cache_entries = 1024;
   // Threads running the ProjectKpi calls that may block on the store (cache
   // misses, and hits that cannot be validated without waiting); 0 for
@@ -93,6 +95,7 @@ class Server {
   // finishes every call, so no task of ForecastService's pool is left.
   std::unique_ptr<KpiService> kpi_service_;
   std::unique_ptr<ForecastService> forecast_service_;
+  std::unique_ptr<ReflectionService> reflection_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

@@ -199,7 +199,8 @@ TEST(ParseObservationsCsvTest, BadFilesOfIssue3) {
        "kpi,fiscal_year,value,note\n" + k + ",2021,1,x\n",
        {"f.csv:1:note"},
        "unknown column \"note\" (column 4); accepted columns: kpi,"
-       "kpi_display_name,unit,fiscal_year,first_fiscal_year,aggregation,"
+       "kpi_display_name,unit,fiscal_year,fiscal_year_label,"
+       "first_fiscal_year,aggregation,"
        "value,status,source_note,reported_fiscal_year"},
       {"column twice",
        "kpi,value,fiscal_year,Value\n",
@@ -224,15 +225,19 @@ TEST(ParseObservationsCsvTest, BadFilesOfIssue3) {
        {"f.csv:2:value"},
        "\"不明\" is not a number"},
       {"unknown status",
-       "kpi,fiscal_year,value,status\n" + k + ",R3,1,確定\n",
+       "kpi,fiscal_year,value,status\n" + k + ",R3,1,確定済\n",
        {"f.csv:2:status"},
-       "\"確定\" is not a status; accepted: FINAL, PROVISIONAL, CARRIED_OVER "
-       "(any case), or blank"},
+       "\"確定済\" is not a status; accepted: FINAL (確定値, 確定, "},
       {"unknown aggregation",
        "kpi,fiscal_year,value,aggregation\n" + k + ",H28-30,1,median\n",
        {"f.csv:2:aggregation"},
-       "\"median\" is not an aggregation; accepted: MEAN, SUM (any case), or "
-       "blank"},
+       "\"median\" is not an aggregation; accepted: MEAN (AVERAGE, 平均, "
+       "平均値); SUM (TOTAL, 合計, "},
+      {"era label contradicting the year",
+       "kpi,fiscal_year,fiscal_year_label,value\n" + k + ",2021,令和2年度,1\n",
+       {"f.csv:2:fiscal_year_label"},
+       "\"令和2年度\" (令和2年度) contradicts fiscal_year \"2021\" "
+       "(令和3年度)"},
       {"range without aggregation",
        "kpi,fiscal_year,value\n" + k + ",平成28-30年度,1669\n",
        {"f.csv:2:aggregation"},
@@ -358,6 +363,49 @@ TEST(WriteObservationsCsvTest, RoundTripsExactly) {
   domain::Dataset again = d;
   again.observations = *back;
   EXPECT_EQ(WriteObservationsCsv(again), csv);
+}
+
+TEST(WriteObservationsCsvTest, JapaneseRoundTripsExactly) {
+  const domain::Dataset d = RoundTripDataset();
+  ObservationsCsvOptions japanese;
+  japanese.japanese = true;
+  const std::string csv = WriteObservationsCsv(d, japanese);
+  EXPECT_THAT(csv, HasSubstr("kpi,kpi_display_name,unit,fiscal_year,"
+                             "fiscal_year_label,first_fiscal_year,"));
+  EXPECT_THAT(csv, HasSubstr(",万件,2018,平成28-30年度,2016,平均,1669,,"));
+  EXPECT_THAT(csv, HasSubstr(",%,2017,平成29年度,,,58.1,確定値,,"));
+  EXPECT_THAT(csv, HasSubstr(",万件,2021,令和3年度,,,3182,暫定値,"));
+  EXPECT_THAT(csv, HasSubstr(",万件,2019,令和元年度,2019,,"
+                             "0.30000000000000004,据置,,"));
+  absl::StatusOr<std::vector<Observation>> back =
+      ParseObservationsCsv(csv, "export-ja.csv");
+  ASSERT_THAT(back, IsOk()) << csv;
+  ASSERT_EQ(back->size(), d.observations.size());
+  for (size_t i = 0; i < back->size(); ++i) {
+    ExpectSame((*back)[i], d.observations[i]);
+  }
+}
+
+TEST(ParseObservationsCsvTest, JapaneseStatusWords) {
+  const std::string k = kChild;
+  const std::string text = "kpi,fiscal_year,value,status\n" +  // 1
+                           k + ",R1,1,確報値\n" +              // 2
+                           k + ",R2,1,（速報値）\n" +          // 3
+                           k + ",R3,1,見込み\n" +              // 4
+                           k + ",R4,1,【据置】\n" +            // 5
+                           k + ",R5,1,　推計　\n" +            // 6
+                           k + ",R6,1,carried over\n";         // 7
+  absl::StatusOr<std::vector<Observation>> rows =
+      ParseObservationsCsv(text, "ja.csv");
+  ASSERT_THAT(rows, IsOk());
+  std::vector<ObservationStatus> statuses;
+  for (const Observation& o : *rows) statuses.push_back(o.status);
+  EXPECT_THAT(statuses, ElementsAre(ObservationStatus::kFinal,
+                                    ObservationStatus::kProvisional,
+                                    ObservationStatus::kProvisional,
+                                    ObservationStatus::kCarriedOver,
+                                    ObservationStatus::kProvisional,
+                                    ObservationStatus::kCarriedOver));
 }
 
 TEST(WriteObservationsCsvTest, ExactText) {

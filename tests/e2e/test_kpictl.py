@@ -68,6 +68,26 @@ def parse_table(lines):
     return rows[0], rows[1:]
 
 
+def strategy_order(dataset):
+    """KPI names of `dataset` (a JSON export) in the strategy's order: goal
+    number, then the measure's codes from its heading down (ア < イ < エ <
+    エ①, as Unicode orders this dataset's codes), then the KPI's ordinal."""
+    goals = {g["name"]: g.get("number", 0) for g in dataset["goals"]}
+    measures = {m["name"]: m for m in dataset["measures"]}
+
+    def codes(name):
+        m = measures[name]
+        up = [m["code"]]
+        while m.get("parent"):
+            m = measures[m["parent"]]
+            up.insert(0, m["code"])
+        return up
+
+    return [k["name"] for k in sorted(dataset["kpis"], key=lambda k: (
+        goals[measures[k["measure"]]["goal"]], codes(k["measure"]),
+        k.get("ordinal", 0), k["name"]))]
+
+
 def strip_output_only(value):
     if isinstance(value, dict):
         return {k: strip_output_only(v) for k, v in value.items()
@@ -129,9 +149,15 @@ class KpictlTest(harness.ServerTestCase):
         self.addCleanup(stop)
         return server
 
-    def seed_kpis(self):
+    def seed_dataset(self):
         out = self.run_kpictl("export", f"--strategy={SEED}").stdout
-        return json.loads(out)["kpis"]
+        return json.loads(out)
+
+    def seed_kpis(self):
+        """The seed's KPIs in the strategy's order, as kpictl lists them."""
+        dataset = self.seed_dataset()
+        by_name = {k["name"]: k for k in dataset["kpis"]}
+        return [by_name[name] for name in strategy_order(dataset)]
 
     def write(self, name, text, encoding="utf-8"):
         path = os.path.join(self.tmp, name)
@@ -185,28 +211,90 @@ class KpictlTest(harness.ServerTestCase):
 
     def test_list_and_show(self):
         kpis = self.seed_kpis()
-        lines = self.run_kpictl("list").stdout.splitlines()
-        self.assertTrue(lines[0].startswith(
-            f"{SEED}  第2期旭川市まち・ひと・しごと創生総合戦略"))
+        lines = self.run_kpictl("list", "--lang=en").stdout.splitlines()
+        self.assertEqual(
+            lines[0], f"{SEED}  第2期旭川市まち・ひと・しごと創生総合戦略  "
+            "(FY2020-2024 (R2-6), 30 KPIs)")
         header, rows = parse_table(lines[1:])
         self.assertEqual(header, ["KPI", "name", "unit", "baseline", "latest",
                                   "target"])
-        self.assertEqual([r[0] for r in rows],
-                         [k["name"].rsplit("/", 1)[1] for k in kpis])
+        # The strategy's order (goal, measure, KPI), not the IDs'.
+        ids = [k["name"].rsplit("/", 1)[1] for k in kpis]
+        self.assertEqual([r[0] for r in rows], ids)
+        self.assertEqual(ids[:3], ["children-growing-healthily",
+                                   "matchmaking-site-page-views",
+                                   "education-environment-satisfaction"])
+        self.assertNotEqual(ids, sorted(ids))
         self.assertEqual([r[1] for r in rows],
                          [k["display_name"] for k in kpis])
-        airport = rows[[r[0] for r in rows].index("airport-passengers")]
-        self.assertEqual(airport[2:], ["万人", "113.5 (FY2018)",
-                                       "45.9 (FY2021)", "145 (FY2024)"])
+        by_id = {r[0]: r for r in rows}
+        # Rounded as the KPI's own data are written, era beside FY.
+        self.assertEqual(by_id["airport-passengers"][2:],
+                         ["万人", "113.5 FY2018 (H30)", "45.9 FY2021 (R3)",
+                          "145.0 FY2024 (R6)"])
+        self.assertEqual(by_id["new-farmers"][2:],
+                         ["人", "57 FY2018 (H30)", "64 FY2021 (R3)",
+                          "67 FY2024 (R6)"])
+        self.assertEqual(by_id["disability-employment-rate"][3:],
+                         ["2.19 FY2019 (R1)", "2.67 FY2021 (R3)",
+                          "法定雇用率以上 FY2024 (R6)"])
+        self.assertEqual(by_id["city-website-hits"][3],
+                         "1,669 FY2016-2018 (H28-30) mean")
 
-        out = self.run_kpictl("show", SEED_KPI).stdout
-        self.assertIn("空港乗降客数", out)
-        self.assertIn("shock years  2020, 2021", out)
-        self.assertIn("FY2021   45.9", out)
-        self.assertIn("継続発展", out)
-        # A bare ID resolves when the store holds one strategy.
+        lines = self.run_kpictl("list", "--lang=ja").stdout.splitlines()
         self.assertEqual(
-            self.run_kpictl("show", "airport-passengers").stdout, out)
+            lines[0], f"{SEED}  第2期旭川市まち・ひと・しごと創生総合戦略  "
+            "(令和2-6年度 (FY2020-2024), KPI 30件)")
+        header, rows = parse_table(lines[1:])
+        self.assertEqual(header, ["KPI", "名称", "単位", "基準値", "最新値",
+                                  "目標値"])
+        self.assertEqual([r[0] for r in rows], ids)
+        by_id = {r[0]: r for r in rows}
+        self.assertEqual(by_id["airport-passengers"][3:],
+                         ["113.5 平成30年度 (FY2018)", "45.9 令和3年度 (FY2021)",
+                          "145.0 令和6年度 (FY2024)"])
+
+        out = self.run_kpictl("show", SEED_KPI, "--lang=en").stdout
+        self.assertIn("空港乗降客数", out)
+        self.assertIn("shock years  FY2020 (R2), FY2021 (R3)", out)
+        self.assertRegex(out, r"\nFY2021 \(R3\) +45\.9  final +FY2021 \(R3\)")
+        self.assertIn("FY2021 (R3)  continue and expand (継続発展)", out)
+        # A bare ID resolves when the store holds one strategy; so do the
+        # Japanese name, its start, and the English name.
+        for typed in ("airport-passengers", "空港乗降客数", "空港",
+                      "ＡＩＲＰＯＲＴ", "Asahikawa Airport passengers"):
+            with self.subTest(typed=typed):
+                self.assertEqual(self.run_kpictl(
+                    "show", typed, "--lang=en").stdout, out)
+        ja = self.run_kpictl("show", "空港乗降客数", "--lang=ja").stdout
+        self.assertIn("ショック年  令和2年度 (FY2020)、令和3年度 (FY2021)", ja)
+        self.assertRegex(ja, r"\n令和3年度 \(FY2021\) +45\.9  確定値")
+        self.assertIn("令和3年度 (FY2021)  継続発展", ja)
+        self.assertIn("種類        各年度の水準、高いほど良い", ja)
+
+    def test_kpis_by_name_typos_and_ambiguity(self):
+        result = self.run_kpictl("show", "空港乗客数", expect=1)
+        self.assertIn('kpictl show: NOT_FOUND: no KPI of '
+                      f'{SEED} has the ID or name "空港乗客数"; closest: '
+                      "airport-passengers (空港乗降客数)", result.stderr)
+        result = self.run_kpictl("project", "airport-pasengers", expect=1)
+        self.assertIn("closest: airport-passengers (空港乗降客数)",
+                      result.stderr)
+        result = self.run_kpictl("show", "新規", expect=1)
+        self.assertIn('INVALID_ARGUMENT: "新規" starts the ID or name of 2 '
+                      "KPIs", result.stderr)
+        self.assertIn("new-farmers (新規就農者数)", result.stderr)
+        self.assertIn("new-businesses (新規開業件数)", result.stderr)
+        # A full name goes to the server as is; its NOT_FOUND suggests too.
+        result = self.run_kpictl("show", f"{SEED}/kpis/airport-pasengers",
+                                 expect=1)
+        self.assertIn(f"NOT_FOUND: GetKpi: kpi {SEED}/kpis/airport-pasengers "
+                      f"does not exist; closest: {SEED}/kpis/"
+                      "airport-passengers (空港乗降客数)", result.stderr)
+        result = self.run_kpictl("project", "strategies/asahikawa/kpis/"
+                                 "airport-passengers", expect=1)
+        self.assertIn("its parent strategy strategies/asahikawa does not exist "
+                      f"either; closest: {SEED} (第2期旭川市", result.stderr)
 
     def test_project_all_table_json_csv(self):
         kpis = self.seed_kpis()
@@ -248,7 +336,8 @@ class KpictlTest(harness.ServerTestCase):
 
         table_probabilities = [row[7] for row in rows]
         records = list(csv.DictReader(io.StringIO(
-            self.run_kpictl("project", "--all", "--format=csv").stdout)))
+            self.run_kpictl("project", "--all", "--format=csv",
+                            "--encoding=utf-8").stdout)))
         self.assertEqual([r["kpi"] for r in records],
                          [k["name"] for k in kpis])
         self.assertEqual([r["display_name"] for r in records], names)
@@ -329,8 +418,8 @@ class KpictlTest(harness.ServerTestCase):
                         paths=["value", "status"]),
                     reason="確定値に更新"), timeout=10)
         self.assertEqual(len(updated.revisions), 1)
-        shown = self.run_kpictl("show", kpi, server=server).stdout
-        self.assertIn("FY2021     66  final", shown)
+        shown = self.run_kpictl("show", kpi, "--lang=en", server=server).stdout
+        self.assertIn("FY2021 (R3)     66  final", shown)
         self.assertRegex(shown, r"revised fy2021 on \d{4}-\d\d-\d\dT[^:]+:\d\d:"
                          r"\d\d.*: was 64 \(provisional\), reason: 確定値に更新")
         exported = json.loads(self.run_kpictl(
@@ -362,13 +451,107 @@ class KpictlTest(harness.ServerTestCase):
         self.assertIn("INVALID_ARGUMENT", result.stderr)
         self.assertIn("nmae", result.stderr)
 
+    def test_japanese_csv_statuses_labels_and_encodings(self):
+        server = self.own_server("japanese").address
+        dataset = small_dataset("kpictl-ja")
+        kpi = dataset["kpis"][0]["name"]
+        # A second KPI whose name CP932 cannot hold (𠮷, U+20BB7).
+        other = dict(dataset["kpis"][0], name=f"{kpi}-2",
+                     display_name="𠮷田地区の新規就農者数")
+        dataset["kpis"].append(other)
+        path = self.write("ja.json", json.dumps(dataset, ensure_ascii=False))
+        self.run_kpictl("import", path, server=server)
+
+        # What Japanese tables write, saved by a Windows spreadsheet.
+        sheet = self.write(
+            "ja.csv",
+            "kpi,fiscal_year,value,status\r\n"
+            f"{kpi},令和2年度,60,確報値\r\n"
+            f"{kpi},R3,64,（速報値）\r\n"
+            f"{kpi},令和4年度,65,見込み\r\n"
+            f"{kpi},2023,65,据置\r\n", encoding="cp932")
+        self.assertEqual(self.run_kpictl("import", sheet, server=server).stdout,
+                         f"imported {sheet}: 4 created, 0 replaced\n")
+        exported = json.loads(self.run_kpictl(
+            "export", "--strategy=kpictl-ja", server=server).stdout)
+        self.assertEqual(
+            [(o["fiscal_year"], o.get("status")) for o in
+             exported["observations"]],
+            [(2019, "OBSERVATION_STATUS_FINAL"),
+             (2020, "OBSERVATION_STATUS_FINAL"),
+             (2021, "OBSERVATION_STATUS_PROVISIONAL"),
+             (2022, "OBSERVATION_STATUS_PROVISIONAL"),
+             (2023, "OBSERVATION_STATUS_CARRIED_OVER")])
+        bad = self.write("bad-status.csv",
+                         f"kpi,fiscal_year,value,status\n{kpi},R5,1,確定済\n")
+        result = self.run_kpictl("import", bad, expect=1, server=server)
+        self.assertIn(f"{bad}:2:status", result.stderr)
+        self.assertIn("accepted: FINAL (確定値, 確定, 確報値", result.stderr)
+
+        # A Japanese export: status words and era labels, UTF-8 with a BOM
+        # by default; it imports back unchanged.
+        out = os.path.join(self.tmp, "export-ja.csv")
+        self.run_kpictl("export", "--format=csv", "--lang=ja",
+                        "--strategy=kpictl-ja", f"--out={out}", server=server)
+        with open(out, "rb") as f:
+            raw = f.read()
+        self.assertTrue(raw.startswith(b"\xef\xbb\xbfkpi,"))
+        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+        self.assertEqual(
+            [(r["fiscal_year"], r["fiscal_year_label"], r["status"])
+             for r in rows],
+            [("2019", "令和元年度", "確定値"), ("2020", "令和2年度", "確定値"),
+             ("2021", "令和3年度", "暫定値"), ("2022", "令和4年度", "暫定値"),
+             ("2023", "令和5年度", "据置")])
+        self.assertIn(": 0 created, 5 replaced",
+                      self.run_kpictl("import", out, server=server).stdout)
+        self.assertEqual(strip_output_only(json.loads(self.run_kpictl(
+            "export", "--strategy=kpictl-ja", server=server).stdout)[
+                "observations"]), strip_output_only(exported["observations"]))
+
+        plain = self.run_kpictl("export", "--format=csv", "--lang=ja",
+                                "--strategy=kpictl-ja", "--encoding=utf-8",
+                                server=server).stdout
+        self.assertEqual(plain, raw.decode("utf-8-sig"))
+        # CP932 holds these rows: the file reads back to the same text.
+        sjis = os.path.join(self.tmp, "export-sjis.csv")
+        result = subprocess.run(
+            [self.kpictl, f"--server={server}", "export", "--format=csv",
+             "--lang=ja", "--strategy=kpictl-ja", "--encoding=cp932",
+             f"--out={sjis}"], capture_output=True, env=harness.client_env(),
+            timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(sjis, "rb") as f:
+            self.assertEqual(f.read().decode("cp932"), plain)
+
+        # Not once the store holds 𠮷: refused with the row, nothing written.
+        self.run_kpictl("import", self.write("yoshi.csv", (
+            f"kpi,fiscal_year,value\n{kpi}-2,R3,1\n")), server=server)
+        refused = os.path.join(self.tmp, "refused.csv")
+        result = self.run_kpictl("export", "--format=csv", "--lang=ja",
+                                 "--strategy=kpictl-ja", "--encoding=cp932",
+                                 f"--out={refused}", expect=1, server=server)
+        self.assertRegex(
+            result.stderr,
+            r"kpictl export: INVALID_ARGUMENT: --encoding=cp932: line \d+ "
+            rf"\({kpi}-2\): \"𠮷\" \(U\+20BB7\) has no code in CP932")
+        self.assertIn("--encoding=utf-8-bom", result.stderr)
+        self.assertFalse(os.path.exists(refused))
+        result = self.run_kpictl("export", "--format=csv", "--encoding=euc-jp",
+                                 expect=1, server=server)
+        self.assertIn("--encoding=euc-jp is not an encoding; accepted: utf-8, "
+                      "utf-8-bom", result.stderr)
+
     def test_export_import_round_trip(self):
         whole = self.write("whole.json", "")
         self.run_kpictl("export", f"--out={whole}")
         with open(whole, encoding="utf-8") as f:
             first = json.load(f)
-        csv_first = self.run_kpictl("export", "--format=csv").stdout
-        self.assertTrue(csv_first.startswith("kpi,"))
+        csv_first = self.run_kpictl("export", "--format=csv",
+                                    "--lang=en").stdout
+        # UTF-8 with a byte order mark unless asked otherwise: what
+        # Japanese Excel opens without mojibake.
+        self.assertTrue(csv_first.startswith("\ufeffkpi,"))
         self.assertEqual(len(csv_first.splitlines()) - 1,
                          len(first["observations"]))
 
@@ -388,8 +571,8 @@ class KpictlTest(harness.ServerTestCase):
         self.assertIn(f": 0 created, {len(first['observations'])} "
                       "replaced", out)
         self.assertEqual(self.run_kpictl(
-            "export", "--format=csv", server=other.address).stdout,
-            csv_first)
+            "export", "--format=csv", "--lang=en",
+            server=other.address).stdout, csv_first)
 
     # ---- batch and backtest ------------------------------------------------
 

@@ -118,6 +118,38 @@ class ReflectionTest(harness.ServerTestCase):
             with self.subTest(file=module.DESCRIPTOR.name):
                 self.assertEqual(served, source)
 
+    def test_documentation_is_served(self):
+        # What `grpcurl describe kpi.v1.Series` prints beside each field:
+        # the comments of the .proto files, as source_code_info.
+        api = self.api()
+
+        def comment(file_name, path):
+            served = api.file_proto(file_name)
+            for location in served.source_code_info.location:
+                if list(location.path) == path:
+                    return location.leading_comments
+            return ""
+
+        resources = api.file_proto("kpi/v1/resources.proto")
+        kpi = [m.name for m in resources.message_type].index("Kpi")
+        display_name = [f.name for f in resources.message_type[kpi].field] \
+            .index("display_name")
+        self.assertIn("Name as written in Japanese",
+                      comment("kpi/v1/resources.proto",
+                              [4, kpi, 2, display_name]))
+        forecast = api.file_proto("kpi/v1/forecast_service.proto")
+        series = [m.name for m in forecast.message_type].index("Series")
+        horizon = [f.name for f in forecast.message_type[series].field] \
+            .index("horizon")
+        self.assertIn("Years ahead of the last point to project",
+                      comment("kpi/v1/forecast_service.proto",
+                              [4, series, 2, horizon]))
+        self.assertIn("Projects one stored KPI to its target year",
+                      comment("kpi/v1/forecast_service.proto", [6, 0, 2, 0]))
+        # The error details a client unpacks are described too.
+        self.assertIsNotNone(
+            api.file_containing_symbol("google.rpc.BadRequest"))
+
     def test_unknown_symbol_is_an_error_response(self):
         with self.assertRaisesRegex(reflected.ReflectionError,
                                     "reflection error 5"):

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/base/status_matchers.h"
+#include "lib/dataset/terms.h"
 
 namespace kpi::i18n {
 namespace {
@@ -109,6 +110,61 @@ TEST(CatalogueTest, FiscalYearLabels) {
   EXPECT_EQ(FiscalYearLabel(2019, Language::kJa), "令和元年度 (FY2019)");
   EXPECT_EQ(FiscalYearLabel(2018, Language::kEn), "FY2018 (H30)");
   EXPECT_EQ(FiscalYearLabel(1900, Language::kEn), "FY1900");
+}
+
+TEST(CatalogueTest, FiscalPeriodLabels) {
+  EXPECT_EQ(FiscalPeriodLabel(0, 2021, Language::kJa), "令和3年度 (FY2021)");
+  EXPECT_EQ(FiscalPeriodLabel(2021, 2021, Language::kEn), "FY2021 (R3)");
+  EXPECT_EQ(FiscalPeriodLabel(2016, 2018, Language::kJa),
+            "平成28-30年度 (FY2016-2018)");
+  EXPECT_EQ(FiscalPeriodLabel(2016, 2018, Language::kEn),
+            "FY2016-2018 (H28-30)");
+  EXPECT_EQ(FiscalPeriodLabel(2018, 2020, Language::kJa),
+            "平成30-令和2年度 (FY2018-2020)");
+  EXPECT_EQ(FiscalPeriodLabel(2018, 2020, Language::kEn),
+            "FY2018-2020 (H30-R2)");
+  EXPECT_EQ(FiscalPeriodLabel(1920, 1925, Language::kEn), "FY1920-1925");
+  EXPECT_EQ(FiscalPeriodLabel(1920, 1925, Language::kJa), "1920-1925年度");
+}
+
+TEST(CatalogueTest, DomainLabels) {
+  using domain::ObservationStatus;
+  EXPECT_EQ(
+      ObservationStatusLabel(ObservationStatus::kProvisional, Language::kJa),
+      "暫定値");
+  EXPECT_EQ(
+      ObservationStatusLabel(ObservationStatus::kCarriedOver, Language::kEn),
+      "carried over");
+  EXPECT_EQ(
+      ObservationStatusLabel(ObservationStatus::kUnspecified, Language::kJa),
+      "-");
+  EXPECT_EQ(AggregationLabel(domain::Aggregation::kMean, Language::kJa),
+            "平均");
+  EXPECT_EQ(KindLabel(domain::KpiKind::kPeriodSum, Language::kEn),
+            "sum over the plan period");
+  EXPECT_EQ(DirectionLabel(domain::Direction::kDecrease, Language::kJa),
+            "低いほど良い");
+  EXPECT_EQ(RatingLabel(domain::Rating::kContinueAndExpand, Language::kJa),
+            "継続発展");
+  EXPECT_EQ(RatingLabel(domain::Rating::kRevise, Language::kEn),
+            "revise (見直し)");
+  EXPECT_EQ(Format(MessageId::kKpiCount, Language::kJa, 30), "KPI 30件");
+}
+
+TEST(CatalogueTest, StatusWordsReadBackFromCsv) {
+  // What kpictl shows is what a CSV may say: the importer accepts every
+  // label of the catalogue in both languages.
+  for (auto status : {domain::ObservationStatus::kFinal,
+                      domain::ObservationStatus::kProvisional,
+                      domain::ObservationStatus::kCarriedOver}) {
+    for (Language language : {Language::kJa, Language::kEn}) {
+      EXPECT_THAT(dataset::ParseObservationStatusTerm(
+                      ObservationStatusLabel(status, language)),
+                  IsOkAndHolds(status));
+    }
+    EXPECT_EQ(ObservationStatusLabel(status, Language::kJa),
+              dataset::ObservationStatusTerm(status, true));
+  }
 }
 
 }  // namespace

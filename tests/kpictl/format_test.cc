@@ -106,6 +106,38 @@ TEST(FormatValueTest, FourSignificantDigitsWithGrouping) {
   EXPECT_EQ(FormatValue(-std::numeric_limits<double>::infinity()), "-inf");
 }
 
+TEST(DisplayDecimalsTest, TheDataAndTheUnit) {
+  EXPECT_EQ(DisplayDecimals("%", {55.5, 58.1, 65}), 1);
+  EXPECT_EQ(DisplayDecimals("%", {55, 60}), 1);
+  EXPECT_EQ(DisplayDecimals("%", {2.67, 2.5}), 2);
+  EXPECT_EQ(DisplayDecimals("人", {348, 705}), 0);
+  EXPECT_EQ(DisplayDecimals("万人", {113.5, 45.9, 145}), 1);
+  EXPECT_EQ(DisplayDecimals("万人", {113, 145}), 1);
+  EXPECT_EQ(DisplayDecimals("件", {}), 0);
+  EXPECT_EQ(DisplayDecimals("回", {28.3}), 1);
+  EXPECT_EQ(DisplayDecimals("千円", {}), 1);
+  EXPECT_EQ(DisplayDecimals("円", {1200}), 0);
+  EXPECT_EQ(DisplayDecimals("%", {0.1 + 0.2}), 1);  // written 0.3
+  EXPECT_EQ(DisplayDecimals("%", {0.125}), 3);
+  EXPECT_EQ(DisplayDecimals("x", {1e-7}), 3);
+  EXPECT_EQ(DisplayDecimals("x", {1.5e10}), 0);
+}
+
+TEST(FormatDisplayTest, FixedDecimalsAtMostFourDigits) {
+  EXPECT_EQ(FormatDisplay(807.23, 0), "807");
+  EXPECT_EQ(FormatDisplay(55, 1), "55.0");
+  EXPECT_EQ(FormatDisplay(60.667, 1), "60.7");
+  EXPECT_EQ(FormatDisplay(2.6749, 2), "2.67");
+  EXPECT_EQ(FormatDisplay(113.5, 1), "113.5");
+  EXPECT_EQ(FormatDisplay(1669, 1), "1,669");
+  EXPECT_EQ(FormatDisplay(12345.6, 1), "12,346");
+  EXPECT_EQ(FormatDisplay(44160000.4, 0), "44,160,000");
+  EXPECT_EQ(FormatDisplay(0.01234, 3), "0.012");
+  EXPECT_EQ(FormatDisplay(-37309.2, 0), "-37,309");
+  EXPECT_EQ(FormatDisplay(-0.04, 1), "0.0");
+  EXPECT_EQ(FormatDisplay(std::nan(""), 1), "nan");
+}
+
 TEST(FormatProbabilityTest, WholePercentNeverFalseCertainty) {
   EXPECT_EQ(FormatProbability(0), "0%");
   EXPECT_EQ(FormatProbability(1), "100%");

@@ -1,10 +1,5 @@
-// The server around the services: health, reflection, the port, limits,
-// the call log and graceful shutdown.
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/impl/codegen/client_unary_call.h>
-#include <grpcpp/impl/codegen/rpc_method.h>
-#include <grpcpp/impl/codegen/sync_stream.h>
+// The server around the services: health, the port, limits, the call log
+// and graceful shutdown (reflection: reflection_test.cc).
 
 #include <chrono>
 #include <future>
@@ -61,60 +56,6 @@ TEST(ServerTest, HealthServingPerServiceName) {
   EXPECT_EQ(Call(server->health(), &HealthStub::Check, unknown, &response)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
-}
-
-// One ServerReflectionInfo exchange with a hand-encoded v1alpha request
-// (the generated reflection stubs would clash with libgrpc++_reflection's
-// own descriptors): returns the serialized ServerReflectionResponse.
-std::string Reflect(const std::shared_ptr<grpc::Channel>& channel,
-                    int field_number, const std::string& value) {
-  std::string request;
-  request.push_back(static_cast<char>(field_number << 3 | 2));
-  request.push_back(static_cast<char>(value.size()));
-  request += value;
-  grpc::ClientContext context;
-  const grpc::internal::RpcMethod method(
-      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      grpc::internal::RpcMethod::BIDI_STREAMING);
-  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>
-      stream(grpc::internal::ClientReaderWriterFactory<
-             grpc::ByteBuffer, grpc::ByteBuffer>::Create(channel.get(), method,
-                                                         &context));
-  grpc::Slice slice(request);
-  grpc::ByteBuffer out(&slice, 1);
-  if (!stream->Write(out)) return "";
-  stream->WritesDone();
-  grpc::ByteBuffer in;
-  std::string response;
-  if (stream->Read(&in)) {
-    std::vector<grpc::Slice> slices;
-    (void)in.Dump(&slices);
-    for (const grpc::Slice& s : slices) {
-      response.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-  }
-  stream->Finish().IgnoreError();
-  return response;
-}
-
-TEST(ServerTest, ReflectionListsAndDescribesEveryService) {
-  auto server = TestServer::Start();
-  ASSERT_NE(server, nullptr);
-  // list_services = 7.
-  const std::string services = Reflect(server->channel(), 7, "");
-  for (const char* name :
-       {"kpi.v1.KpiService", "kpi.v1.ForecastService", "grpc.health.v1.Health",
-        "grpc.reflection.v1alpha.ServerReflection"}) {
-    EXPECT_THAT(services, HasSubstr(name));
-  }
-  // file_containing_symbol = 4: the health service's file is described.
-  const std::string health =
-      Reflect(server->channel(), 4, "grpc.health.v1.Health");
-  EXPECT_THAT(health, HasSubstr("grpc/health/v1/health.proto"));
-  EXPECT_THAT(health, HasSubstr("HealthCheckRequest"));
-  const std::string forecast =
-      Reflect(server->channel(), 4, "kpi.v1.ForecastService");
-  EXPECT_THAT(forecast, HasSubstr("kpi/v1/forecast_service.proto"));
 }
 
 TEST(ServerTest, TakenPortIsAnError) {
