@@ -6,6 +6,8 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 LISTEN ?= 127.0.0.1:50051
 DB ?= var/kpi.sqlite3
+# Language of the projections `make run` prints: ja or en (kpictl --lang).
+LANG_CODE ?= ja
 
 .PHONY: deps build run test bench clean
 
@@ -17,7 +19,7 @@ build:
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: deps build
-	@deploy/run-local.sh $(BUILD_DIR) $(LISTEN) $(DB)
+	@deploy/run-local.sh $(BUILD_DIR) $(LISTEN) $(DB) $(LANG_CODE)
 
 test: deps build
 	@tests/run-all.sh $(BUILD_DIR)

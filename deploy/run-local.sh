@@ -5,13 +5,15 @@
 # keeps the server in the foreground with its log until Ctrl-C, which stops
 # it gracefully (SIGTERM: calls in flight finish). Nothing is left running.
 #
-# Usage: deploy/run-local.sh [BUILD_DIR [LISTEN [DB]]]
-#        (defaults: build 127.0.0.1:50051 var/kpi.sqlite3)
+# Usage: deploy/run-local.sh [BUILD_DIR [LISTEN [DB [LANG]]]]
+#        (defaults: build 127.0.0.1:50051 var/kpi.sqlite3 ja; LANG is the
+#        language of the printed projections, ja or en: kpictl --lang)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 listen=${2:-127.0.0.1:50051}
 db=${3:-var/kpi.sqlite3}
+lang=${4:-ja}
 start_timeout_s=${KPI_START_TIMEOUT_S:-60}
 
 server_bin=$build/kpi_server
@@ -78,7 +80,7 @@ case $address in
   \[::\]:*) target=[::1]:${address##*:} ;;
 esac
 echo
-if ! "$kpictl_bin" --server="$target" project --all --format=table; then
+if ! "$kpictl_bin" --server="$target" --lang="$lang" project --all --format=table; then
   echo "run-local: kpictl could not print the projections (above); the" \
     "server keeps running" >&2
 fi

@@ -11,6 +11,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
+#include "lib/i18n/explanation.h"
 
 namespace kpi::services {
 namespace {
@@ -516,7 +517,7 @@ forecast::ShockTreatment ShockTreatmentFromProto(v1::ShockTreatment treatment,
                                                  std::string_view path,
                                                  Violations* violations) {
   return EnumFromProto<forecast::ShockTreatment>(
-      treatment, 2, v1::ShockTreatment_descriptor,
+      treatment, 3, v1::ShockTreatment_descriptor,
       [&] { return std::string(path); }, violations);
 }
 
@@ -581,21 +582,70 @@ forecast::SeriesInput SeriesFromProto(const v1::Series& series,
       std::unique(out.shock_fiscal_years.begin(), out.shock_fiscal_years.end()),
       out.shock_fiscal_years.end());
   out.shock_treatment = EnumFromProto<forecast::ShockTreatment>(
-      options.shock_treatment(), 2, v1::ShockTreatment_descriptor,
+      options.shock_treatment(), 3, v1::ShockTreatment_descriptor,
       [&] { return Join(options_path, "shock_treatment"); }, violations);
   out.probability_thresholds.assign(series.probability_thresholds().begin(),
                                     series.probability_thresholds().end());
   return out;
 }
 
-void ToProto(const forecast::Projection& in, v1::Projection* out) {
+namespace {
+
+void ToProto(const forecast::ScenarioOutcome& in, bool has_target,
+             v1::ScenarioOutcome* out) {
+  out->set_shock_treatment(static_cast<v1::ShockTreatment>(in.shock_treatment));
+  out->set_weight(in.weight);
+  out->set_projected_value(in.projected_value);
+  if (has_target) out->set_attainment_probability(in.attainment_probability);
+  out->set_points_used(in.points_used);
+}
+
+void ToProto(const forecast::Explanation& in, bool has_target,
+             v1::Explanation* out) {
+  if (in.trend.has_value()) {
+    const forecast::TrendComparison& t = *in.trend;
+    v1::TrendComparison* trend = out->mutable_trend();
+    trend->set_first_fiscal_year(t.first_fiscal_year);
+    trend->set_last_fiscal_year(t.last_fiscal_year);
+    trend->set_points(t.points);
+    trend->set_extrapolated_value(t.extrapolated_value);
+    trend->set_change_per_year(t.change_per_year);
+    trend->set_horizon_years(t.horizon_years);
+    trend->set_share_kept(t.share_kept);
+    trend->set_calibrated_share(t.calibrated_share);
+  }
+  const forecast::ScenarioExplanation& s = in.scenario;
+  v1::ScenarioExplanation* scenario = out->mutable_scenario();
+  scenario->set_rule(static_cast<v1::ScenarioRule>(s.rule));
+  scenario->mutable_shock_fiscal_years()->Assign(s.shock_fiscal_years.begin(),
+                                                 s.shock_fiscal_years.end());
+  scenario->set_points_without_shocks(s.points_without_shocks);
+  scenario->mutable_left_out_fiscal_years()->Assign(
+      s.left_out_fiscal_years.begin(), s.left_out_fiscal_years.end());
+  scenario->set_latest_left_out(s.latest_left_out);
+  scenario->set_shock_favourable(s.shock_favourable);
+  scenario->set_recovery_weight(s.recovery_weight);
+  for (const forecast::ScenarioOutcome& o : s.outcomes) {
+    ToProto(o, has_target, scenario->add_outcomes());
+  }
+  out->set_likelihood(static_cast<v1::Likelihood>(in.likelihood));
+  out->set_discordance(static_cast<v1::Discordance>(in.discordance));
+  out->set_calibration_version(in.calibration_version);
+  out->set_resolution(in.resolution);
+}
+
+}  // namespace
+
+void ToProto(const forecast::Projection& in, i18n::Language language,
+             v1::Projection* out) {
   out->Clear();
   out->set_id(in.id);
   if (in.target_value.has_value()) out->set_target_value(*in.target_value);
   out->set_target_fiscal_year(in.target_fiscal_year);
   out->set_direction(static_cast<v1::Direction>(in.direction));
   out->set_projected_value(in.projected_value);
-  out->set_attainment_probability(in.attainment_probability);
+  const bool has_target = in.target_value.has_value();
+  if (has_target) out->set_attainment_probability(in.attainment_probability);
   out->set_status(static_cast<v1::ProgressStatus>(in.status));
   v1::Progress* progress = out->mutable_progress();
   progress->set_base_fiscal_year(in.progress.base_fiscal_year);
@@ -615,7 +665,7 @@ void ToProto(const forecast::Projection& in, v1::Projection* out) {
     year->mutable_interval_80()->set_upper(y.interval_80.upper);
     year->mutable_interval_95()->set_lower(y.interval_95.lower);
     year->mutable_interval_95()->set_upper(y.interval_95.upper);
-    year->set_attainment_probability(y.attainment_probability);
+    if (has_target) year->set_attainment_probability(y.attainment_probability);
     year->mutable_threshold_probabilities()->Assign(
         y.threshold_probabilities.begin(), y.threshold_probabilities.end());
   }
@@ -630,6 +680,11 @@ void ToProto(const forecast::Projection& in, v1::Projection* out) {
     warning->set_message(w.message);
   }
   out->set_unit(in.unit);
+  v1::Explanation* explanation = out->mutable_explanation();
+  ToProto(in.explanation, has_target, explanation);
+  explanation->set_text(i18n::ExplanationText(in, language));
+  explanation->set_summary(i18n::ExplanationSummary(in, language));
+  explanation->set_language_code(std::string(i18n::LanguageCode(language)));
 }
 
 // ---- Errors -----------------------------------------------------------------

@@ -27,6 +27,7 @@
 #include "lib/base/field_violations.h"
 #include "lib/domain/model.h"
 #include "lib/forecast/engine.h"
+#include "lib/i18n/catalogue.h"
 
 namespace kpi::services {
 
@@ -99,7 +100,10 @@ forecast::ShockTreatment ShockTreatmentFromProto(v1::ShockTreatment treatment,
                                                  std::string_view path,
                                                  Violations* violations);
 
-void ToProto(const forecast::Projection& in, v1::Projection* out);
+// The projection with its explanation: the structured parts, and the text
+// and summary rendered in `language` (lib/i18n/explanation.h).
+void ToProto(const forecast::Projection& in, i18n::Language language,
+             v1::Projection* out);
 
 // ---- Errors -----------------------------------------------------------------
 

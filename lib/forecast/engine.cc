@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "lib/base/field_violations.h"
 #include "lib/forecast/embedded_calibration.h"
+#include "lib/forecast/explain.h"
 #include "lib/forecast/model.h"
 #include "lib/forecast/progress.h"
 #include "lib/forecast/transform.h"
@@ -152,33 +153,57 @@ struct Distribution {
   std::function<double(double)> cdf;
 };
 
+// The trend of the points used, on the scale it is continued on: the
+// model's scale for a level, the values themselves for a total.
+struct TrendBasis {
+  bool present = false;
+  Transform scale = Transform::ForDomain(ValueDomain::kReal, {});
+  double t_last = 0;
+  double z_last = 0;
+  double slope = 0;  // per year, on `scale`
+  int32_t first_fiscal_year = 0;
+  int32_t last_fiscal_year = 0;
+  int32_t points = 0;
+  double calibrated_share = 1;
+};
+
+// Projects a series under one concrete shock treatment: Fit() selects the
+// points and builds one distribution per projected year; Finish() turns
+// distributions (its own, or a blend of two projectors') into a Projection.
 class Projector {
  public:
   Projector(const Calibration& cal, const SeriesInput& in)
       : cal_(cal), in_(in) {}
 
-  absl::StatusOr<Projection> Run();
+  void Fit();
+  const std::vector<Distribution>& distributions() const { return dists_; }
+  // Points left once shock years are left out (before any fallback).
+  int points_without_shocks() const { return points_without_shocks_; }
+  // `recovery_weight` is set for a blend of the recovery scenario (this
+  // weight) and this projector's (the rest).
+  Projection Finish(const std::vector<Distribution>& dists,
+                    std::optional<double> recovery_weight) const;
 
  private:
   void SelectPoints();
-  void AddWarning(WarningCode code, std::string message) {
-    out_.warnings.push_back({code, std::move(message)});
-  }
   void ProjectLevel();
   void ProjectIncrements();
-  void Assess();
-  void Warn();
+  void Assess(Projection* out) const;
+  void Warn(std::optional<double> recovery_weight, Projection* out) const;
+  void Explain(Projection* out) const;
 
   const Calibration& cal_;
   const SeriesInput& in_;
-  Projection out_;
+  std::string method_;
   std::vector<FitPoint> all_;   // every point, by year
   std::vector<FitPoint> used_;  // the points the fit uses, by time
   int32_t last_observed_year_ = 0;
   int32_t period_first_ = 0;
+  int points_without_shocks_ = 0;
   bool shocks_excluded_ = false;
   bool dropped_carried_over_ = false;
-  // One distribution per projected year, aligned with out_.years.
+  TrendBasis trend_;
+  // One distribution per projected year (last_observed_year_ + 1 on).
   std::vector<Distribution> dists_;
 };
 
@@ -213,9 +238,6 @@ void Projector::SelectPoints() {
                            in_.shock_fiscal_years.end());
   const bool exclude_shocks =
       !shocks.empty() && in_.shock_treatment != ShockTreatment::kInclude;
-  out_.shock_treatment = shocks.empty()   ? in_.shock_treatment
-                         : exclude_shocks ? ShockTreatment::kExclude
-                                          : ShockTreatment::kInclude;
   auto in_shock = [&](const FitPoint& f) {
     for (int32_t y = f.first_year; y <= f.fiscal_year; ++y) {
       if (shocks.count(y)) return true;
@@ -234,10 +256,12 @@ void Projector::SelectPoints() {
     }
     keep.push_back(f);
   }
+  bool fell_back = false;
   if (keep.empty()) {
     // Nothing but carried-over or shock values: they are all there is.
     keep = all_;
     shocks_excluded_ = false;
+    fell_back = true;
   }
   if (in_.kind == KpiKind::kLevel) {
     // Single years supersede a range covering them.
@@ -298,9 +322,7 @@ void Projector::SelectPoints() {
     dedup.erase(dedup.begin(), dedup.end() - kMaxWindow);
   }
   used_ = dedup;
-  out_.points_used = static_cast<int32_t>(used_.size());
-  for (const FitPoint& f : used_)
-    out_.fiscal_years_used.push_back(f.fiscal_year);
+  points_without_shocks_ = fell_back ? 0 : static_cast<int>(used_.size());
 }
 
 void Projector::ProjectLevel() {
@@ -320,8 +342,20 @@ void Projector::ProjectLevel() {
         [tr, pred](double p) { return tr.Inverse(pred.Quantile(p)); },
         [tr, pred](double v) { return pred.Cdf(tr.Forward(v)); }});
   }
-  out_.method = absl::StrCat("bayes-rw-drift+pooled-combination on ", tr.Name(),
-                             " scale (", cal_.version, ")");
+  method_ = absl::StrCat("bayes-rw-drift+pooled-combination on ", tr.Name(),
+                         " scale (", cal_.version, ")");
+  if (used_.size() >= 2) {
+    trend_.present = true;
+    trend_.scale = tr;
+    trend_.t_last = fit.t_last;
+    trend_.z_last = fit.z_last;
+    trend_.slope = fit.slope_ols;
+    trend_.first_fiscal_year = used_.front().fiscal_year;
+    trend_.last_fiscal_year = used_.back().fiscal_year;
+    trend_.points = static_cast<int32_t>(used_.size());
+    trend_.calibrated_share =
+        CalibratedTrendShare(cal_, t, in_.target_fiscal_year - fit.t_last);
+  }
 }
 
 void Projector::ProjectIncrements() {
@@ -346,10 +380,20 @@ void Projector::ProjectIncrements() {
         return v < floor ? 0.0 : level.cdf(v);
       };
     }
-    out_.method =
-        absl::StrCat("level model floored at the total; ", out_.method);
+    method_ = absl::StrCat("level model floored at the total; ", method_);
     return;
   }
+  // The trend of a total is its average yearly pace so far, continued.
+  trend_.present = true;
+  trend_.t_last = cum.back().t;
+  trend_.z_last = cum.back().value;
+  trend_.slope =
+      (cum.back().value - cum.front().value) / (cum.back().t - cum.front().t);
+  trend_.first_fiscal_year = in_.kind == KpiKind::kPeriodSum
+                                 ? period_first_
+                                 : used_.front().fiscal_year;
+  trend_.last_fiscal_year = used_.back().fiscal_year;
+  trend_.points = static_cast<int32_t>(used_.size());
   // Yearly increments, averaged over gaps, never negative.
   std::vector<double> t, inc;
   for (size_t i = 1; i < cum.size(); ++i) {
@@ -396,15 +440,24 @@ void Projector::ProjectIncrements() {
     };
     dists_.push_back(Distribution{quantile, cdf});
   }
-  out_.method = absl::StrCat(
+  method_ = absl::StrCat(
       in_.kind == KpiKind::kPeriodSum ? "period sum" : "running total",
       " from yearly increments: bayes-rw-drift+pooled-combination on ",
       tr.Name(), " scale (", cal_.version, ")");
 }
 
-void Projector::Assess() {
+void Projector::Fit() {
+  SelectPoints();
+  if (in_.kind == KpiKind::kRunningTotal || in_.kind == KpiKind::kPeriodSum) {
+    ProjectIncrements();
+  } else {
+    ProjectLevel();
+  }
+}
+
+void Projector::Assess(Projection* out) const {
   if (!in_.target_value.has_value()) {
-    out_.status = ProgressStatus::kUnspecified;
+    out->status = ProgressStatus::kUnspecified;
     return;
   }
   // The status describes what was observed, whatever the projection's shock
@@ -436,53 +489,63 @@ void Projector::Assess() {
     pin.base_value = used_.front().value;
   }
   const ProgressAssessment a = AssessProgress(pin);
-  out_.progress = a.progress;
-  out_.status = a.status;
+  out->progress = a.progress;
+  out->status = a.status;
 }
 
-void Projector::Warn() {
-  if (out_.points_used < kFewPoints) {
-    AddWarning(WarningCode::kFewPoints,
-               absl::StrCat("only ", out_.points_used,
-                            " point(s) used: the spread is borrowed from many "
-                            "other series (",
-                            cal_.version, ")"));
+void Projector::Warn(std::optional<double> recovery_weight,
+                     Projection* out) const {
+  auto add = [out](WarningCode code, std::string message) {
+    out->warnings.push_back({code, std::move(message)});
+  };
+  if (out->points_used < kFewPoints) {
+    add(WarningCode::kFewPoints,
+        absl::StrCat("only ", out->points_used,
+                     " point(s) used: the spread is borrowed from many "
+                     "other series (",
+                     cal_.version, ")"));
   }
   const FitPoint& last = all_.back();
   if (last.status == ObservationStatus::kProvisional) {
-    AddWarning(WarningCode::kProvisionalLatest,
-               absl::StrCat("the latest value (FY", last.fiscal_year,
-                            ") is provisional and may be revised"));
+    add(WarningCode::kProvisionalLatest,
+        absl::StrCat("the latest value (FY", last.fiscal_year,
+                     ") is provisional and may be revised"));
   }
   if (last.status == ObservationStatus::kCarriedOver) {
-    AddWarning(WarningCode::kStaleLatest,
-               absl::StrCat("the latest value (FY", last.fiscal_year,
-                            ") repeats an earlier value and was left out of "
-                            "the fit"));
+    add(WarningCode::kStaleLatest,
+        absl::StrCat("the latest value (FY", last.fiscal_year,
+                     ") repeats an earlier value and was left out of "
+                     "the fit"));
   }
   if (!in_.shock_fiscal_years.empty()) {
-    AddWarning(WarningCode::kShockYears,
-               absl::StrCat("shock years marked (",
-                            absl::StrJoin(in_.shock_fiscal_years, ", "), "); ",
-                            shocks_excluded_ ? "left out of this fit"
-                                             : "used as ordinary evidence"));
+    std::string treated =
+        shocks_excluded_ ? "left out of this fit" : "used as ordinary evidence";
+    if (recovery_weight.has_value()) {
+      treated = absl::StrFormat(
+          "two scenarios blended: left out of the fit (weight %.0f%%) and "
+          "used as ordinary evidence (%.0f%%)",
+          100 * *recovery_weight, 100 * (1 - *recovery_weight));
+    }
+    add(WarningCode::kShockYears,
+        absl::StrCat("shock years marked (",
+                     absl::StrJoin(in_.shock_fiscal_years, ", "), "); ",
+                     treated));
   }
   if (in_.target_from_reference) {
-    AddWarning(WarningCode::kReferenceTarget,
-               "the target is symbolic and was resolved through its reference "
-               "table");
+    add(WarningCode::kReferenceTarget,
+        "the target is symbolic and was resolved through its reference "
+        "table");
   }
   const double span = used_.back().t - used_.front().t;
   const int horizon = in_.target_fiscal_year - last_observed_year_;
   if (horizon > std::max(6.0, 2 * span)) {
-    AddWarning(
-        WarningCode::kLongHorizon,
+    add(WarningCode::kLongHorizon,
         absl::StrCat("projecting ", horizon, " years ahead from data spanning ",
                      span, " year(s)"));
   }
   if (!in_.target_value.has_value()) {
-    AddWarning(WarningCode::kNoTarget,
-               "no target: no attainment probability or status");
+    add(WarningCode::kNoTarget,
+        "no target: no attainment probability or status");
     return;
   }
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
@@ -495,31 +558,85 @@ void Projector::Warn() {
       std::max(hi - lo, 0.1 * std::max(std::fabs(lo), std::fabs(hi)));
   if (in_.kind == KpiKind::kLevel &&
       (target > hi + 2 * reach || target < lo - 2 * reach)) {
-    AddWarning(
-        WarningCode::kTargetOutsideRange,
+    add(WarningCode::kTargetOutsideRange,
         absl::StrFormat("the target %g is far outside the observed range "
                         "%g to %g",
                         target, lo, hi));
   }
 }
 
-absl::StatusOr<Projection> Projector::Run() {
-  out_.id = in_.id;
-  out_.target_value = in_.target_value;
-  out_.target_fiscal_year = in_.target_fiscal_year;
-  out_.direction = in_.direction == Direction::kUnspecified
-                       ? Direction::kIncrease
-                       : in_.direction;
-  out_.unit = in_.unit;
-  SelectPoints();
-  if (in_.kind == KpiKind::kRunningTotal || in_.kind == KpiKind::kPeriodSum) {
-    ProjectIncrements();
-  } else {
-    ProjectLevel();
+void Projector::Explain(Projection* out) const {
+  Explanation& e = out->explanation;
+  e.calibration_version = cal_.version;
+  if (trend_.present) {
+    TrendComparison t;
+    t.first_fiscal_year = trend_.first_fiscal_year;
+    t.last_fiscal_year = trend_.last_fiscal_year;
+    t.points = trend_.points;
+    t.horizon_years = in_.target_fiscal_year - trend_.last_fiscal_year;
+    const double years = in_.target_fiscal_year - trend_.t_last;
+    const double z_trend = trend_.z_last + years * trend_.slope;
+    const double last = trend_.scale.Inverse(trend_.z_last);
+    t.extrapolated_value = trend_.scale.Inverse(z_trend);
+    t.change_per_year = t.horizon_years > 0
+                            ? (t.extrapolated_value - last) / t.horizon_years
+                            : 0;
+    const double moved =
+        trend_.scale.Forward(out->projected_value) - trend_.z_last;
+    const double trend_moved = z_trend - trend_.z_last;
+    t.share_kept = std::fabs(trend_moved) > 1e-12 && std::isfinite(moved)
+                       ? moved / trend_moved
+                       : 1;
+    t.calibrated_share = trend_.calibrated_share;
+    e.trend = t;
   }
-  const bool lower_is_better = out_.direction == Direction::kDecrease;
+  std::set<int32_t> used_years(out->fiscal_years_used.begin(),
+                               out->fiscal_years_used.end());
+  int32_t latest_measured = 0;
+  for (const FitPoint& f : all_) {
+    if (f.status != ObservationStatus::kCarriedOver) {
+      latest_measured = f.fiscal_year;
+    }
+    if (!used_years.count(f.fiscal_year)) {
+      e.scenario.left_out_fiscal_years.push_back(f.fiscal_year);
+    }
+  }
+  e.scenario.latest_left_out =
+      latest_measured != 0 && !used_years.count(latest_measured);
+}
+
+Projection Projector::Finish(const std::vector<Distribution>& dists,
+                             std::optional<double> recovery_weight) const {
+  Projection out;
+  out.id = in_.id;
+  out.target_value = in_.target_value;
+  out.target_fiscal_year = in_.target_fiscal_year;
+  out.direction = in_.direction == Direction::kUnspecified
+                      ? Direction::kIncrease
+                      : in_.direction;
+  out.unit = in_.unit;
+  out.kind = in_.kind;
+  out.value_domain = in_.value_domain;
+  out.method = method_;
+  out.points_used = static_cast<int32_t>(used_.size());
+  for (const FitPoint& f : used_)
+    out.fiscal_years_used.push_back(f.fiscal_year);
+  if (in_.shock_fiscal_years.empty()) {
+    out.shock_treatment = in_.shock_treatment;
+  } else if (recovery_weight.has_value()) {
+    out.shock_treatment = ShockTreatment::kBlend;
+    out.method = absl::StrFormat(
+        "blend of the recovery scenario (%.0f%%) and the shocks as data "
+        "(%.0f%%); %s",
+        100 * *recovery_weight, 100 * (1 - *recovery_weight), method_);
+  } else {
+    out.shock_treatment = in_.shock_treatment == ShockTreatment::kInclude
+                              ? ShockTreatment::kInclude
+                              : ShockTreatment::kExclude;
+  }
+  const bool lower_is_better = out.direction == Direction::kDecrease;
   int32_t year = last_observed_year_ + 1;
-  for (const Distribution& d : dists_) {
+  for (const Distribution& d : dists) {
     YearProjection y;
     y.fiscal_year = year++;
     double q[7];
@@ -537,13 +654,75 @@ absl::StatusOr<Projection> Projector::Run() {
     for (double v : in_.probability_thresholds) {
       y.threshold_probabilities.push_back(1 - d.cdf(v));
     }
-    out_.years.push_back(std::move(y));
+    out.years.push_back(std::move(y));
   }
-  out_.projected_value = out_.years.back().median;
-  out_.attainment_probability = out_.years.back().attainment_probability;
-  Assess();
-  Warn();
-  return std::move(out_);
+  out.projected_value = out.years.back().median;
+  out.attainment_probability = out.years.back().attainment_probability;
+  Assess(&out);
+  Warn(recovery_weight, &out);
+  Explain(&out);
+  return out;
+}
+
+// The distribution of a blend: P(v) = w F_a(v) + (1 - w) F_b(v); its
+// quantile lies between the components' at the same level.
+Distribution Mix(const Distribution& a, const Distribution& b, double w) {
+  Distribution m;
+  m.cdf = [a, b, w](double v) { return w * a.cdf(v) + (1 - w) * b.cdf(v); };
+  m.quantile = [a, b, w, cdf = m.cdf](double p) {
+    double lo = std::min(a.quantile(p), b.quantile(p));
+    double hi = std::max(a.quantile(p), b.quantile(p));
+    for (int i = 0; i < 60 && hi - lo > 1e-12 * std::max(1.0, std::fabs(hi));
+         ++i) {
+      const double mid = 0.5 * (lo + hi);
+      (cdf(mid) < p ? lo : hi) = mid;
+    }
+    return 0.5 * (lo + hi);
+  };
+  return m;
+}
+
+// Whether a shock year's measurement is better (in the KPI's direction)
+// than the last measurement before the first shock year. Levels only: a
+// total moves one way whatever the shock.
+bool ShockFavourable(const SeriesInput& in) {
+  if (in.kind != KpiKind::kLevel || in.shock_fiscal_years.empty()) return false;
+  const int32_t first_shock = *std::min_element(in.shock_fiscal_years.begin(),
+                                                in.shock_fiscal_years.end());
+  const std::set<int32_t> shocks(in.shock_fiscal_years.begin(),
+                                 in.shock_fiscal_years.end());
+  const Point* before = nullptr;
+  for (const Point& p : in.points) {
+    if (p.fiscal_year < first_shock &&
+        p.status != ObservationStatus::kCarriedOver &&
+        (before == nullptr || p.fiscal_year > before->fiscal_year)) {
+      before = &p;
+    }
+  }
+  if (before == nullptr) return false;
+  const bool lower_is_better = in.direction == Direction::kDecrease;
+  for (const Point& p : in.points) {
+    if (!shocks.count(p.fiscal_year) ||
+        p.status == ObservationStatus::kCarriedOver) {
+      continue;
+    }
+    if (lower_is_better ? p.value < before->value : p.value > before->value) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Weight of the recovery scenario in a blend: whether the KPI returns to its
+// pre-shock path is a judgement two or three points cannot settle.
+constexpr double kRecoveryWeight = 0.5;
+
+// What the whole projection says: the likelihood in words and why status
+// and probability disagree, if they do.
+void Conclude(Projection* p) {
+  if (!p->target_value.has_value()) return;
+  p->explanation.likelihood = LikelihoodOf(p->attainment_probability);
+  p->explanation.discordance = FindDiscordance(*p);
 }
 
 }  // namespace
@@ -566,10 +745,94 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
 }
 
 absl::StatusOr<Projection> Engine::Project(const SeriesInput& input) const {
+  absl::StatusOr<ScenarioProjections> p = ProjectScenarios(input);
+  if (!p.ok()) return p.status();
+  return std::move(p->projection);
+}
+
+absl::StatusOr<ScenarioProjections> Engine::ProjectScenarios(
+    const SeriesInput& input) const {
   absl::Status s = Validate(input);
   if (!s.ok()) return s;
-  Projector p(impl_->calibration, input);
-  return p.Run();
+  const Calibration& cal = impl_->calibration;
+  if (input.shock_fiscal_years.empty()) {
+    Projector p(cal, input);
+    p.Fit();
+    ScenarioProjections out{p.Finish(p.distributions(), std::nullopt),
+                            std::nullopt};
+    out.projection.explanation.scenario.rule = ScenarioRule::kNoShocks;
+    Conclude(&out.projection);
+    return out;
+  }
+  SeriesInput excluded_input = input;
+  excluded_input.shock_treatment = ShockTreatment::kExclude;
+  SeriesInput included_input = input;
+  included_input.shock_treatment = ShockTreatment::kInclude;
+  Projector excluded(cal, excluded_input), included(cal, included_input);
+  excluded.Fit();
+  included.Fit();
+  Projection recovery = excluded.Finish(excluded.distributions(), std::nullopt);
+  Projection as_data = included.Finish(included.distributions(), std::nullopt);
+
+  const bool favourable = ShockFavourable(input);
+  ScenarioRule rule = ScenarioRule::kRequested;
+  ShockTreatment headline = input.shock_treatment;
+  if (headline == ShockTreatment::kUnspecified) {
+    if (excluded.points_without_shocks() < 2) {
+      rule = ScenarioRule::kBlendFewPoints;
+      headline = ShockTreatment::kBlend;
+    } else if (favourable) {
+      rule = ScenarioRule::kBlendFavourable;
+      headline = ShockTreatment::kBlend;
+    } else {
+      rule = ScenarioRule::kRecovery;
+      headline = ShockTreatment::kExclude;
+    }
+  }
+  double recovery_weight = headline == ShockTreatment::kExclude ? 1.0 : 0.0;
+  ScenarioProjections out;
+  if (headline == ShockTreatment::kBlend) {
+    recovery_weight = kRecoveryWeight;
+    std::vector<Distribution> mixed;
+    for (size_t i = 0; i < included.distributions().size(); ++i) {
+      mixed.push_back(Mix(excluded.distributions()[i],
+                          included.distributions()[i], recovery_weight));
+    }
+    out.projection = included.Finish(mixed, recovery_weight);
+    // The blend leaves out what its recovery part leaves out.
+    out.projection.explanation.scenario.left_out_fiscal_years =
+        recovery.explanation.scenario.left_out_fiscal_years;
+    out.projection.explanation.scenario.latest_left_out =
+        recovery.explanation.scenario.latest_left_out;
+    out.alternative = as_data;
+  } else if (headline == ShockTreatment::kInclude) {
+    out.projection = as_data;
+    out.alternative = recovery;
+  } else {
+    out.projection = recovery;
+    out.alternative = as_data;
+  }
+  const std::vector<ScenarioOutcome> outcomes = {
+      {ShockTreatment::kExclude, recovery_weight, recovery.projected_value,
+       recovery.attainment_probability, recovery.points_used},
+      {ShockTreatment::kInclude, 1 - recovery_weight, as_data.projected_value,
+       as_data.attainment_probability, as_data.points_used}};
+  for (Projection* p : {&out.projection, &*out.alternative}) {
+    ScenarioExplanation& sc = p->explanation.scenario;
+    sc.rule = p == &out.projection ? rule : ScenarioRule::kComparison;
+    sc.shock_fiscal_years = input.shock_fiscal_years;
+    std::sort(sc.shock_fiscal_years.begin(), sc.shock_fiscal_years.end());
+    sc.shock_fiscal_years.erase(
+        std::unique(sc.shock_fiscal_years.begin(), sc.shock_fiscal_years.end()),
+        sc.shock_fiscal_years.end());
+    sc.points_without_shocks = excluded.points_without_shocks();
+    sc.shock_favourable = favourable;
+    sc.recovery_weight =
+        headline == ShockTreatment::kBlend ? recovery_weight : 0;
+    sc.outcomes = outcomes;
+    Conclude(p);
+  }
+  return out;
 }
 
 const std::string& Engine::calibration_version() const {

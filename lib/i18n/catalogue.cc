@@ -1,6 +1,8 @@
 #include "lib/i18n/catalogue.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -8,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "lib/fiscal/era.h"
 
 namespace kpi::i18n {
@@ -95,6 +98,237 @@ constexpr Entry kCatalogue[] = {
      "  revised $0 on $1: was $2 ($3), reason: $4"},
     {MessageId::kEvaluationsHeading, "施策 $0 $1 の評価 ($2件)",
      "evaluations of $0 $1 ($2)"},
+    {MessageId::kFiscalYearSpan, "$0〜$1", "$0 to $1"},
+
+    // $0: the target year (FiscalYearLabel), $1: the median with its unit,
+    // $2, $3: the 80% interval's ends.
+    {MessageId::kExplainProjected,
+     "$0の予測値 (中央値) は$1、80%予測区間は$2〜$3です。",
+     "The projection for $0 is $1 (median; 80% interval $2 to $3)."},
+    // $0: the number of points, $1: their span, $2: the trend's change per
+    // year (signed), $3: the trend continued to the target year, $4: the
+    // target year.
+    {MessageId::kExplainTrend,
+     "使用した$0点 ($1) の傾向 (年$2) をそのまま延ばすと、$4には$3になります。",
+     "The trend of the $0 points used ($1, $2 a year), continued, would reach "
+     "$3 in $4."},
+    {MessageId::kExplainTrendTotal,
+     "これまでのペース ($1、年$2) が続くと、$4には$3になります ($0点)。",
+     "At the pace so far ($1, $2 a year), the total would reach $3 in $4 ($0 "
+     "points)."},
+    // $0: the share of the trend's change the median keeps, $1: the
+    // calibration's version, $2: the number of points, $3: the share of a
+    // steady trend the calibration keeps, $4: the horizon in years.
+    {MessageId::kExplainTrendShare,
+     "予測の中央値の変化は、その傾向の$0です。較正 ($1) では、$2点の系列は"
+     "$4年先までに安定した傾向の$3を保ちました。",
+     "The median moves $0 as far: in the calibration ($1), windows of $2 "
+     "points kept $3 of a steady trend over $4 years."},
+    // $0: the calibration's version.
+    {MessageId::kExplainTrendTurns,
+     "予測の中央値は、その傾向とは逆の方向に動きます。較正 ($0) で、このような"
+     "系列は傾向が反転することが多かったためです。",
+     "The median moves the other way instead: series like this one often "
+     "turned in the calibration ($0)."},
+    // $0: the fiscal year of the one point.
+    {MessageId::kExplainTrendNone,
+     "使用した観測点は$"
+     "0の1点のみです。傾向は推定できないため、その値から予測し、"
+     "ばらつきは類似の系列から借りています。",
+     "Only one point is used ($0): the projection starts from it with no trend "
+     "of its own, and its spread is borrowed from similar series."},
+    // $0: the shock years, $1: the other scenario's outcome
+    // (kExplainOutcome*).
+    {MessageId::kExplainScenarioRecovery,
+     "ショック年 ($0) "
+     "は除いて推計し、ショック前の傾向への回復を想定しています。"
+     "ショック年もデータとして使うと、$1です。",
+     "The shock years ($0) are left out: the projection assumes a return to "
+     "the pre-shock path. With them as data, $1."},
+    {MessageId::kExplainScenarioExcluded,
+     "このシナリオではショック年 ($0) を除いて推計しています (回復を想定)。"
+     "ショック年もデータとして使うと、$1です。",
+     "This scenario leaves the shock years ($0) out (a recovery is assumed). "
+     "With them as data, $1."},
+    {MessageId::kExplainScenarioIncluded,
+     "このシナリオではショック年 ($0) も通常のデータとして使っています。"
+     "除いて回復を想定すると、$1です。",
+     "This scenario uses the shock years ($0) as ordinary data. Leaving them "
+     "out (assuming a recovery), $1."},
+    // $0: the shock years, $1: points left without them, $2: the recovery
+    // weight, $3: its outcome, $4: the shocks-as-data weight, $5: its
+    // outcome.
+    {MessageId::kExplainScenarioBlendFewPoints,
+     "ショック年 ($0) を除くと観測点が$1点しか残らないため、2つのシナリオを"
+     "混合しています: ショック前の傾向への回復 (重み$2、$3) と、ショック年も"
+     "データとして使う場合 (重み$4、$5)。",
+     "Leaving out the shock years ($0) would leave $1 point(s), so two "
+     "scenarios are blended: a return to the pre-shock path (weight $2; $3) "
+     "and the shock years as data (weight $4; $5)."},
+    {MessageId::kExplainScenarioBlendFavourable,
+     "ショック年 ($0) の値は望ましい方向に動いており、除くとそれが隠れるため "
+     "(除いた場合の観測点は$1点)、2つのシナリオを混合しています: ショック前の"
+     "傾向への回復 (重み$2、$3) と、ショック年もデータとして使う場合 (重み$4、"
+     "$5)。",
+     "The shock years ($0) moved the KPI the favourable way, and leaving them "
+     "out ($1 point(s) would remain) would hide that, so two scenarios are "
+     "blended: a return to the pre-shock path (weight $2; $3) and the shock "
+     "years as data (weight $4; $5)."},
+    {MessageId::kExplainScenarioBlendRequested,
+     "指定により、2つのシナリオを混合しています "
+     "(ショック年$0、除いた場合の観測点"
+     "は$1点): ショック前の傾向への回復 (重み$2、$3) "
+     "と、ショック年もデータとして"
+     "使う場合 (重み$4、$5)。",
+     "Two scenarios are blended, as requested (shock years $0; $1 point(s) "
+     "without them): a return to the pre-shock path (weight $2; $3) and the "
+     "shock years as data (weight $4; $5)."},
+    // $0: a probability.
+    {MessageId::kExplainOutcomeProbability, "達成確率$0", "P(met) $0"},
+    // $0: a value with its unit.
+    {MessageId::kExplainOutcomeMedian, "中央値$0", "median $0"},
+    // $0: the latest value, $1: its year, $2: the target, $3: the target
+    // year, $4: the status words.
+    {MessageId::kExplainPaceAchieved,
+     "最新値$0 ($1) は、既に$3の目標$2を満たしています (進捗区分: $4)。",
+     "The latest value, $0 ($1), already meets the target of $2 for $3 "
+     "(status: $4)."},
+    // $0: the target, $1: the target year, $2: the change per year needed,
+    // $3: the base value, $4: the base year, $5: the change per year
+    // observed, $6: the latest value, $7: its year, $8: the status words.
+    {MessageId::kExplainPace,
+     "$1の目標$0には、$4の$3から年$2の変化が必要です。$7の$6までの実績は年$5"
+     "でした (進捗区分: $8)。",
+     "The target of $0 for $1 needs $2 a year from $3 in $4; $5 a year was "
+     "observed, to $6 in $7 (status: $8)."},
+    // $0: the target, $1: the target year, $2: the status words.
+    {MessageId::kExplainPaceInsufficient,
+     "$1の目標は$0です。比べられる2年分の実測値がないため、進捗のペースは判定"
+     "できません (進捗区分: $2)。",
+     "The target is $0 for $1; there are no two measured years to compare "
+     "paces (status: $2)."},
+    {MessageId::kExplainNoTarget,
+     "目標がないため、達成確率と進捗区分はありません。",
+     "There is no target, so there is no probability of meeting it and no "
+     "status."},
+    // $0: the probability, $1: the likelihood words.
+    {MessageId::kExplainProbability, "目標を達成する確率は$0 ($1) です。",
+     "The probability of meeting the target is $0: $1."},
+    // $0: the latest measurement's year, $1: its value.
+    {MessageId::kExplainDiscordScenario,
+     "進捗区分と確率が食い違うのは、進捗区分が最新の実測値 ($0の$1) で判定する"
+     "のに対し、回復シナリオはその値を除いて予測しているためです。",
+     "Status and probability differ because the status reads the latest "
+     "measurement ($1 in $0), which the recovery scenario leaves out."},
+    // $0: the base year, $1: the latest year, $2: the span of the points
+    // used.
+    {MessageId::kExplainDiscordTrendReaches,
+     "進捗区分と確率が食い違うのは、進捗区分が$0から$1までのペースで判定する"
+     "のに対し、予測は使用した点 ($2) の傾向に従い、その傾向は目標に届くため"
+     "です。",
+     "Status and probability differ because the status measures the pace "
+     "from $0 to $1, while the projection follows the trend of the points used "
+     "($2), which reaches the target."},
+    {MessageId::kExplainDiscordTrendFallsShort,
+     "進捗区分と確率が食い違うのは、進捗区分が$0から$1までのペースで判定する"
+     "のに対し、予測は使用した点 ($2) の傾向に従い、その傾向は目標に届かない"
+     "ためです。",
+     "Status and probability differ because the status measures the pace "
+     "from $0 to $1, while the projection follows the trend of the points used "
+     "($2), which falls short of the target."},
+    // $0: the share of the trend the median keeps, $1: the number of points.
+    {MessageId::kExplainDiscordDamped,
+     "進捗区分と確率が食い違うのは、進捗区分が実績のペースがそのまま続くと"
+     "みなすのに対し、予測は$1点の傾向を類似系列の実績に基づいて割り引き "
+     "(変化の"
+     "$0)、目標に届かない結果が多くなるためです。",
+     "Status and probability differ because the status assumes the observed "
+     "pace continues in full, while the projection, as similar series did, "
+     "keeps $0 of a trend of $1 points, so most outcomes fall short."},
+    {MessageId::kExplainDiscordSlips,
+     "進捗区分と確率が食い違うのは、最新値は目標を満たしているものの、予測では"
+     "類似系列の実績から目標を下回る方向に戻る可能性が高いためです。",
+     "Status and probability differ because the latest value meets the "
+     "target, but the projection expects it to slip back below, as similar "
+     "series did."},
+    {MessageId::kExplainDiscordReverses,
+     "進捗区分と確率が食い違うのは、進捗区分が実績のペースがそのまま続くと"
+     "みなすのに対し、予測は類似系列の実績から傾向の反転を見込むためです。",
+     "Status and probability differ because the status assumes the observed "
+     "pace continues, while the projection expects the trend to turn, as "
+     "similar series did."},
+    {MessageId::kExplainDiscordTurns,
+     "進捗区分と確率が食い違うのは、これまでのペースは遅いものの、予測では類似"
+     "系列の実績から目標に向かう動きを見込むためです。",
+     "Status and probability differ because, although the pace so far is "
+     "slow, the projection expects a move toward the target, as similar "
+     "series made."},
+    // $0: the change per year observed, $1: the change per year needed,
+    // $2: the year 0 would be reached at the observed pace.
+    {MessageId::kExplainDiscordProportional,
+     "進捗区分と確率が食い違うのは、進捗区分が年平均の変化 (実績 年$0、必要 "
+     "年$1) "
+     "で判定し、このペースなら$2に0に達するのに対し、予測は減少を比率で延ばす"
+     "ため、値が報告単位の半分を下回って0と報告される場合にしか0に達しないため"
+     "です。",
+     "Status and probability differ because the status compares average "
+     "yearly changes ($0 a year observed, $1 needed), at which 0 would be "
+     "reached in $2, while the projection continues the decline in "
+     "proportion, which reaches 0 only when the value falls below half its "
+     "reporting unit."},
+    {MessageId::kExplainDiscordSpread,
+     "進捗区分と確率が食い違うのは、予測に使える点が1点のみで独自の傾向がなく、"
+     "確率が類似系列の変動幅を反映しているためです。",
+     "Status and probability differ because only one point is used: the "
+     "projection has no trend of its own, and the probability reflects how "
+     "far similar series moved."},
+    // $0: half the reporting unit.
+    {MessageId::kExplainZeroReported,
+     "$0未満の予測値は0として報告される値とみなします。",
+     "A projected value below $0 counts as reported as 0."},
+
+    // $0: the likelihood words, $1: the probability.
+    {MessageId::kSummaryLikelihood, "$0 ($1)", "$0 ($1)"},
+    // $0: the median with its unit, $1: the target year.
+    {MessageId::kSummaryNoTarget, "目標なし、$1の中央値$0",
+     "no target; median $0 in $1"},
+    // $0: the recovery outcome, $1: the shocks-as-data outcome.
+    {MessageId::kSummaryBlend, "回復 ($0) とショック込み ($1) の混合",
+     "blend of recovery ($0) and shocks as data ($1)"},
+    // $0: the shocks-as-data outcome.
+    {MessageId::kSummaryRecovery, "回復を想定 (ショック込みでは$0)",
+     "assumes recovery (shocks as data: $0)"},
+    // $0: the recovery outcome.
+    {MessageId::kSummaryAsData, "ショック年もデータとして使用 (回復想定では$0)",
+     "shocks as data (assuming recovery: $0)"},
+    // $0: the span of the points used, $1: the trend continued, $2: the
+    // target year.
+    {MessageId::kSummaryTrend, "$0の傾向では$2に$1",
+     "trend of $0 reaches $1 in $2"},
+    {MessageId::kSummaryNoTrend, "1点のみで傾向なし", "one point, no trend"},
+    // $0: the latest measurement's year.
+    {MessageId::kSummaryDiscordScenario,
+     "進捗区分は予測で除いた$0の実測値による",
+     "the status reads $0, which the projection leaves out"},
+    // $0: the span of the points used.
+    {MessageId::kSummaryDiscordTrendReaches, "$0の傾向は目標に届く",
+     "the trend of $0 reaches the target"},
+    {MessageId::kSummaryDiscordTrendFallsShort, "$0の傾向は目標に届かない",
+     "the trend of $0 falls short of the target"},
+    // $0: the share kept, $1: the number of points.
+    {MessageId::kSummaryDiscordDamped, "$1点の傾向は変化の$0に割り引き",
+     "a $1-point trend is kept at $0, as similar series did"},
+    {MessageId::kSummaryDiscordSlips, "目標を下回る方向への戻りを想定",
+     "expected to slip back below the target"},
+    {MessageId::kSummaryDiscordReverses, "類似系列の実績から傾向の反転を想定",
+     "the trend is expected to turn, as similar series did"},
+    {MessageId::kSummaryDiscordTurns, "目標に向かう反転を想定",
+     "expected to turn toward the target"},
+    {MessageId::kSummaryDiscordProportional,
+     "減少を比率で予測 (0は四捨五入でのみ)",
+     "the decline is projected in proportion (0 only by rounding)"},
+    {MessageId::kSummaryDiscordSpread, "1点のみで傾向なし",
+     "one point: no trend of its own"},
 };
 
 constexpr bool RowsInIdOrder() {
@@ -196,13 +430,30 @@ std::string_view WarningLabel(forecast::WarningCode code, Language language) {
 }
 
 MessageId LikelihoodMessage(double probability) {
-  if (probability >= 0.99) return MessageId::kLikelihoodVirtuallyCertain;
-  if (probability >= 0.90) return MessageId::kLikelihoodVeryLikely;
-  if (probability >= 0.66) return MessageId::kLikelihoodLikely;
-  if (probability > 0.33) return MessageId::kLikelihoodAboutAsLikelyAsNot;
-  if (probability > 0.10) return MessageId::kLikelihoodUnlikely;
-  if (probability > 0.01) return MessageId::kLikelihoodVeryUnlikely;
-  return MessageId::kLikelihoodExceptionallyUnlikely;
+  return LikelihoodMessage(forecast::LikelihoodOf(probability));
+}
+
+MessageId LikelihoodMessage(forecast::Likelihood likelihood) {
+  using forecast::Likelihood;
+  switch (likelihood) {
+    case Likelihood::kVirtuallyCertain:
+      return MessageId::kLikelihoodVirtuallyCertain;
+    case Likelihood::kVeryLikely:
+      return MessageId::kLikelihoodVeryLikely;
+    case Likelihood::kLikely:
+      return MessageId::kLikelihoodLikely;
+    case Likelihood::kAboutAsLikelyAsNot:
+      return MessageId::kLikelihoodAboutAsLikelyAsNot;
+    case Likelihood::kUnlikely:
+      return MessageId::kLikelihoodUnlikely;
+    case Likelihood::kVeryUnlikely:
+      return MessageId::kLikelihoodVeryUnlikely;
+    case Likelihood::kExceptionallyUnlikely:
+      return MessageId::kLikelihoodExceptionallyUnlikely;
+    case Likelihood::kUnspecified:
+      break;
+  }
+  return MessageId::kLikelihoodNoTarget;
 }
 
 std::string_view LikelihoodWords(double probability, Language language) {
@@ -217,6 +468,58 @@ std::string FiscalYearLabel(int fiscal_year, Language language) {
     return language == Language::kJa ? era : absl::StrCat("FY", fiscal_year);
   }
   return Format(MessageId::kFiscalYear, language, fiscal_year, era);
+}
+
+std::string FiscalYearInText(int fiscal_year, Language language) {
+  if (language == Language::kEn) return absl::StrCat("FY", fiscal_year);
+  return fiscal::FormatFiscalYear(fiscal_year);
+}
+
+std::string FormatNumber(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  const double magnitude = std::fabs(value);
+  int decimals = 0;
+  if (magnitude > 0) {
+    decimals = std::clamp(
+        3 - static_cast<int>(std::floor(std::log10(magnitude))), 0, 3);
+  }
+  std::string text = absl::StrFormat("%.*f", decimals, magnitude);
+  if (text.find('.') != std::string::npos) {
+    text.erase(text.find_last_not_of('0') + 1);
+    if (text.back() == '.') text.pop_back();
+  }
+  const size_t dot = text.find('.');
+  std::string integer = text.substr(0, dot);
+  const std::string fraction = dot == std::string::npos ? "" : text.substr(dot);
+  for (int i = static_cast<int>(integer.size()) - 3; i > 0; i -= 3) {
+    integer.insert(i, ",");
+  }
+  const bool negative = value < 0 && text != "0";
+  return absl::StrCat(negative ? "-" : "", integer, fraction);
+}
+
+std::string FormatSignedNumber(double value) {
+  const std::string text = FormatNumber(value);
+  if (text == "0" || text[0] == '-' || text == "nan") return text;
+  return absl::StrCat("+", text);
+}
+
+std::string FormatProbability(double probability) {
+  if (std::isnan(probability)) return "nan";
+  if (probability <= 0) return "0%";
+  if (probability >= 1) return "100%";
+  const double percent = std::round(probability * 100);
+  if (percent < 1) return "<1%";
+  if (percent > 99) return ">99%";
+  return absl::StrFormat("%.0f%%", percent);
+}
+
+std::string FormatValueWithUnit(double value, std::string_view unit) {
+  const bool spaced =
+      !unit.empty() && absl::ascii_isalpha(static_cast<unsigned char>(unit[0]));
+  return absl::StrCat(FormatNumber(value), spaced ? " " : "",
+                      absl::string_view(unit.data(), unit.size()));
 }
 
 }  // namespace kpi::i18n

@@ -112,6 +112,57 @@ enum class MessageId {
   kRevisedLine,
   // Heading of the evaluations of a measure: $0 code, $1 title, $2 count.
   kEvaluationsHeading,
+  // A span of fiscal years. $0, $1: the first and last (FiscalYearInText).
+  kFiscalYearSpan,
+  // Explanations of projections (lib/i18n/explanation.h), one sentence
+  // each; the placeholders are documented at their rows in catalogue.cc.
+  kExplainProjected,
+  kExplainTrend,
+  kExplainTrendTotal,
+  kExplainTrendShare,
+  kExplainTrendTurns,
+  kExplainTrendNone,
+  kExplainScenarioRecovery,
+  kExplainScenarioExcluded,
+  kExplainScenarioIncluded,
+  kExplainScenarioBlendFewPoints,
+  kExplainScenarioBlendFavourable,
+  kExplainScenarioBlendRequested,
+  kExplainOutcomeProbability,
+  kExplainOutcomeMedian,
+  kExplainPaceAchieved,
+  kExplainPace,
+  kExplainPaceInsufficient,
+  kExplainNoTarget,
+  kExplainProbability,
+  kExplainDiscordScenario,
+  kExplainDiscordTrendReaches,
+  kExplainDiscordTrendFallsShort,
+  kExplainDiscordDamped,
+  kExplainDiscordSlips,
+  kExplainDiscordReverses,
+  kExplainDiscordTurns,
+  kExplainDiscordProportional,
+  kExplainDiscordSpread,
+  kExplainZeroReported,
+  // One-line summaries (kpictl project). $0: the likelihood words, $1: the
+  // probability; then a clause.
+  kSummaryLikelihood,
+  kSummaryNoTarget,
+  kSummaryBlend,
+  kSummaryRecovery,
+  kSummaryAsData,
+  kSummaryTrend,
+  kSummaryNoTrend,
+  kSummaryDiscordScenario,
+  kSummaryDiscordTrendReaches,
+  kSummaryDiscordTrendFallsShort,
+  kSummaryDiscordDamped,
+  kSummaryDiscordSlips,
+  kSummaryDiscordReverses,
+  kSummaryDiscordTurns,
+  kSummaryDiscordProportional,
+  kSummaryDiscordSpread,
   kMessageCount,  // not a message
 };
 
@@ -138,6 +189,7 @@ std::string_view WarningLabel(forecast::WarningCode code, Language language);
 // likely, > 0.33 about as likely as not, > 0.10 unlikely, > 0.01 very
 // unlikely, else exceptionally unlikely.
 MessageId LikelihoodMessage(double probability);
+MessageId LikelihoodMessage(forecast::Likelihood likelihood);
 std::string_view LikelihoodWords(double probability, Language language);
 
 // A fiscal year as a reader of `language` expects it: ja "令和6年度
@@ -161,6 +213,28 @@ std::string_view AggregationLabel(domain::Aggregation aggregation,
 std::string_view KindLabel(domain::KpiKind kind, Language language);
 std::string_view DirectionLabel(domain::Direction direction, Language language);
 std::string_view RatingLabel(domain::Rating rating, Language language);
+// A fiscal year inside a sentence: ja "令和6年度", en "FY2024" (the era is
+// given once, by FiscalYearLabel, where the year first appears).
+std::string FiscalYearInText(int fiscal_year, Language language);
+
+// A number for a reader: four significant digits without an exponent (all
+// digits of the integer part), at most three decimals, thousands separated
+// by commas, trailing zeros dropped: 1669 -> "1,669", 113.5 -> "113.5",
+// 45.634 -> "45.63", 0.96123 -> "0.961", -2.5 -> "-2.5". NaN and infinities
+// print as "nan", "inf", "-inf".
+std::string FormatNumber(double value);
+
+// FormatNumber with a sign: "+1.06", "-11", "0".
+std::string FormatSignedNumber(double value);
+
+// A probability in [0, 1] as a whole percentage: "83%"; "<1%" and ">99%"
+// near the ends so that neither reads as certainty; exactly 0 and 1 print as
+// "0%" and "100%".
+std::string FormatProbability(double probability);
+
+// A value with its unit as written: "65%", "113.5万人", "1,669 visits"
+// (a space only before a unit that starts with an ASCII letter).
+std::string FormatValueWithUnit(double value, std::string_view unit);
 
 }  // namespace kpi::i18n
 

@@ -42,48 +42,6 @@ absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
 // ---- Labels -----------------------------------------------------------------
 
-std::string StatusLabel(kpi::v1::ProgressStatus status) {
-  switch (status) {
-    case kpi::v1::PROGRESS_STATUS_ACHIEVED:
-      return "achieved";
-    case kpi::v1::PROGRESS_STATUS_ON_TRACK:
-      return "on track";
-    case kpi::v1::PROGRESS_STATUS_ACCELERATION_NEEDED:
-      return "acceleration needed";
-    case kpi::v1::PROGRESS_STATUS_LIMITED_PROGRESS:
-      return "limited progress";
-    case kpi::v1::PROGRESS_STATUS_DETERIORATING:
-      return "deteriorating";
-    case kpi::v1::PROGRESS_STATUS_INSUFFICIENT_DATA:
-      return "insufficient data";
-    default:
-      return "-";
-  }
-}
-
-std::string WarningLabel(kpi::v1::WarningCode code) {
-  switch (code) {
-    case kpi::v1::WARNING_CODE_FEW_POINTS:
-      return "few-points";
-    case kpi::v1::WARNING_CODE_PROVISIONAL_LATEST:
-      return "provisional";
-    case kpi::v1::WARNING_CODE_STALE_LATEST:
-      return "stale";
-    case kpi::v1::WARNING_CODE_TARGET_OUTSIDE_RANGE:
-      return "target-outside-range";
-    case kpi::v1::WARNING_CODE_SHOCK_YEARS:
-      return "shock-years";
-    case kpi::v1::WARNING_CODE_REFERENCE_TARGET:
-      return "reference-target";
-    case kpi::v1::WARNING_CODE_LONG_HORIZON:
-      return "long-horizon";
-    case kpi::v1::WARNING_CODE_NO_TARGET:
-      return "no-target";
-    default:
-      return absl::StrCat("warning-", static_cast<int>(code));
-  }
-}
-
 // How values and periods are written for one reader: the language of the
 // labels, and the decimals of the KPI's values (FormatDisplay), or -1 for
 // FormatValue's four significant digits.
@@ -169,10 +127,6 @@ std::string TargetCell(const kpi::v1::Kpi& kpi, const Display& d) {
 std::string ObservationCell(const kpi::v1::Observation& o, const Display& d) {
   return ValueInPeriod(d, o.value(), o.first_fiscal_year(), o.fiscal_year(),
                        kpi::v1::AGGREGATION_UNSPECIFIED, o.status());
-}
-
-std::string ObservationCell(const kpi::v1::Observation& o) {
-  return ObservationCell(o, Display());
 }
 
 // Observations sorted by period end, then start.
@@ -324,6 +278,8 @@ struct ProjectionRow {
   std::string kpi;  // resource name
   std::string display_name;
   std::string unit;
+  int32_t kpi_target_fiscal_year = 0;  // the KPI's own, whatever was asked
+  Display display;
   // The latest stored observation (the projection may start from an earlier
   // one when shock years are excluded).
   std::optional<kpi::v1::Observation> latest;
@@ -335,16 +291,19 @@ struct ProjectionRow {
 // A row for `kpi` with its latest observation.
 absl::StatusOr<ProjectionRow> RowFor(const Rpc& rpc,
                                      const std::string& strategy,
-                                     const kpi::v1::Kpi& kpi) {
+                                     const kpi::v1::Kpi& kpi,
+                                     i18n::Language language) {
   ProjectionRow row;
   row.strategy = strategy;
   row.kpi = kpi.name();
   row.display_name = kpi.display_name();
   row.unit = kpi.unit();
+  row.kpi_target_fiscal_year = kpi.target().fiscal_year();
   KPI_ASSIGN_OR_RETURN(std::vector<kpi::v1::Observation> observations,
                        ListAllObservations(rpc, kpi.name()));
   SortByYear(&observations);
   if (!observations.empty()) row.latest = observations.back();
+  row.display = DisplayFor(kpi, observations, language);
   return row;
 }
 
@@ -355,10 +314,12 @@ absl::StatusOr<kpi::v1::ScenarioOptions> ScenarioFromFlags(
     scenario.set_shock_treatment(kpi::v1::SHOCK_TREATMENT_INCLUDE);
   } else if (options.shock == "exclude") {
     scenario.set_shock_treatment(kpi::v1::SHOCK_TREATMENT_EXCLUDE);
+  } else if (options.shock == "blend") {
+    scenario.set_shock_treatment(kpi::v1::SHOCK_TREATMENT_BLEND);
   } else if (!options.shock.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--shock=", options.shock,
-                     " is not accepted; accepted: include, exclude"));
+                     " is not accepted; accepted: include, exclude, blend"));
   }
   return scenario;
 }
@@ -375,57 +336,98 @@ std::string ErrorText(const absl::Status& status) {
                       status.message());
 }
 
-std::string RenderProjectionTable(const std::vector<ProjectionRow>& rows) {
+// A fiscal year in a projection table: ja "令和6年度 (FY2024)",
+// en "FY2024 (R6)".
+std::string YearCell(int32_t fiscal_year, i18n::Language language) {
+  return i18n::FiscalYearLabel(fiscal_year, language);
+}
+
+std::string LatestCell(const kpi::v1::Observation& o, const Display& d) {
+  return ValueInPeriod(d, o.value(), o.first_fiscal_year(), o.fiscal_year(),
+                       o.aggregation(), o.status());
+}
+
+// Both shock scenarios' probabilities (or medians without a target),
+// recovery first: "26% / 3%"; "-" without shock years.
+std::string ScenariosCell(const kpi::v1::Projection& p) {
+  const kpi::v1::ScenarioExplanation& sc = p.explanation().scenario();
+  if (sc.outcomes_size() != 2) return "-";
+  const auto outcome = [&](const kpi::v1::ScenarioOutcome& o) {
+    return o.has_attainment_probability()
+               ? FormatProbability(o.attainment_probability())
+               : FormatValue(o.projected_value());
+  };
+  return absl::StrCat(outcome(sc.outcomes(0)), " / ", outcome(sc.outcomes(1)));
+}
+
+std::string RenderProjectionTable(const std::vector<ProjectionRow>& rows,
+                                  i18n::Language language) {
+  const bool ja = language == i18n::Language::kJa;
   TextTable table(
-      {"KPI", "name", "unit", "target", "latest", "projected", "80% interval",
-       "P(met)", "other shock scenario", "status", "warnings"},
-      {false, false, false, true, true, true, true, true, false, false, false});
+      ja ? std::vector<std::string>{"KPI", "名称", "単位", "目標", "最新値",
+                                    "予測値", "80%区間", "達成確率",
+                                    "シナリオ別 (回復 / ショック込み)",
+                                    "進捗区分", "注意", "説明"}
+         : std::vector<std::string>{"KPI", "name", "unit", "target", "latest",
+                                    "projected", "80% interval", "P(met)",
+                                    "scenarios (recovery / shocks as data)",
+                                    "status", "warnings", "explanation"},
+      {false, false, false, true, true, true, true, true, false, false, false,
+       false});
+  const char* separator = ja ? "、" : ", ";
   for (const ProjectionRow& row : rows) {
     if (!row.error.ok() || !row.projection.has_value()) {
       std::string message(row.error.message());
       absl::StrReplaceAll({{"\n", " "}}, &message);
-      table.AddRow({ShortId(row.kpi), row.display_name, row.unit, "-",
-                    row.latest.has_value() ? ObservationCell(*row.latest) : "-",
-                    "-", "-", "-", "-", "error",
-                    absl::StrCat(absl::StatusCodeToString(row.error.code()),
-                                 ": ", message)});
+      table.AddRow(
+          {ShortId(row.kpi), row.display_name, row.unit, "-",
+           row.latest.has_value() ? LatestCell(*row.latest, row.display) : "-",
+           "-", "-", "-", "-", ja ? "エラー" : "error",
+           absl::StrCat(absl::StatusCodeToString(row.error.code()), ": ",
+                        message)});
       continue;
     }
     const kpi::v1::Projection& p = *row.projection;
+    const Display& d = row.display;
+    // The target belongs to the KPI's own target year, whatever year the
+    // projection was asked for.
+    const int32_t target_year = row.kpi_target_fiscal_year != 0
+                                    ? row.kpi_target_fiscal_year
+                                    : p.target_fiscal_year();
     const std::string target =
-        p.has_target_value()
-            ? absl::StrCat(FormatValue(p.target_value()), " (FY",
-                           p.target_fiscal_year(), ")")
-            : absl::StrCat("none (FY", p.target_fiscal_year(), ")");
+        p.has_target_value() ? absl::StrCat(FormatValue(p.target_value()), " ",
+                                            YearCell(target_year, language))
+                             : absl::StrCat(ja ? "なし " : "none ",
+                                            YearCell(target_year, language));
     const std::string latest =
-        row.latest.has_value() ? ObservationCell(*row.latest) : "-";
+        row.latest.has_value() ? LatestCell(*row.latest, d) : "-";
     const kpi::v1::YearProjection* year = TargetYear(p);
-    const std::string projected =
-        year != nullptr ? FormatValue(p.projected_value()) : "-";
+    std::string projected =
+        year != nullptr ? d.Value(p.projected_value()) : "-";
+    if (year != nullptr && p.target_fiscal_year() != target_year) {
+      absl::StrAppend(&projected, " ",
+                      YearCell(p.target_fiscal_year(), language));
+    }
     const std::string interval =
         year != nullptr
-            ? absl::StrCat("[", FormatValue(year->interval_80().lower()), ", ",
-                           FormatValue(year->interval_80().upper()), "]")
+            ? absl::StrCat("[", d.Value(year->interval_80().lower()), ", ",
+                           d.Value(year->interval_80().upper()), "]")
             : "-";
     std::vector<std::string> warnings;
     for (const kpi::v1::Warning& w : p.warnings()) {
-      warnings.push_back(WarningLabel(w.code()));
-    }
-    // With shock years marked, the reader sees both scenarios side by side.
-    std::string other = "-";
-    if (row.alternative.has_value() && row.alternative->has_target_value()) {
-      const bool as_data = row.alternative->shock_treatment() ==
-                           kpi::v1::SHOCK_TREATMENT_INCLUDE;
-      other = absl::StrCat(
-          FormatProbability(row.alternative->attainment_probability()),
-          as_data ? " (shocks as data)" : " (shocks excluded)");
+      warnings.emplace_back(i18n::WarningLabel(
+          static_cast<forecast::WarningCode>(w.code()), language));
     }
     table.AddRow(
         {ShortId(row.kpi), row.display_name, row.unit, target, latest,
          projected, interval,
-         p.has_target_value() ? FormatProbability(p.attainment_probability())
-                              : "-",
-         other, StatusLabel(p.status()), absl::StrJoin(warnings, ",")});
+         p.has_attainment_probability()
+             ? FormatProbability(p.attainment_probability())
+             : "-",
+         ScenariosCell(p),
+         std::string(i18n::StatusLabel(
+             static_cast<forecast::ProgressStatus>(p.status()), language)),
+         absl::StrJoin(warnings, separator), p.explanation().summary()});
   }
   return table.Render();
 }
@@ -475,17 +477,35 @@ absl::StatusOr<std::string> RenderProjectionJson(
 }
 
 std::string RenderProjectionCsv(const std::vector<ProjectionRow>& rows) {
-  std::string out = CsvRecord(
-      {"kpi", "display_name", "unit", "target_value", "target_fiscal_year",
-       "latest_value", "latest_fiscal_year", "projected_value",
-       "interval_80_lower", "interval_80_upper", "interval_95_lower",
-       "interval_95_upper", "attainment_probability", "status", "method",
-       "points_used", "warnings", "error"});
+  std::string out = CsvRecord({"kpi",
+                               "display_name",
+                               "unit",
+                               "target_value",
+                               "target_fiscal_year",
+                               "latest_value",
+                               "latest_fiscal_year",
+                               "projected_value",
+                               "interval_80_lower",
+                               "interval_80_upper",
+                               "interval_95_lower",
+                               "interval_95_upper",
+                               "attainment_probability",
+                               "status",
+                               "method",
+                               "points_used",
+                               "warnings",
+                               "error",
+                               "shock_treatment",
+                               "recovery_attainment_probability",
+                               "shocks_as_data_attainment_probability",
+                               "explanation_summary",
+                               "explanation"});
   for (const ProjectionRow& row : rows) {
     std::vector<std::string> cells = {row.kpi, row.display_name, row.unit};
     if (!row.error.ok() || !row.projection.has_value()) {
       cells.resize(17);
       cells.push_back(ErrorText(row.error));
+      cells.resize(23);
       out += CsvRecord(cells);
       continue;
     }
@@ -499,6 +519,13 @@ std::string RenderProjectionCsv(const std::vector<ProjectionRow>& rows) {
       warnings.push_back(kpi::v1::WarningCode_Name(w.code()));
     }
     const bool has_latest = row.latest.has_value();
+    const kpi::v1::ScenarioExplanation& sc = p.explanation().scenario();
+    const auto scenario_probability = [&](int i) {
+      return sc.outcomes_size() == 2 &&
+                     sc.outcomes(i).has_attainment_probability()
+                 ? FormatCsvNumber(sc.outcomes(i).attainment_probability())
+                 : std::string();
+    };
     cells.insert(
         cells.end(),
         {number(p.has_target_value(), p.target_value()),
@@ -510,9 +537,17 @@ std::string RenderProjectionCsv(const std::vector<ProjectionRow>& rows) {
          number(year != nullptr, year ? year->interval_80().upper() : 0),
          number(year != nullptr, year ? year->interval_95().lower() : 0),
          number(year != nullptr, year ? year->interval_95().upper() : 0),
-         number(p.has_target_value(), p.attainment_probability()),
-         kpi::v1::ProgressStatus_Name(p.status()), p.method(),
-         absl::StrCat(p.points_used()), absl::StrJoin(warnings, ";"), ""});
+         number(p.has_attainment_probability(), p.attainment_probability()),
+         kpi::v1::ProgressStatus_Name(p.status()),
+         p.method(),
+         absl::StrCat(p.points_used()),
+         absl::StrJoin(warnings, ";"),
+         "",
+         kpi::v1::ShockTreatment_Name(p.shock_treatment()),
+         scenario_probability(0),
+         scenario_probability(1),
+         p.explanation().summary(),
+         p.explanation().text()});
     out += CsvRecord(cells);
   }
   return out;
@@ -531,6 +566,7 @@ absl::Status ProjectStrategy(const Rpc& rpc, const std::string& strategy,
   request.set_parent(strategy);
   request.set_target_fiscal_year(options.target_year);
   *request.mutable_options() = scenario;
+  request.set_language_code(std::string(i18n::LanguageCode(options.language)));
   absl::StatusOr<kpi::v1::BatchProjectKpisResponse> response =
       Unary<kpi::v1::BatchProjectKpisResponse>(
           rpc,
@@ -545,7 +581,8 @@ absl::Status ProjectStrategy(const Rpc& rpc, const std::string& strategy,
     by_id[result.id()] = &result;
   }
   for (const kpi::v1::Kpi& kpi : *kpis) {
-    KPI_ASSIGN_OR_RETURN(ProjectionRow row, RowFor(rpc, strategy, kpi));
+    KPI_ASSIGN_OR_RETURN(ProjectionRow row,
+                         RowFor(rpc, strategy, kpi, options.language));
     auto it = by_id.find(kpi.name());
     if (it == by_id.end()) {
       row.error = absl::InternalError(
@@ -590,8 +627,10 @@ std::string SubcommandSummary() {
   list [--strategy S]                  KPIs with unit, baseline, latest value and target,
                                        in the strategy's order (goal, measure, KPI)
   show KPI                             one KPI: observations, revisions, its measure's evaluations
-  project KPI|--all [--strategy S] [--target_year Y] [--shock=include|exclude]
-          [--format=table|json|csv]    projections to the target year
+  project KPI|--all [--strategy S] [--target_year Y]
+          [--shock=include|exclude|blend] [--format=table|json|csv]
+                                       projections to the target year, explained
+                                       (--lang=ja|en)
   import FILE [--validate_only]        a JSON kpi.v1.Dataset or a CSV of observations, all or nothing
   export [--format=json|csv] [--out FILE] [--strategy S] [--encoding E]
                                        the whole store (or one strategy); CSV with
@@ -603,6 +642,7 @@ std::string SubcommandSummary() {
                                        the short-window backtest in-process (no server)
   calibrate --data SERIES.csv --out FILE [--version V]
                                        learn a calibration from series (their train rows), no server
+  health [SERVICE]                     SERVING or not (exit 0 only when SERVING), for probes
   help                                 this text
 KPI is a full name (strategies/S/kpis/K), or, with --strategy or when the store
 holds one strategy, a KPI's ID, its Japanese or English name, or the start of
@@ -837,6 +877,8 @@ absl::Status RunProject(const Rpc& rpc, const std::vector<std::string>& args,
     request.set_name(name);
     request.set_target_fiscal_year(options.target_year);
     *request.mutable_options() = scenario;
+    request.set_language_code(
+        std::string(i18n::LanguageCode(options.language)));
     KPI_ASSIGN_OR_RETURN(
         const kpi::v1::ProjectKpiResponse response,
         Unary<kpi::v1::ProjectKpiResponse>(
@@ -846,7 +888,8 @@ absl::Status RunProject(const Rpc& rpc, const std::vector<std::string>& args,
               return rpc.forecast->ProjectKpi(c, r, out);
             },
             request, "ProjectKpi"));
-    KPI_ASSIGN_OR_RETURN(ProjectionRow row, RowFor(rpc, "", kpi));
+    KPI_ASSIGN_OR_RETURN(ProjectionRow row,
+                         RowFor(rpc, "", kpi, options.language));
     row.projection = response.projection();
     if (response.has_alternative_projection()) {
       row.alternative = response.alternative_projection();
@@ -874,10 +917,10 @@ absl::Status RunProject(const Rpc& rpc, const std::vector<std::string>& args,
       if (!strategies[i].second.empty())
         *io.out << "  " << strategies[i].second;
       *io.out << "  (" << part.size() << " KPIs)\n"
-              << RenderProjectionTable(part);
+              << RenderProjectionTable(part, options.language);
     }
   } else {
-    *io.out << RenderProjectionTable(rows);
+    *io.out << RenderProjectionTable(rows, options.language);
   }
   if (options.all && strategies.empty()) {
     *io.err

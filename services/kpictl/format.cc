@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/i18n/catalogue.h"
 
 namespace kpi::kpictl {
 namespace {
@@ -237,26 +238,7 @@ std::string JsonString(absl::string_view text) {
   return out;
 }
 
-std::string FormatValue(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  const double magnitude = std::fabs(value);
-  int decimals = 0;
-  if (magnitude > 0) {
-    decimals = std::clamp(
-        3 - static_cast<int>(std::floor(std::log10(magnitude))), 0, 3);
-  }
-  std::string text = absl::StrFormat("%.*f", decimals, magnitude);
-  if (text.find('.') != std::string::npos) {
-    text.erase(text.find_last_not_of('0') + 1);
-    if (text.back() == '.') text.pop_back();
-  }
-  const size_t dot = text.find('.');
-  const std::string integer = text.substr(0, dot);
-  const std::string fraction = dot == std::string::npos ? "" : text.substr(dot);
-  const bool negative = value < 0 && text != "0";
-  return absl::StrCat(negative ? "-" : "", GroupThousands(integer), fraction);
-}
+std::string FormatValue(double value) { return i18n::FormatNumber(value); }
 
 namespace {
 
@@ -314,15 +296,7 @@ std::string FormatDisplay(double value, int decimals) {
                       fraction);
 }
 
-std::string FormatProbability(double p) {
-  if (std::isnan(p)) return "nan";
-  if (p <= 0) return "0%";
-  if (p >= 1) return "100%";
-  const double percent = std::round(p * 100);
-  if (percent < 1) return "<1%";
-  if (percent > 99) return ">99%";
-  return absl::StrFormat("%.0f%%", percent);
-}
+std::string FormatProbability(double p) { return i18n::FormatProbability(p); }
 
 std::string FormatCsvNumber(double value) {
   std::string out;

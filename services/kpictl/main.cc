@@ -2,7 +2,9 @@
 // Errors go to stderr with their gRPC code; the exit code is 0 on success,
 // 1 on an error, 2 for an unknown subcommand.
 
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,12 +16,30 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "services/kpictl/admin.h"
 #include "services/kpictl/calibrate.h"
 #include "services/kpictl/commands.h"
 #include "services/kpictl/rpc.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "Address of kpi_server, host:port.");
+ABSL_FLAG(bool, tls, false,
+          "Connect with TLS, checking the server against the system's CAs "
+          "(implied by any --tls_* flag).");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM file of the CA that signed the server's certificate (TLS).");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM file of this client's certificate, for a server that requires "
+          "client certificates (mutual TLS); with --tls_key_file.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM file of the private key of --tls_cert_file.");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Name the server's certificate must carry when it differs from the "
+          "host of --server (e.g. when connecting by IP address).");
+ABSL_FLAG(std::string, token_file, "",
+          "File holding the bearer token sent with every call "
+          "(authorization: Bearer TOKEN); without it, the environment "
+          "variable KPI_TOKEN is used when set.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
           "Deadline of each call, e.g. 10s; the batch stream has none.");
 ABSL_FLAG(std::string, strategy, "",
@@ -30,8 +50,9 @@ ABSL_FLAG(int, target_year, 0,
           "project: fiscal year to project to; 0 means each KPI's target "
           "year.");
 ABSL_FLAG(std::string, shock, "",
-          "project: treatment of shock years, include or exclude; empty for "
-          "the server's default (exclude when shock years are marked).");
+          "project: treatment of shock years, include, exclude or blend; "
+          "empty for the server's documented rule (recovery, or a blend of "
+          "both scenarios).");
 ABSL_FLAG(std::string, format, "",
           "Output format: project takes table (default), json or csv; "
           "export takes json (default) or csv.");
@@ -69,7 +90,8 @@ ABSL_FLAG(int, horizon, 6,
 namespace {
 
 constexpr char kUsage[] =
-    "kpictl [--server HOST:PORT] [--timeout 30s] SUBCOMMAND [ARGS] [FLAGS]\n\n";
+    "kpictl [--server HOST:PORT] [--timeout 30s] [--tls_ca_file CA.pem] "
+    "[--token_file FILE] SUBCOMMAND [ARGS] [FLAGS]\n\n";
 
 bool IsKpictlFlagFile(absl::string_view path) {
   return absl::StrContains(path, "kpictl");
@@ -125,7 +147,29 @@ int Run(const std::vector<char*>& positional) {
                  : absl::InvalidArgumentError(
                        "calibrate takes no arguments, only flags");
   } else {
-    const auto channel = MakeChannel(absl::GetFlag(FLAGS_server));
+    ConnectOptions connect;
+    connect.target = absl::GetFlag(FLAGS_server);
+    connect.tls = absl::GetFlag(FLAGS_tls);
+    connect.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+    connect.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+    connect.key_file = absl::GetFlag(FLAGS_tls_key_file);
+    connect.server_name = absl::GetFlag(FLAGS_tls_server_name);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> made;
+    if (absl::StatusOr<std::string> token = ReadToken(
+            absl::GetFlag(FLAGS_token_file), std::getenv("KPI_TOKEN"));
+        token.ok()) {
+      connect.token = *std::move(token);
+      made = MakeChannel(connect, &std::cerr);
+    } else {
+      made = token.status();
+    }
+    if (!made.ok()) {
+      std::cerr << "kpictl " << command << ": "
+                << absl::StatusCodeToString(made.status().code()) << ": "
+                << made.status().message() << "\n";
+      return 1;
+    }
+    const std::shared_ptr<grpc::Channel> channel = *std::move(made);
     const auto kpi_stub = kpi::v1::KpiService::NewStub(channel);
     const auto forecast_stub = kpi::v1::ForecastService::NewStub(channel);
     const Rpc rpc{kpi_stub.get(), forecast_stub.get(),
@@ -147,6 +191,9 @@ int Run(const std::vector<char*>& positional) {
     } else if (command == "export") {
       status = no_args("export");
       if (status.ok()) status = RunExport(rpc, options, io);
+    } else if (command == "health") {
+      const auto health_stub = grpc::health::v1::Health::NewStub(channel);
+      status = RunHealth(*health_stub, absl::GetFlag(FLAGS_timeout), args, io);
     } else if (command == "batch") {
       status = no_args("batch");
       if (status.ok()) status = RunBatchCommand(rpc, options, io);

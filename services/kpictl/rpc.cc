@@ -1,17 +1,69 @@
 #include "services/kpictl/rpc.h"
 
-#include <chrono>
+#include <grpcpp/support/client_interceptor.h>
 
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "lib/base/address.h"
+#include "lib/base/status_macros.h"
 #include "services/kpictl/kpi_lookup.h"
 
 namespace kpi::kpictl {
 namespace {
 
 constexpr int kMaxResponseBytes = 64 << 20;
+
+absl::StatusOr<std::string> ReadTextFile(absl::string_view flag,
+                                         const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("--", flag, ": cannot read \"", path, "\""));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Adds the authorization metadata to every call of the channel, streams
+// included.
+class BearerTokenInterceptor : public grpc::experimental::Interceptor {
+ public:
+  explicit BearerTokenInterceptor(const std::string* value) : value_(value) {}
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::
+                PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace("authorization", *value_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string* const value_;
+};
+
+class BearerTokenFactory
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit BearerTokenFactory(std::string value) : value_(std::move(value)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new BearerTokenInterceptor(&value_);
+  }
+
+ private:
+  const std::string value_;  // owned by the channel, which outlives calls
+};
 
 // Sends one unary request with the deadline of `rpc`, returning the
 // response or the converted error.
@@ -28,11 +80,83 @@ absl::StatusOr<Response> Call(const Rpc& rpc, Stub* stub, Method method,
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const ConnectOptions& options, std::ostream* warnings) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxResponseBytes);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                   args);
+  const bool tls = options.tls || !options.ca_file.empty() ||
+                   !options.cert_file.empty() || !options.key_file.empty() ||
+                   !options.server_name.empty();
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (tls) {
+    if (options.cert_file.empty() != options.key_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls_cert_file and --tls_key_file go together: give both (for a "
+          "server that requires client certificates) or neither");
+    }
+    grpc::SslCredentialsOptions ssl;
+    if (!options.ca_file.empty()) {
+      KPI_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                           ReadTextFile("tls_ca_file", options.ca_file));
+    }
+    if (!options.cert_file.empty()) {
+      KPI_ASSIGN_OR_RETURN(ssl.pem_cert_chain,
+                           ReadTextFile("tls_cert_file", options.cert_file));
+      KPI_ASSIGN_OR_RETURN(ssl.pem_private_key,
+                           ReadTextFile("tls_key_file", options.key_file));
+    }
+    if (!options.server_name.empty()) {
+      args.SetSslTargetNameOverride(options.server_name);
+    }
+    credentials = grpc::SslCredentials(ssl);
+  } else {
+    credentials = grpc::InsecureChannelCredentials();
+    if (!options.token.empty() && !base::IsLoopbackAddress(options.target) &&
+        warnings != nullptr) {
+      *warnings << "kpictl: warning: sending the bearer token without TLS to "
+                << options.target
+                << " (not this machine); use --tls_ca_file unless a mesh "
+                   "encrypts the connection\n";
+    }
+  }
+  std::vector<
+      std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+      interceptors;
+  if (!options.token.empty()) {
+    interceptors.push_back(std::make_unique<BearerTokenFactory>(
+        absl::StrCat("Bearer ", options.token)));
+  }
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      options.target, credentials, args, std::move(interceptors));
+}
+
+absl::StatusOr<std::string> ReadToken(const std::string& token_file,
+                                      const char* environment) {
+  std::string token;
+  std::string source;
+  if (!token_file.empty()) {
+    KPI_ASSIGN_OR_RETURN(token, ReadTextFile("token_file", token_file));
+    source = absl::StrCat("--token_file ", token_file);
+  } else if (environment != nullptr) {
+    token = environment;
+    source = "KPI_TOKEN";
+  } else {
+    return std::string();
+  }
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, " is empty; accepted: the token, one line"));
+  }
+  for (unsigned char c : token) {
+    if (c <= 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source,
+          ": the token has spaces or control characters; accepted: one "
+          "token on one line"));
+    }
+  }
+  return token;
 }
 
 void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {

@@ -6,6 +6,7 @@
 // attaches), and paging through List methods.
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -28,10 +29,38 @@ struct Rpc {
   absl::Duration timeout = absl::Seconds(30);
 };
 
-// A channel to `target` ("host:port") without TLS, accepting responses up
-// to 64 MiB (a whole exported store). Never null; connection errors show up
-// as UNAVAILABLE on the first call.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
+// How to reach the server.
+struct ConnectOptions {
+  std::string target;  // "host:port"
+  // TLS when set, or when any file below is given; the server is checked
+  // against ca_file (PEM), or the system's CAs when it is empty.
+  bool tls = false;
+  std::string ca_file;
+  // PEM: the client's certificate and key, for a server that requires
+  // mutual TLS. Both or neither.
+  std::string cert_file;
+  std::string key_file;
+  // The name the server's certificate must carry, when it is not the host
+  // of `target` (e.g. connecting by IP address).
+  std::string server_name;
+  // Sent as "authorization: Bearer TOKEN" with every call; "" for none.
+  std::string token;
+};
+
+// A channel per `options`, accepting responses up to 64 MiB (a whole
+// exported store). NOT_FOUND / INVALID_ARGUMENT for unreadable or
+// inconsistent TLS files; connection errors show up as UNAVAILABLE on the
+// first call. Warns on `warnings` when a token would travel unencrypted to
+// another machine.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const ConnectOptions& options, std::ostream* warnings);
+
+// The bearer token: the content of `token_file` when given (surrounding
+// whitespace removed), else `environment` (the KPI_TOKEN variable's value,
+// null when unset), else "". INVALID_ARGUMENT for an empty token or one
+// with spaces or control characters; NOT_FOUND for an unreadable file.
+absl::StatusOr<std::string> ReadToken(const std::string& token_file,
+                                      const char* environment);
 
 // `context` with the deadline now + `timeout`.
 void SetDeadline(grpc::ClientContext* context, absl::Duration timeout);

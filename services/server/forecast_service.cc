@@ -22,6 +22,7 @@
 #include "lib/domain/names.h"
 #include "lib/domain/validation.h"
 #include "lib/fiscal/fiscal_year.h"
+#include "lib/i18n/catalogue.h"
 #include "services/convert.h"
 #include "services/server/suggestions.h"
 
@@ -244,41 +245,30 @@ absl::StatusOr<forecast::SeriesInput> SeriesInputFor(
   return input;
 }
 
-const char* TreatedAs(ShockTreatment treatment) {
-  return treatment == ShockTreatment::kExclude ? "excluded" : "included";
-}
-
 struct Projected {
   forecast::Projection main;
   std::optional<forecast::Projection> alternative;
 };
 
-// Projects `input`; with shock years marked, under the requested treatment
-// (EXCLUDE by default) and, for comparison, under the other one.
-absl::StatusOr<Projected> ProjectWithAlternative(const forecast::Engine& engine,
-                                                 forecast::SeriesInput input) {
-  if (input.shock_fiscal_years.empty()) {
-    KPI_ASSIGN_OR_RETURN(forecast::Projection main, engine.Project(input));
-    return Projected{std::move(main), std::nullopt};
-  }
-  if (input.shock_treatment == ShockTreatment::kUnspecified) {
-    input.shock_treatment = ShockTreatment::kExclude;
-  }
-  const ShockTreatment other = input.shock_treatment == ShockTreatment::kExclude
-                                   ? ShockTreatment::kInclude
-                                   : ShockTreatment::kExclude;
-  KPI_ASSIGN_OR_RETURN(forecast::Projection main, engine.Project(input));
-  input.shock_treatment = other;
-  absl::StatusOr<forecast::Projection> alternative = engine.Project(input);
-  if (alternative.ok())
-    return Projected{std::move(main), *std::move(alternative)};
-  // The requested projection stands on its own; say why there is no
-  // comparison (e.g. excluding the shock years leaves no point).
-  main.warnings.push_back(
-      {forecast::WarningCode::kShockYears,
-       absl::StrCat("no alternative projection with the shock years ",
-                    TreatedAs(other), ": ", alternative.status().message())});
-  return Projected{std::move(main), std::nullopt};
+// The headline projection of `input` and, with shock years marked, the
+// comparison one (forecast::Engine::ProjectScenarios).
+absl::StatusOr<Projected> ProjectWithAlternative(
+    const forecast::Engine& engine, const forecast::SeriesInput& input) {
+  KPI_ASSIGN_OR_RETURN(forecast::ScenarioProjections p,
+                       engine.ProjectScenarios(input));
+  return Projected{std::move(p.projection), std::move(p.alternative)};
+}
+
+// The language of a request's language_code ("" means Japanese), or a
+// violation naming `field`.
+i18n::Language LanguageFor(const std::string& code, std::string_view field,
+                           Violations* violations) {
+  if (code.empty()) return i18n::Language::kJa;
+  absl::StatusOr<i18n::Language> language = i18n::ParseLanguage(code);
+  if (language.ok()) return *language;
+  violations->push_back(
+      {std::string(field), std::string(language.status().message())});
+  return i18n::Language::kJa;
 }
 
 // The ForecastService view of a stored KPI's data problem: FAILED_PRECONDITION
@@ -308,13 +298,10 @@ absl::Status StoredDataError(const absl::Status& status, const std::string& kpi,
 // Projects a stored KPI: its observations before the target year, its
 // target (resolved through the reference table at the target year when
 // symbolic), and the shock years stored with it plus the request's.
-absl::StatusOr<Projected> ProjectStored(storage::Repository& repository,
-                                        const forecast::Engine& engine,
-                                        const std::string& name,
-                                        std::string_view name_field,
-                                        int requested_year,
-                                        const v1::ScenarioOptions& options) {
-  Violations violations;
+absl::StatusOr<Projected> ProjectStored(
+    storage::Repository& repository, const forecast::Engine& engine,
+    const std::string& name, std::string_view name_field, int requested_year,
+    const v1::ScenarioOptions& options, Violations violations = {}) {
   absl::Status parsed =
       domain::ParseName(name, domain::ResourceType::kKpi, name_field).status();
   if (!parsed.ok()) {
@@ -419,8 +406,7 @@ absl::StatusOr<Projected> ProjectStored(storage::Repository& repository,
                                  input.shock_fiscal_years.end());
   input.shock_treatment =
       static_cast<ShockTreatment>(options.shock_treatment());
-  absl::StatusOr<Projected> projected =
-      ProjectWithAlternative(engine, std::move(input));
+  absl::StatusOr<Projected> projected = ProjectWithAlternative(engine, input);
   if (!projected.ok()) {
     return StoredDataError(projected.status(), name, point_names);
   }
@@ -435,8 +421,7 @@ absl::StatusOr<Projected> ProjectAdHoc(const forecast::Engine& engine,
                                        std::string_view options_path) {
   KPI_ASSIGN_OR_RETURN(forecast::SeriesInput input,
                        SeriesInputFor(series, options, path, options_path));
-  absl::StatusOr<Projected> projected =
-      ProjectWithAlternative(engine, std::move(input));
+  absl::StatusOr<Projected> projected = ProjectWithAlternative(engine, input);
   if (!projected.ok()) {
     return PrefixFieldPaths(projected.status(), Join(path, ""));
   }
@@ -444,13 +429,14 @@ absl::StatusOr<Projected> ProjectAdHoc(const forecast::Engine& engine,
 }
 
 void FillResult(const absl::StatusOr<Projected>& projected, std::string id,
-                int64_t index, v1::ProjectionResult* result) {
+                int64_t index, i18n::Language language,
+                v1::ProjectionResult* result) {
   result->set_id(std::move(id));
   result->set_index(index);
   if (projected.ok()) {
-    ToProto(projected->main, result->mutable_projection());
+    ToProto(projected->main, language, result->mutable_projection());
     if (projected->alternative.has_value()) {
-      ToProto(*projected->alternative,
+      ToProto(*projected->alternative, language,
               result->mutable_alternative_projection());
     }
   } else {
@@ -569,13 +555,16 @@ grpc::Status ForecastService::ProjectKpiBlocking(
       }
     }
   }
-  absl::StatusOr<Projected> projected =
-      ProjectStored(*repository_, *engine_, request.name(), "name",
-                    request.target_fiscal_year(), request.options());
+  Violations violations;
+  const i18n::Language language =
+      LanguageFor(request.language_code(), "language_code", &violations);
+  absl::StatusOr<Projected> projected = ProjectStored(
+      *repository_, *engine_, request.name(), "name",
+      request.target_fiscal_year(), request.options(), std::move(violations));
   if (!projected.ok()) return ToGrpcStatus(projected.status());
-  ToProto(projected->main, response->mutable_projection());
+  ToProto(projected->main, language, response->mutable_projection());
   if (projected->alternative.has_value()) {
-    ToProto(*projected->alternative,
+    ToProto(*projected->alternative, language,
             response->mutable_alternative_projection());
   }
   if (cache_enabled_ && sequence.has_value()) {
@@ -588,13 +577,17 @@ grpc::Status ForecastService::ProjectKpiBlocking(
 grpc::Status ForecastService::ProjectSeries(
     grpc::ServerContext*, const v1::ProjectSeriesRequest* request,
     v1::ProjectSeriesResponse* response) {
+  Violations violations;
+  const i18n::Language language =
+      LanguageFor(request->language_code(), "language_code", &violations);
+  if (!violations.empty()) return ToGrpcStatus(InvalidRequest(violations));
   absl::StatusOr<Projected> projected = ProjectAdHoc(
       *engine_, request->has_series() ? &request->series() : nullptr,
       request->options(), "series", "options");
   if (!projected.ok()) return ToGrpcStatus(projected.status());
-  ToProto(projected->main, response->mutable_projection());
+  ToProto(projected->main, language, response->mutable_projection());
   if (projected->alternative.has_value()) {
-    ToProto(*projected->alternative,
+    ToProto(*projected->alternative, language,
             response->mutable_alternative_projection());
   }
   return grpc::Status::OK;
@@ -623,6 +616,8 @@ grpc::Status ForecastService::BatchProjectKpis(
       request->target_fiscal_year(),
       [] { return std::string("target_fiscal_year"); }, true, &violations);
   ValidateOptions(request->options(), "options", &violations);
+  const i18n::Language language =
+      LanguageFor(request->language_code(), "language_code", &violations);
   if (!violations.empty()) return ToGrpcStatus(InvalidRequest(violations));
   absl::Status exists = repository_->GetStrategy(request->parent()).status();
   if (!exists.ok()) {
@@ -665,7 +660,7 @@ grpc::Status ForecastService::BatchProjectKpis(
           ProjectStored(*repository_, *engine_, names[i], field,
                         request->target_fiscal_year(), request->options());
     }
-    FillResult(projected, names[i], static_cast<int64_t>(i),
+    FillResult(projected, names[i], static_cast<int64_t>(i), language,
                response->add_results());
   }
   return grpc::Status::OK;
@@ -683,8 +678,10 @@ grpc::Status ForecastService::BatchProjectSeries(
                          request->series_size(), kMaxBatchSeries)});
   }
   ValidateOptions(request->options(), "options", &violations);
+  const i18n::Language language =
+      LanguageFor(request->language_code(), "language_code", &violations);
   if (!violations.empty()) return ToGrpcStatus(InvalidRequest(violations));
-  ProjectChunk(request->series(), request->options(), 0,
+  ProjectChunk(request->series(), request->options(), language, 0,
                response->mutable_results());
   if (context->IsCancelled()) {
     return grpc::Status(grpc::StatusCode::CANCELLED,
@@ -695,7 +692,8 @@ grpc::Status ForecastService::BatchProjectSeries(
 
 void ForecastService::ProjectChunk(
     const google::protobuf::RepeatedPtrField<v1::Series>& series,
-    const v1::ScenarioOptions& options, int64_t first_index,
+    const v1::ScenarioOptions& options, i18n::Language language,
+    int64_t first_index,
     google::protobuf::RepeatedPtrField<v1::ProjectionResult>* results) {
   const int n = series.size();
   results->Reserve(results->size() + n);
@@ -714,7 +712,8 @@ void ForecastService::ProjectChunk(
         const v1::Series& s = series.Get(i);
         FillResult(ProjectAdHoc(*engine_, &s, options,
                                 absl::StrCat("series[", i, "]"), "options"),
-                   s.series_id(), first_index + i, results->Mutable(first + i));
+                   s.series_id(), first_index + i, language,
+                   results->Mutable(first + i));
       });
 }
 
@@ -745,10 +744,20 @@ grpc::Status ForecastService::StreamProjectSeries(
                             chunk, request->series_size(), kMaxBatchSeries,
                             index)}}));
     }
+    Violations violations;
+    const i18n::Language language =
+        LanguageFor(request->language_code(), "language_code", &violations);
+    if (!violations.empty()) {
+      violations[0].description = absl::StrFormat(
+          "request message %d (0-based): %s; the results of "
+          "the %d series before it stand",
+          chunk, violations[0].description, index);
+      return ToGrpcStatus(InvalidRequest(violations));
+    }
     auto* response =
         google::protobuf::Arena::CreateMessage<v1::StreamProjectSeriesResponse>(
             &arena);
-    ProjectChunk(request->series(), request->options(), index,
+    ProjectChunk(request->series(), request->options(), language, index,
                  response->mutable_results());
     index += request->series_size();
     const bool written = stream->Write(*response);

@@ -33,6 +33,7 @@
 #include "kpi/v1/forecast_service.grpc.pb.h"
 #include "lib/base/thread_pool.h"
 #include "lib/forecast/engine.h"
+#include "lib/i18n/catalogue.h"
 #include "lib/storage/repository.h"
 #include "services/server/projection_cache.h"
 
@@ -52,12 +53,13 @@ class ForecastService final
           v1::ForecastService::Service> {
  public:
   // Neither is owned; both must outlive the service. ProjectKpi keeps up
-  // to `projection_cache_entries` responses (services/server/projection_cache.h:
-  // valid while the store's ChangeSequence() is unchanged); 0 caches none.
-  // ProjectKpi calls that may block run on `project_kpi_threads` threads
-  // (at least 1); idle ones also help project batch and stream chunks
-  // (ProjectChunk). Destruction waits for the tasks queued on them: shut the
-  // gRPC server down first, which finishes every call in flight.
+  // to `projection_cache_entries` responses
+  // (services/server/projection_cache.h: valid while the store's
+  // ChangeSequence() is unchanged); 0 caches none. ProjectKpi calls that may
+  // block run on `project_kpi_threads` threads (at least 1); idle ones also
+  // help project batch and stream chunks (ProjectChunk). Destruction waits for
+  // the tasks queued on them: shut the gRPC server down first, which finishes
+  // every call in flight.
   ForecastService(storage::Repository* repository,
                   const forecast::Engine* engine,
                   size_t projection_cache_entries = 0,
@@ -117,10 +119,12 @@ class ForecastService final
   const bool cache_enabled_;
   ProjectionCache cache_;
   // Projects the ad-hoc `series` into as many new `results`, in order,
-  // numbered from `first_index`, on this thread and idle pool threads.
+  // numbered from `first_index`, explained in `language`, on this thread and
+  // idle pool threads.
   void ProjectChunk(
       const google::protobuf::RepeatedPtrField<v1::Series>& series,
-      const v1::ScenarioOptions& options, int64_t first_index,
+      const v1::ScenarioOptions& options, i18n::Language language,
+      int64_t first_index,
       google::protobuf::RepeatedPtrField<v1::ProjectionResult>* results);
 
   std::atomic<int64_t> inline_hits_{0};

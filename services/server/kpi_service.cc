@@ -668,7 +668,57 @@ absl::StatusOr<storage::ImportResult> ImportDomainDataset(
   return result;
 }
 
-KpiService::KpiService(Repository* repository) : repository_(repository) {}
+KpiService::KpiService(Repository* repository, const Authorizer* authorizer)
+    : repository_(repository), authorizer_(authorizer) {}
+
+namespace {
+
+bool SameContent(const domain::Reference& a, const domain::Reference& b) {
+  if (a.display_name != b.display_name || a.english_name != b.english_name ||
+      a.unit != b.unit || a.source != b.source ||
+      a.values.size() != b.values.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.values.size(); ++i) {
+    if (a.values[i].effective_date != b.values[i].effective_date ||
+        a.values[i].value != b.values[i].value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Reference tables are an admin's (services/server/auth.h): an import by a
+// lower role may carry them only as they are stored (as an export has them).
+absl::Status CheckReferencesImportable(Repository& repository,
+                                       const Authorizer* authorizer,
+                                       const grpc::ServerContextBase& context,
+                                       const domain::Dataset& dataset) {
+  if (dataset.references.empty() || authorizer == nullptr ||
+      !authorizer->enabled()) {
+    return absl::OkStatus();
+  }
+  KPI_ASSIGN_OR_RETURN(const Principal caller, authorizer->Identify(context));
+  if (caller.role >= Role::kAdmin) return absl::OkStatus();
+  for (size_t i = 0; i < dataset.references.size(); ++i) {
+    const domain::Reference& reference = dataset.references[i];
+    absl::StatusOr<domain::Reference> stored =
+        repository.GetReference(reference.name);
+    if (!stored.ok() && !absl::IsNotFound(stored.status())) {
+      return stored.status();
+    }
+    if (!stored.ok() || !SameContent(*stored, reference)) {
+      return absl::PermissionDeniedError(absl::StrFormat(
+          "dataset.references[%d]: creating or changing reference table %s "
+          "needs role admin; the caller (%s) has role %s. Leave it out of "
+          "the dataset (the stored one is used) or ask an admin",
+          i, reference.name, caller.author, RoleName(caller.role)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 // ---- Strategies ----
 
@@ -978,7 +1028,7 @@ grpc::Status KpiService::DeleteReference(
 
 // ---- Datasets ----
 
-grpc::Status KpiService::ImportDataset(grpc::ServerContext*,
+grpc::Status KpiService::ImportDataset(grpc::ServerContext* context,
                                        const v1::ImportDatasetRequest* request,
                                        v1::ImportDatasetResponse* response) {
   if (!request->has_dataset()) {
@@ -993,6 +1043,11 @@ grpc::Status KpiService::ImportDataset(grpc::ServerContext*,
   if (!violations.empty()) {
     return ToGrpcStatus(
         base::InvalidArgumentWithViolations("invalid dataset:", violations));
+  }
+  if (absl::Status allowed = CheckReferencesImportable(
+          *repository_, authorizer_, *context, dataset);
+      !allowed.ok()) {
+    return ToGrpcStatus(allowed);
   }
   absl::StatusOr<storage::ImportResult> result = ImportDomainDataset(
       *repository_, dataset, request->validate_only(), "dataset.");

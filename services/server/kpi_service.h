@@ -20,13 +20,17 @@
 
 #include "kpi/v1/kpi_service.grpc.pb.h"
 #include "lib/storage/repository.h"
+#include "services/server/auth.h"
 
 namespace kpi::services {
 
 class KpiService final : public v1::KpiService::Service {
  public:
-  // `repository` is not owned and must outlive the service.
-  explicit KpiService(storage::Repository* repository);
+  // Neither is owned; both must outlive the service. `authorizer` (null:
+  // no one is authenticated) identifies the author of each write; which
+  // role may call which method it checks before any handler runs.
+  explicit KpiService(storage::Repository* repository,
+                      const Authorizer* authorizer = nullptr);
 
   grpc::Status GetStrategy(grpc::ServerContext*, const v1::GetStrategyRequest*,
                            v1::Strategy*) override;
@@ -137,6 +141,7 @@ class KpiService final : public v1::KpiService::Service {
 
  private:
   storage::Repository* const repository_;
+  const Authorizer* const authorizer_;
 };
 
 // Validates `dataset` (lib/domain/validation.h: every resource, and the

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -22,8 +23,10 @@
 #include "absl/time/time.h"
 #include "lib/base/status_macros.h"
 #include "lib/storage/repository.h"
-#include "services/server/builtin_dataset.h"
 #include "services/convert.h"
+#include "services/server/auth.h"
+#include "services/server/builtin_dataset.h"
+#include "services/server/credentials.h"
 #include "services/server/kpi_service.h"
 #include "services/server/server.h"
 
@@ -57,6 +60,39 @@ ABSL_FLAG(int32_t, project_kpi_threads, 0,
           "other core). 0 means twice the hardware threads, at least 4.");
 ABSL_FLAG(bool, log_calls, true,
           "Log one line per call on stderr: method, status code, latency.");
+
+// Transport security and authorization (README "Security").
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM file of the server's TLS certificate (then any intermediates). "
+          "With --tls_key_file the server speaks TLS only; re-read on SIGHUP.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM file of the unencrypted private key of --tls_cert_file; "
+          "re-read on SIGHUP.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM file of the CA that signs client certificates: every client "
+          "must then present a certificate it signed (mutual TLS). Without "
+          "--auth_tokens_file, the certificate's subject identifies the "
+          "caller, with the role --client_cert_role; with it, a token is "
+          "required too and gives the role. Re-read on SIGHUP.");
+ABSL_FLAG(bool, allow_insecure, false,
+          "Serve plaintext on a non-loopback --listen address. Without TLS "
+          "the server refuses any address but 127.0.0.0/8, [::1] and "
+          "localhost, unless this is set: for a mesh sidecar that terminates "
+          "(m)TLS in front of it.");
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "Bearer tokens that may call the API, one per line: ROLE "
+          "SHA256_HEX LABEL (ROLE reader, writer or admin; the token's "
+          "SHA-256 as `printf %s TOKEN | sha256sum` prints it; LABEL, who "
+          "holds it, is recorded as the author of its writes). Calls then "
+          "need `authorization: Bearer TOKEN` (UNAUTHENTICATED without, "
+          "PERMISSION_DENIED below the method's role); health and reflection "
+          "stay open. reader: Get, List, Export, projections; writer: also "
+          "Create, Update, ImportDataset; admin: also Delete and reference "
+          "tables. Re-read on SIGHUP (a bad file keeps the tokens in use).");
+ABSL_FLAG(std::string, client_cert_role, "reader",
+          "With --tls_client_ca_file and no --auth_tokens_file: the role of "
+          "every client whose certificate verifies (reader, writer or "
+          "admin). For different roles per client, use tokens.");
 
 namespace kpi::services {
 namespace {
@@ -117,6 +153,66 @@ absl::Status Seed(storage::Repository& repository, const std::string& seed) {
   return absl::OkStatus();
 }
 
+// The TLS certificates (null for plaintext) and the authorizer the flags
+// ask for. INVALID_ARGUMENT / NOT_FOUND naming the flag.
+absl::Status SetUpSecurity(std::unique_ptr<TlsCertificates>* tls,
+                           std::unique_ptr<Authorizer>* authorizer) {
+  TlsOptions tls_options;
+  tls_options.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  tls_options.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  tls_options.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  if (!tls_options.cert_file.empty() || !tls_options.key_file.empty() ||
+      !tls_options.client_ca_file.empty()) {
+    KPI_ASSIGN_OR_RETURN(*tls, TlsCertificates::Load(tls_options));
+  }
+  AuthOptions auth;
+  auth.tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
+  auth.client_certificates = !tls_options.client_ca_file.empty();
+  const std::string role = absl::GetFlag(FLAGS_client_cert_role);
+  const std::optional<Role> client_cert_role = ParseRole(role);
+  if (!client_cert_role.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--client_cert_role=", role,
+                     " is not a role; accepted: reader, "
+                     "writer, admin"));
+  }
+  auth.client_cert_role = *client_cert_role;
+  KPI_ASSIGN_OR_RETURN(*authorizer, Authorizer::Create(std::move(auth)));
+  return absl::OkStatus();
+}
+
+// "TLS, mutual TLS, 3 bearer tokens": what the start line reports.
+std::string SecuritySummary(const TlsCertificates* tls,
+                            const Authorizer& authorizer) {
+  std::string out = tls == nullptr                        ? "plaintext"
+                    : tls->client_certificates_required() ? "mutual TLS"
+                                                          : "TLS";
+  if (!absl::GetFlag(FLAGS_auth_tokens_file).empty()) {
+    absl::StrAppend(&out, ", bearer tokens required");
+  } else if (authorizer.client_certificates()) {
+    absl::StrAppend(&out, ", client certificates have role ",
+                    absl::GetFlag(FLAGS_client_cert_role));
+  } else {
+    absl::StrAppend(&out, ", no authentication");
+  }
+  return out;
+}
+
+// SIGHUP: re-reads the tokens file and the TLS files; whatever fails to
+// load keeps what is in use (Authorizer::Reload logs its own outcome).
+void Reload(TlsCertificates* tls, Authorizer& authorizer) {
+  authorizer.Reload().IgnoreError();
+  if (tls == nullptr) return;
+  if (absl::Status s = tls->Reload(); !s.ok()) {
+    std::cerr << "kpi_server: SIGHUP: TLS reload failed, keeping the "
+                 "certificates in use: "
+              << s.message() << "\n";
+  } else {
+    std::cerr << "kpi_server: SIGHUP: TLS certificates reloaded; new "
+                 "connections use them\n";
+  }
+}
+
 int Run() {
   const std::string db = absl::GetFlag(FLAGS_db);
   const int pool_size = absl::GetFlag(FLAGS_db_pool_size);
@@ -161,8 +257,19 @@ int Run() {
     return 1;
   }
 
+  std::unique_ptr<TlsCertificates> tls;
+  std::unique_ptr<Authorizer> authorizer;
+  if (absl::Status security = SetUpSecurity(&tls, &authorizer);
+      !security.ok()) {
+    std::cerr << "kpi_server: " << security.message() << "\n";
+    return 2;
+  }
+
   ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.tls = tls.get();
+  options.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
+  options.authorizer = authorizer.get();
   options.repository = repository->get();
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.log_calls = absl::GetFlag(FLAGS_log_calls);
@@ -175,18 +282,22 @@ int Run() {
     std::cerr << "kpi_server: " << server.status().message() << "\n";
     return 1;
   }
-  std::cerr << "kpi_server listening on " << (*server)->address() << "\n"
+  std::cerr << "kpi_server: " << SecuritySummary(tls.get(), *authorizer) << "\n"
+            << "kpi_server listening on " << (*server)->address() << "\n"
             << std::flush;
 
-  // SIGTERM and SIGINT are blocked in every thread (see main) and taken
-  // here, outside any signal handler, so shutdown may lock and block.
-  std::thread signals([&server, grace] {
+  // SIGTERM, SIGINT and SIGHUP are blocked in every thread (see main) and
+  // taken here, outside any signal handler, so shutdown may lock and block.
+  std::thread signals([&server, &tls, &authorizer, grace] {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     int signal_number = 0;
-    sigwait(&set, &signal_number);
+    while (sigwait(&set, &signal_number) == 0 && signal_number == SIGHUP) {
+      Reload(tls.get(), *authorizer);
+    }
     std::cerr << "kpi_server: "
               << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
               << ": not serving any more; finishing calls in flight within "
@@ -209,12 +320,18 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   absl::SetProgramUsageMessage(
       "Serves kpi.v1.KpiService and kpi.v1.ForecastService (KPIs of municipal "
       "strategies and their projections) over gRPC, with server reflection "
       "and the grpc.health.v1 health service.\n"
+      "Security: without TLS the server listens on loopback only (or with "
+      "--allow_insecure behind a mesh); --tls_cert_file/--tls_key_file turn "
+      "on TLS, --tls_client_ca_file mutual TLS; --auth_tokens_file requires "
+      "bearer tokens with roles reader/writer/admin. SIGHUP re-reads the "
+      "tokens and certificates.\n"
       "Usage: kpi_server [--listen=127.0.0.1:50051] [--db=var/kpi.sqlite3] "
       "[--seed_dataset=builtin|none|FILE] [flags]");
   absl::ParseCommandLine(argc, argv);

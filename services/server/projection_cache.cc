@@ -13,7 +13,9 @@ std::string ProjectionCache::Key(const v1::ProjectKpiRequest& request) {
   request.options().SerializeToString(&options);
   return absl::StrCat(request.name(), std::string(1, '\0'),
                       request.target_fiscal_year(), std::string(1, '\0'),
-                      options);
+                      // Length-prefixed: the code is free text until checked.
+                      request.language_code().size(), ":",
+                      request.language_code(), options);
 }
 
 std::shared_ptr<const v1::ProjectKpiResponse> ProjectionCache::Lookup(

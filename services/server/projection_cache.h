@@ -44,7 +44,7 @@ class ProjectionCache {
   ProjectionCache& operator=(const ProjectionCache&) = delete;
 
   // The key of a request: everything in it that the response depends on
-  // (KPI name, target year, options).
+  // (KPI name, target year, language, options).
   static std::string Key(const v1::ProjectKpiRequest& request);
 
   // The response stored under `key` if it was computed at store state

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/base/address.h"
 #include "services/server/forecast_service.h"
 #include "services/server/kpi_service.h"
 #include "services/server/reflection_service.h"
@@ -117,6 +118,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         "(%d here)",
         options.project_kpi_threads, DefaultProjectKpiThreads()));
   }
+  if (options.tls == nullptr && !options.allow_insecure &&
+      !base::IsLoopbackAddress(options.listen_address)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "refusing to serve plaintext on %s, which is not a loopback address: "
+        "give --tls_cert_file and --tls_key_file, or --allow_insecure when "
+        "something else encrypts the traffic (a mesh sidecar); see the "
+        "README's security section",
+        options.listen_address));
+  }
+  if (options.authorizer != nullptr &&
+      options.authorizer->client_certificates() &&
+      (options.tls == nullptr ||
+       !options.tls->client_certificates_required())) {
+    return absl::FailedPreconditionError(
+        "the authorizer identifies callers by client certificate, but the "
+        "server does not require one (--tls_client_ca_file)");
+  }
   const forecast::Engine* engine =
       options.engine != nullptr ? options.engine : &forecast::DefaultEngine();
 
@@ -137,7 +155,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                             reflection.status().message()));
   }
   server->reflection_service_ = *std::move(reflection);
-  server->kpi_service_ = std::make_unique<KpiService>(options.repository);
+  server->kpi_service_ =
+      std::make_unique<KpiService>(options.repository, options.authorizer);
   server->forecast_service_ = std::make_unique<ForecastService>(
       options.repository, engine, options.projection_cache_entries,
       options.project_kpi_threads > 0 ? options.project_kpi_threads
@@ -147,8 +166,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
-  builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(
+      options.listen_address,
+      MakeServerCredentials(options.tls, options.authorizer), &server->port_);
   builder.RegisterService(server->kpi_service_.get());
   builder.RegisterService(server->forecast_service_.get());
   builder.RegisterService(server->reflection_service_.get());

@@ -20,6 +20,8 @@
 #include "absl/time/time.h"
 #include "lib/forecast/engine.h"
 #include "lib/storage/repository.h"
+#include "services/server/auth.h"
+#include "services/server/credentials.h"
 
 namespace kpi::services {
 
@@ -43,6 +45,17 @@ struct ServerOptions {
   // misses, and hits that cannot be validated without waiting); 0 for
   // DefaultProjectKpiThreads(). Other calls run on gRPC's synchronous pool.
   int project_kpi_threads = 0;
+  // TLS certificates (services/server/credentials.h); null serves plaintext,
+  // which needs a loopback listen_address unless allow_insecure. Not owned;
+  // must outlive the server.
+  TlsCertificates* tls = nullptr;
+  // Plaintext on a non-loopback address (behind a mesh sidecar that
+  // terminates TLS).
+  bool allow_insecure = false;
+  // Checks every call before its handler runs (services/server/auth.h);
+  // null, or not enabled(): every call is allowed and writes are recorded as
+  // "anonymous". Not owned; must outlive the server.
+  const Authorizer* authorizer = nullptr;
   // One line per call: "rpc /kpi.v1.KpiService/GetKpi OK 0.41ms".
   bool log_calls = true;
   // Receives each call line (without newline), from gRPC's threads; must be
@@ -65,8 +78,10 @@ inline constexpr std::string_view kHealthServiceNames[] = {
 class Server {
  public:
   // Builds and starts the server. INVALID_ARGUMENT for missing or bad
-  // options; UNAVAILABLE when the address cannot be bound (in use, or not an
-  // address of this machine).
+  // options; FAILED_PRECONDITION for plaintext on a non-loopback address
+  // without allow_insecure, or mutual-TLS authorization without client
+  // certificates; UNAVAILABLE when the address cannot be bound (in use, or not
+  // an address of this machine).
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
 
   // Shuts down with no grace if still running.

@@ -5,8 +5,13 @@
 - the systemd unit passes `systemd-analyze verify`;
 - the container's runtime packages provide every shared library the built
   binaries load, and its build stage installs what `make deps` installs;
-- the Kubernetes probes use the gRPC health service on the container port, for
-  service names that a running kpi_server reports as SERVING.
+- the Kubernetes probes ask the health service through kpictl over TLS on the
+  container port: run as written against a kpi_server started with the
+  Deployment's own arguments (TLS files made by openssl, tokens), they
+  report SERVING; every file the Deployment passes is under a mounted
+  Secret whose keys secrets.yaml.example shows;
+- the systemd unit and the container serve TLS with tokens, never plaintext
+  on a wildcard address.
 """
 
 import argparse
@@ -32,9 +37,9 @@ def flags_in(text):
     return set(re.findall(r"--([a-z_]+)=", "\n".join(lines)))
 
 
-def documented_flags():
-    out = subprocess.run([ARGS.server, "--helpfull"], capture_output=True,
-                         text=True, timeout=30)
+def documented_flags(binary=None):
+    out = subprocess.run([binary or ARGS.server, "--helpfull"],
+                         capture_output=True, text=True, timeout=30)
     return set(re.findall(r"^\s+--([a-z_]+) ", out.stdout + out.stderr, re.M))
 
 
@@ -48,11 +53,24 @@ class FlagsTest(unittest.TestCase):
         known = documented_flags()
         self.assertIn("listen", known)
         self.assertIn("db", known)
-        for rel in ("deploy/kpi-server.service", "deploy/Containerfile",
-                    "deploy/k8s/deployment.yaml"):
+        for rel in ("deploy/kpi-server.service", "deploy/Containerfile"):
             used = flags_in(read(rel))
             self.assertTrue(used, rel + " passes no flag")
             self.assertLessEqual(used, known, rel + ": undocumented flags")
+        container = yaml.safe_load(read("deploy/k8s/deployment.yaml"))[
+            "spec"]["template"]["spec"]["containers"][0]
+        used = flags_in("\n".join(container["args"]))
+        self.assertTrue(used)
+        self.assertLessEqual(used, known, "deployment.yaml: undocumented flags")
+
+    def test_probe_flags_are_kpictls(self):
+        known = documented_flags(ARGS.kpictl)
+        self.assertIn("tls_ca_file", known)
+        container = yaml.safe_load(read("deploy/k8s/deployment.yaml"))[
+            "spec"]["template"]["spec"]["containers"][0]
+        for probe in ("readinessProbe", "livenessProbe"):
+            used = flags_in("\n".join(container[probe]["exec"]["command"]))
+            self.assertLessEqual(used, known, probe + ": not kpictl flags")
 
 
 class SystemdTest(unittest.TestCase):
@@ -142,28 +160,59 @@ class ContainerTest(unittest.TestCase):
         self.assertIn("deploy/runtime-packages.txt", recipe)
 
 
+def deployment_container(test):
+    deployment = test.load("deploy/k8s/deployment.yaml")[0]
+    spec = deployment["spec"]["template"]["spec"]
+    return spec, spec["containers"][0]
+
+
 class KubernetesTest(unittest.TestCase):
     def load(self, rel):
         with open(os.path.join(ARGS.source, rel), encoding="utf-8") as f:
             return list(yaml.safe_load_all(f))
 
-    def test_probes_use_grpc_health_on_served_names(self):
-        deployment = self.load("deploy/k8s/deployment.yaml")[0]
-        container = deployment["spec"]["template"]["spec"]["containers"][0]
+    def test_probes_ask_health_over_tls_on_served_names(self):
+        spec, container = deployment_container(self)
         port = container["ports"][0]["containerPort"]
         listen = [a for a in container["args"] if a.startswith("--listen=")]
         self.assertEqual(listen, ["--listen=0.0.0.0:%d" % port])
-        services = []
-        for probe in ("readinessProbe", "livenessProbe"):
-            grpc_probe = container[probe]["grpc"]
-            self.assertEqual(grpc_probe["port"], port)
-            services.append(grpc_probe.get("service", ""))
-        grace = deployment["spec"]["template"]["spec"][
-            "terminationGracePeriodSeconds"]
+        grace = spec["terminationGracePeriodSeconds"]
         shutdown = [a for a in container["args"]
                     if a.startswith("--shutdown_grace=")][0]
         self.assertLess(int(shutdown.split("=")[1].rstrip("s")), grace)
-        self.assertEqual(health_statuses(services), ["SERVING"] * len(services))
+        probes = [container[p]["exec"]["command"]
+                  for p in ("readinessProbe", "livenessProbe")]
+        for command in probes:
+            self.assertEqual(command[0], "/usr/local/bin/kpictl")
+            self.assertIn("--server=127.0.0.1:%d" % port, command)
+            self.assertIn("health", command)
+            self.assertTrue(any(a.startswith("--tls_ca_file=")
+                                for a in command), command)
+        outputs = run_probes_against_deployment_args(container["args"],
+                                                     probes)
+        self.assertEqual(outputs, ["SERVING"] * len(probes))
+
+    def test_passed_files_are_in_mounted_secrets(self):
+        spec, container = deployment_container(self)
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        secrets = {v["name"]: v["secret"]["secretName"]
+                   for v in spec["volumes"]}
+        examples = {d["metadata"]["name"]: set(d["stringData"])
+                    for d in self.load("deploy/k8s/secrets.yaml.example")}
+        files = [a.split("=", 1)[1] for a in container["args"]
+                 if re.match(r"--(tls_\w+|auth_tokens)_file=", a)]
+        for probe in ("readinessProbe", "livenessProbe"):
+            files += [a.split("=", 1)[1]
+                      for a in container[probe]["exec"]["command"]
+                      if a.startswith("--tls_ca_file=")]
+        self.assertGreaterEqual(len(files), 4)
+        for path in files:
+            volume = [n for n, m in mounts.items()
+                      if os.path.dirname(path) == m.rstrip("/")]
+            self.assertEqual(len(volume), 1, path + " is not in a mount")
+            secret = secrets[volume[0]]
+            self.assertIn(secret, examples, secret)
+            self.assertIn(os.path.basename(path), examples[secret], path)
 
     def test_service_targets_the_grpc_port(self):
         service = self.load("deploy/k8s/service.yaml")[0]
@@ -171,25 +220,58 @@ class KubernetesTest(unittest.TestCase):
         self.assertEqual(service["spec"]["selector"], {"app": "kpi-server"})
 
 
-def health_statuses(services):
-    """Starts kpi_server on a free port and asks its health service."""
-    import grpc
-    from grpc_tools import protoc
+class TlsEverywhereTest(unittest.TestCase):
+    def test_no_plaintext_on_wildcard_addresses(self):
+        for rel in ("deploy/kpi-server.service", "deploy/Containerfile",
+                    "deploy/k8s/deployment.yaml"):
+            used = flags_in(read(rel))
+            self.assertIn("tls_cert_file", used, rel)
+            self.assertIn("tls_key_file", used, rel)
+            self.assertIn("auth_tokens_file", used, rel)
+            self.assertNotIn("allow_insecure", used, rel)
+
+    def test_unit_hands_the_key_over_as_a_credential(self):
+        unit = read("deploy/kpi-server.service")
+        self.assertRegex(unit, r"LoadCredential=tls\.key:/etc/kpi/tls/")
+        self.assertIn("--tls_key_file=%d/tls.key", unit)
+        self.assertIn("ExecReload=/bin/kill -HUP $MAINPID", unit)
+
+
+def make_certs(directory):
+    subprocess.run([os.path.join(ARGS.source, "tests", "certs",
+                                 "make-test-certs.sh"), directory],
+                   check=True, capture_output=True)
+
+
+def run_probes_against_deployment_args(args, probes):
+    """Starts kpi_server with the Deployment's arguments, its files replaced
+    by test ones (certificates by openssl, a tokens file) and its store by a
+    SQLite file on 127.0.0.1:0, then runs each probe command as written
+    (kpictl and the port replaced). Returns each probe's stdout."""
     with tempfile.TemporaryDirectory() as d:
-        # Under its own module path: grpcio owns the Python package "grpc".
-        os.makedirs(os.path.join(d, "kpihealth"))
-        shutil.copy("/usr/share/grpc-proto/grpc/health/v1/health.proto",
-                    os.path.join(d, "kpihealth", "health.proto"))
-        rc = protoc.main(["protoc", "-I" + d,
-                          "--python_out=" + d, "--grpc_python_out=" + d,
-                          os.path.join(d, "kpihealth", "health.proto")])
-        assert rc == 0, "protoc failed on health.proto"
-        sys.path.insert(0, d)
-        from kpihealth import health_pb2, health_pb2_grpc  # noqa
-        proc = subprocess.Popen(
-            [ARGS.server, "--listen=127.0.0.1:0",
-             "--db=" + os.path.join(d, "kpi.sqlite3"), "--seed_dataset=none"],
-            stderr=subprocess.PIPE, text=True)
+        make_certs(d)
+        files = {"/etc/kpi/tls/tls.crt": os.path.join(d, "server.crt"),
+                 "/etc/kpi/tls/tls.key": os.path.join(d, "server.key"),
+                 "/etc/kpi/tls/ca.crt": os.path.join(d, "ca.crt"),
+                 "/etc/kpi/auth/tokens.txt": os.path.join(d, "tokens.txt")}
+        with open(files["/etc/kpi/auth/tokens.txt"], "w") as f:
+            f.write("reader " + "ab" * 32 + " probe-test\n")
+
+        def replaced(arg):
+            for deployed, local in files.items():
+                arg = arg.replace(deployed, local)
+            return arg
+        server_args = []
+        for a in args:
+            if a.startswith("--listen="):
+                a = "--listen=127.0.0.1:0"
+            elif a.startswith("--db="):
+                a = "--db=" + os.path.join(d, "kpi.sqlite3")
+            elif a.startswith("--seed_dataset="):
+                a = "--seed_dataset=none"
+            server_args.append(replaced(a))
+        proc = subprocess.Popen([ARGS.server] + server_args,
+                                stderr=subprocess.PIPE, text=True)
         try:
             port = None
             deadline = time.time() + 30
@@ -202,11 +284,17 @@ def health_statuses(services):
                     port = int(m.group(1))
                     break
             assert port, "kpi_server did not report its port"
-            with grpc.insecure_channel("127.0.0.1:%d" % port) as channel:
-                stub = health_pb2_grpc.HealthStub(channel)
-                return [health_pb2.HealthCheckResponse.ServingStatus.Name(
-                    stub.Check(health_pb2.HealthCheckRequest(service=s),
-                               timeout=10).status) for s in services]
+            outputs = []
+            for command in probes:
+                command = [ARGS.kpictl] + [
+                    re.sub(r"^--server=127\.0\.0\.1:\d+$",
+                           "--server=127.0.0.1:%d" % port, replaced(a))
+                    for a in command[1:]]
+                out = subprocess.run(command, capture_output=True, text=True,
+                                     timeout=30)
+                assert out.returncode == 0, (command, out.stderr)
+                outputs.append(out.stdout.strip())
+            return outputs
         finally:
             proc.terminate()
             proc.wait(timeout=30)

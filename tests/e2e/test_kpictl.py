@@ -301,27 +301,44 @@ class KpictlTest(harness.ServerTestCase):
         ids = [k["name"].rsplit("/", 1)[1] for k in kpis]
         names = [k["display_name"] for k in kpis]
 
-        lines = self.run_kpictl("project", "--all").stdout.splitlines()
+        lines = self.run_kpictl("project", "--all",
+                                "--lang=en").stdout.splitlines()
         self.assertTrue(lines[0].startswith(SEED))
         header, rows = parse_table(lines[1:])
         self.assertEqual(header, ["KPI", "name", "unit", "target", "latest",
                                   "projected", "80% interval", "P(met)",
-                                  "other shock scenario", "status",
-                                  "warnings"])
+                                  "scenarios (recovery / shocks as data)",
+                                  "status", "warnings", "explanation"])
         self.assertEqual([r[0] for r in rows], ids)
         self.assertEqual([r[1] for r in rows], names)
+        probability = r"(\d{1,3}%|<1%|>99%)"
         for row in rows:
-            self.assertRegex(row[3], r"^[-\d,.]+ \(FY\d{4}\)$|^\S.* \(FY\d{4}\)$")
+            self.assertRegex(row[3], r"^\S+ FY\d{4} \(R\d+\)$")
             self.assertRegex(row[6], r"^\[[-\d,.]+, [-\d,.]+\]$")
-            self.assertRegex(row[7], r"^(\d{1,3}%|<1%|>99%)$")
-            self.assertRegex(row[8], r"^(-|(\d{1,3}%|<1%|>99%) \(shocks "
-                                     r"(as data|excluded)\))$")
+            self.assertRegex(row[7], f"^{probability}$")
+            self.assertRegex(row[8], f"^(-|{probability} / {probability})$")
             self.assertNotEqual(row[9], "error")
+            # The one-line explanation: the likelihood words first.
+            self.assertRegex(row[11], f"^[a-z ]+ \\({probability}\\); ")
         by_id = {r[0]: r for r in rows}
-        # Shock years are marked on the airport KPI, not on new farmers.
-        self.assertTrue(by_id["airport-passengers"][8].endswith(
-            "(shocks as data)"))
+        # Shock years are marked on the airport KPI, not on new farmers:
+        # both scenarios' probabilities are shown.
+        self.assertRegex(by_id["airport-passengers"][8],
+                         f"^{probability} / {probability}$")
         self.assertEqual(by_id["new-farmers"][8], "-")
+        self.assertIn("blend of recovery", by_id["airport-passengers"][11])
+
+        # Japanese: headers, era years, status words and explanations.
+        lines = self.run_kpictl("project", "--all",
+                                "--lang=ja").stdout.splitlines()
+        ja_header, ja_rows = parse_table(lines[1:])
+        self.assertEqual(ja_header[:5],
+                         ["KPI", "名称", "単位", "目標", "最新値"])
+        self.assertEqual(ja_header[-1], "説明")
+        ja = {r[0]: r for r in ja_rows}
+        self.assertEqual(ja["airport-passengers"][3], "145 令和6年度 (FY2024)")
+        self.assertEqual(ja["airport-passengers"][9], "悪化")
+        self.assertIn("混合", ja["airport-passengers"][11])
 
         document = json.loads(
             self.run_kpictl("project", "--all", "--format=json").stdout)
@@ -360,13 +377,31 @@ class KpictlTest(harness.ServerTestCase):
         included = json.loads(self.run_kpictl(
             "project", SEED_KPI, "--format=json", "--shock=include",
             "--target_year=2026").stdout)["results"][0]
+        # Leaving FY2020-21 out leaves one point: both scenarios blended.
         self.assertEqual(default["projection"]["shock_treatment"],
-                         "SHOCK_TREATMENT_EXCLUDE")
+                         "SHOCK_TREATMENT_BLEND")
+        scenario = default["projection"]["explanation"]["scenario"]
+        self.assertEqual(scenario["rule"], "SCENARIO_RULE_BLEND_FEW_POINTS")
+        self.assertEqual([o["shock_treatment"] for o in scenario["outcomes"]],
+                         ["SHOCK_TREATMENT_EXCLUDE",
+                          "SHOCK_TREATMENT_INCLUDE"])
         self.assertEqual(default["alternative_projection"]["shock_treatment"],
                          "SHOCK_TREATMENT_INCLUDE")
         self.assertEqual(included["projection"]["shock_treatment"],
                          "SHOCK_TREATMENT_INCLUDE")
         self.assertEqual(included["projection"]["target_fiscal_year"], 2026)
+
+        # Projected past its target year, a KPI keeps its own target year.
+        lines = self.run_kpictl(
+            "project", "children-growing-healthily", "--target_year=2030",
+            "--lang=en").stdout.splitlines()
+        header, rows = parse_table(lines)
+        self.assertEqual(rows[0][3], "65 FY2024 (R6)")
+        self.assertTrue(rows[0][5].endswith("FY2030 (R12)"), rows[0][5])
+        self.assertIn(" a year", json.loads(self.run_kpictl(
+            "project", SEED_KPI, "--format=json", "--lang=en").stdout)
+            ["results"][0]["projection"]["explanation"]["text"])
+        self.run_kpictl("project", SEED_KPI, "--lang=fr", expect=2)
 
     # ---- import and export -----------------------------------------------
 

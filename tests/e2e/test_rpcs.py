@@ -471,9 +471,15 @@ class ForecastServiceTest(RpcTestCase):
             self.assertLessEqual(year["median"], i50["upper"])
             self.assertLessEqual(i50["upper"], i80["upper"])
             self.assertLessEqual(i80["upper"], i95["upper"])
-        self.assertGreaterEqual(p["attainment_probability"], 0)
-        self.assertLessEqual(p["attainment_probability"], 1)
+        # Present exactly when there is a target (even when it is 0).
+        if "target_value" in p:
+            self.assertGreaterEqual(p["attainment_probability"], 0)
+            self.assertLessEqual(p["attainment_probability"], 1)
+        else:
+            self.assertNotIn("attainment_probability", p)
         self.assertTrue(p["method"])
+        self.assertTrue(p["explanation"]["text"])
+        self.assertTrue(p["explanation"]["summary"])
 
     def test_project_kpi(self):
         response = self.call(f"{FORECAST}/ProjectKpi", {"name": SEED_KPI})

@@ -143,6 +143,26 @@ TEST_F(ForecastServiceTest, ProjectKpiResolvesReferenceTarget) {
   EXPECT_THAT(response.projection().years(), SizeIs(1));
 }
 
+TEST_F(ForecastServiceTest, ProjectKpiExplainsInEachLanguageAndCachesEach) {
+  v1::ProjectKpiRequest request;
+  request.set_name("strategies/s/kpis/visitors");
+  v1::ProjectKpiResponse ja, en, again;
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectKpi, request, &ja).ok());
+  request.set_language_code("en");
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectKpi, request, &en).ok());
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectKpi, request, &again).ok());
+  EXPECT_EQ(ja.projection().explanation().language_code(), "ja");
+  EXPECT_EQ(en.projection().explanation().language_code(), "en");
+  EXPECT_EQ(again.projection().explanation().text(),
+            en.projection().explanation().text());
+  EXPECT_EQ(en.alternative_projection().explanation().language_code(), "en");
+  // Both shock scenarios' probabilities are in the headline.
+  EXPECT_THAT(en.projection().explanation().scenario().outcomes(), SizeIs(2));
+  request.set_language_code("klingon");
+  EXPECT_INVALID_FIELD(Call(forecast(), &Stub::ProjectKpi, request, &again),
+                       "language_code");
+}
+
 TEST_F(ForecastServiceTest, ProjectKpiWithShockYearsGivesBothTreatments) {
   v1::ProjectKpiRequest request;
   request.set_name("strategies/s/kpis/visitors");
@@ -259,6 +279,83 @@ TEST_F(ForecastServiceTest, ProjectSeries) {
   ASSERT_THAT(last.threshold_probabilities(), SizeIs(2));
   EXPECT_GT(last.threshold_probabilities(0), 0.9);
   EXPECT_LT(last.threshold_probabilities(1), 0.01);
+}
+
+TEST_F(ForecastServiceTest, EveryProjectionIsExplainedInTheRequestedLanguage) {
+  v1::ProjectSeriesRequest request;
+  *request.mutable_series() = RisingSeries("explained");
+  v1::ProjectSeriesResponse response;
+  // Japanese by default.
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectSeries, request, &response).ok());
+  const v1::Explanation ja = response.projection().explanation();
+  EXPECT_EQ(ja.language_code(), "ja");
+  EXPECT_THAT(ja.text(), HasSubstr("令和6年度 (FY2024)の予測値"));
+  EXPECT_THAT(ja.text(), HasSubstr("目標を達成する確率は"));
+  EXPECT_FALSE(ja.summary().empty());
+  EXPECT_EQ(ja.calibration_version(), "m3-train-v3");
+  EXPECT_EQ(ja.scenario().rule(), v1::SCENARIO_RULE_NO_SHOCKS);
+  ASSERT_TRUE(ja.has_trend());
+  EXPECT_EQ(ja.trend().points(), 5);
+  EXPECT_EQ(ja.trend().first_fiscal_year(), 2017);
+  EXPECT_NE(ja.likelihood(), v1::LIKELIHOOD_UNSPECIFIED);
+
+  request.set_language_code("en-GB");
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectSeries, request, &response).ok());
+  const v1::Explanation& en = response.projection().explanation();
+  EXPECT_EQ(en.language_code(), "en");
+  EXPECT_THAT(en.text(), HasSubstr("The projection for FY2024 (R6) is"));
+  // The structured parts do not depend on the language.
+  EXPECT_EQ(en.trend().extrapolated_value(), ja.trend().extrapolated_value());
+
+  request.set_language_code("fr");
+  EXPECT_THAT(
+      ViolationOf(Call(forecast(), &Stub::ProjectSeries, request, &response),
+                  "language_code"),
+      HasSubstr("accepted: ja (Japanese) or en (English)"));
+
+  v1::BatchProjectSeriesRequest batch;
+  *batch.add_series() = RisingSeries("a");
+  batch.set_language_code("en");
+  v1::BatchProjectSeriesResponse batch_response;
+  ASSERT_TRUE(
+      Call(forecast(), &Stub::BatchProjectSeries, batch, &batch_response).ok());
+  EXPECT_EQ(
+      batch_response.results(0).projection().explanation().language_code(),
+      "en");
+  batch.set_language_code("xx");
+  EXPECT_INVALID_FIELD(
+      Call(forecast(), &Stub::BatchProjectSeries, batch, &batch_response),
+      "language_code");
+}
+
+// 待機児童ゼロ: a probability of 0 is still sent, and read back as present.
+TEST_F(ForecastServiceTest,
+       AttainmentProbabilityIsPresentWheneverThereIsATarget) {
+  v1::ProjectSeriesRequest request;
+  v1::Series& s = *request.mutable_series();
+  s.set_series_id("waiting-children");
+  s.set_value_domain(v1::VALUE_DOMAIN_NON_NEGATIVE);
+  s.set_direction(v1::DIRECTION_DECREASE);
+  const double values[] = {45, 38, 25, 12};
+  for (int i = 0; i < 4; ++i) {
+    v1::SeriesPoint* p = s.add_points();
+    p->set_fiscal_year(2018 + i);
+    p->set_value(values[i]);
+  }
+  s.set_target_value(0);
+  s.set_target_fiscal_year(2024);
+  v1::ProjectSeriesResponse response;
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectSeries, request, &response).ok());
+  EXPECT_TRUE(response.projection().has_target_value());
+  EXPECT_TRUE(response.projection().has_attainment_probability());
+  for (const v1::YearProjection& y : response.projection().years()) {
+    EXPECT_TRUE(y.has_attainment_probability()) << y.fiscal_year();
+  }
+  // Without a target there is none.
+  s.clear_target_value();
+  ASSERT_TRUE(Call(forecast(), &Stub::ProjectSeries, request, &response).ok());
+  EXPECT_FALSE(response.projection().has_attainment_probability());
+  EXPECT_FALSE(response.projection().years(0).has_attainment_probability());
 }
 
 TEST_F(ForecastServiceTest, ProjectSeriesBadInput) {
@@ -549,10 +646,16 @@ TEST_F(ForecastServiceTest, StreamProjectSeriesReportsEachSeriesOwnOutcome) {
   ASSERT_TRUE(stream->Read(&response));
   ASSERT_EQ(response.results_size(), 1);
   EXPECT_EQ(response.results(0).index(), 3);
-  EXPECT_EQ(response.results(0).projection().shock_treatment(),
-            v1::SHOCK_TREATMENT_EXCLUDE);
-  EXPECT_THAT(response.results(0).projection().fiscal_years_used(),
-              ElementsAre(2017, 2018, 2019, 2021));
+  // A rising series whose shock year rose too: leaving it out would hide a
+  // favourable change, so both scenarios are blended.
+  const v1::Projection& blended = response.results(0).projection();
+  EXPECT_EQ(blended.shock_treatment(), v1::SHOCK_TREATMENT_BLEND);
+  EXPECT_EQ(blended.explanation().scenario().rule(),
+            v1::SCENARIO_RULE_BLEND_FAVOURABLE);
+  EXPECT_THAT(blended.explanation().scenario().left_out_fiscal_years(),
+              ElementsAre(2020));
+  EXPECT_THAT(response.results(0).alternative_projection().fiscal_years_used(),
+              ElementsAre(2017, 2018, 2019, 2020, 2021));
   ASSERT_TRUE(stream->WritesDone());
   EXPECT_TRUE(stream->Finish().ok());
 }
