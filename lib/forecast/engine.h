@@ -80,8 +80,8 @@ enum class Discordance {
   // calibration.
   kCalibration = 3,
   // The status compares average yearly changes (a target of 0); the
-  // projection continues a decline in proportion, which reaches 0 only
-  // when the value rounds to 0.
+  // projection works with changes in proportion, which reach 0 only when
+  // the value falls below half its reporting resolution.
   kProportional = 4,
   // One point is used: no trend of its own; the probability reflects how
   // far similar series moved.
