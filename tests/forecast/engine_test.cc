@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "lib/base/field_violations.h"
 #include "lib/base/status_matchers.h"
+#include "tests/forecast/test_series.h"
 
 namespace kpi::forecast {
 namespace {
@@ -22,21 +23,6 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
-
-SeriesInput Series(std::vector<std::pair<int, double>> points, int target_year,
-                   ValueDomain d = ValueDomain::kNonNegative) {
-  SeriesInput in;
-  in.id = "s";
-  for (const auto& [y, v] : points) {
-    Point p;
-    p.fiscal_year = y;
-    p.value = v;
-    in.points.push_back(p);
-  }
-  in.value_domain = d;
-  in.target_fiscal_year = target_year;
-  return in;
-}
 
 bool HasWarning(const Projection& p, WarningCode code) {
   for (const Warning& w : p.warnings) {

@@ -12,6 +12,7 @@
 #include "lib/base/status_matchers.h"
 #include "lib/forecast/embedded_calibration.h"
 #include "lib/forecast/engine.h"
+#include "tests/forecast/test_series.h"
 
 namespace kpi::forecast {
 namespace {
@@ -21,21 +22,6 @@ using domain::ValueDomain;
 using ::kpi::testing::IsOk;
 using ::testing::DoubleNear;
 using ::testing::ElementsAre;
-
-SeriesInput Series(std::vector<std::pair<int, double>> points, int target_year,
-                   ValueDomain d = ValueDomain::kNonNegative) {
-  SeriesInput in;
-  in.id = "s";
-  for (const auto& [y, v] : points) {
-    Point p;
-    p.fiscal_year = y;
-    p.value = v;
-    in.points.push_back(p);
-  }
-  in.value_domain = d;
-  in.target_fiscal_year = target_year;
-  return in;
-}
 
 TEST(ScenarioRuleTest, UnfavourableShocksWithEnoughPointsAssumeRecovery) {
   SeriesInput in = Series(

@@ -14,6 +14,7 @@
 #include "lib/forecast/backtest.h"
 #include "lib/forecast/engine.h"
 #include "lib/forecast/nig.h"
+#include "tests/forecast/test_series.h"
 
 namespace kpi::forecast {
 namespace {
@@ -201,18 +202,10 @@ TEST(CoherentPathTest, EveryM3WindowOfTheBacktest) {
 }
 
 SeriesInput Counts(std::vector<std::pair<int, double>> points, double target) {
-  SeriesInput in;
+  SeriesInput in = Series(std::move(points), 2024);
   in.id = "waiting-children";
-  for (const auto& [y, v] : points) {
-    Point p;
-    p.fiscal_year = y;
-    p.value = v;
-    in.points.push_back(p);
-  }
-  in.value_domain = ValueDomain::kNonNegative;
   in.direction = Direction::kDecrease;
   in.target_value = target;
-  in.target_fiscal_year = 2024;
   in.unit = "人";
   return in;
 }
