@@ -8,5 +8,5 @@ build=${1:-build}
 shared=${SHARED_DIR:-$(git rev-parse --show-toplevel)/../shared}
 cmake --build "$build" --target kpi_calibrate -j 2 >/dev/null
 "$build/kpi_calibrate" --data "$shared/data/m3_yearly.csv" \
-  --out lib/forecast/calibration/m3-train-v2.txt --version m3-train-v2 2>/dev/null
-echo "wrote lib/forecast/calibration/m3-train-v2.txt"
+  --out lib/forecast/calibration/m3-train-v3.txt --version m3-train-v3 2>/dev/null
+echo "wrote lib/forecast/calibration/m3-train-v3.txt"

@@ -15,6 +15,7 @@
 #include "lib/forecast/embedded_calibration.h"
 #include "lib/forecast/explain.h"
 #include "lib/forecast/model.h"
+#include "lib/forecast/path.h"
 #include "lib/forecast/progress.h"
 #include "lib/forecast/transform.h"
 
@@ -34,6 +35,11 @@ constexpr size_t kMaxThresholds = 16;
 constexpr int kFewPoints = 4;
 // Quantile levels reported for every year.
 constexpr double kLevels[] = {0.025, 0.10, 0.25, 0.50, 0.75, 0.90, 0.975};
+const std::vector<double>& LevelVector() {
+  static const auto* const levels =
+      new std::vector<double>(std::begin(kLevels), std::end(kLevels));
+  return *levels;
+}
 
 bool InDomain(ValueDomain d, double v) {
   if (d == ValueDomain::kNonNegative) return v >= 0;
@@ -147,12 +153,6 @@ struct FitPoint {
   ObservationStatus status = ObservationStatus::kFinal;
 };
 
-struct Distribution {
-  // Quantile of the value at probability p, and P(value <= v).
-  std::function<double(double)> quantile;
-  std::function<double(double)> cdf;
-};
-
 // The trend of the points used, on the scale it is continued on: the
 // model's scale for a level, the values themselves for a total.
 struct TrendBasis {
@@ -177,11 +177,12 @@ class Projector {
 
   void Fit();
   const std::vector<Distribution>& distributions() const { return dists_; }
+  std::vector<Distribution> TakeDistributions() { return std::move(dists_); }
   // Points left once shock years are left out (before any fallback).
   int points_without_shocks() const { return points_without_shocks_; }
   // `recovery_weight` is set for a blend of the recovery scenario (this
   // weight) and this projector's (the rest).
-  Projection Finish(const std::vector<Distribution>& dists,
+  Projection Finish(std::vector<Distribution> dists,
                     std::optional<double> recovery_weight) const;
 
  private:
@@ -203,6 +204,11 @@ class Projector {
   bool shocks_excluded_ = false;
   bool dropped_carried_over_ = false;
   TrendBasis trend_;
+  // The scale the path is made coherent on, the value it starts from, and
+  // the reporting resolution (0: values are not rounded to 0).
+  Transform scale_ = Transform::ForDomain(ValueDomain::kReal, {});
+  double anchor_ = 0;
+  double resolution_ = 0;
   // One distribution per projected year (last_observed_year_ + 1 on).
   std::vector<Distribution> dists_;
 };
@@ -335,6 +341,13 @@ void Projector::ProjectLevel() {
     z.push_back(tr.Forward(f.value));
   }
   const WindowFit fit = FitWindow(t, z, values, cal_.params);
+  scale_ = tr;
+  anchor_ = used_.back().value;
+  if (in_.value_domain == ValueDomain::kNonNegative) {
+    std::vector<double> all_values;
+    for (const FitPoint& f : all_) all_values.push_back(f.value);
+    resolution_ = ReportingResolution(all_values);
+  }
   for (int32_t year = last_observed_year_ + 1; year <= in_.target_fiscal_year;
        ++year) {
     const Predictive pred(cal_, fit, year - fit.t_last);
@@ -381,6 +394,7 @@ void Projector::ProjectIncrements() {
       };
     }
     method_ = absl::StrCat("level model floored at the total; ", method_);
+    resolution_ = 0;  // a total never falls back to 0
     return;
   }
   // The trend of a total is its average yearly pace so far, continued.
@@ -411,6 +425,8 @@ void Projector::ProjectIncrements() {
   const WindowFit fit = FitWindow(t, z, inc, cal_.params);
   const double total = cum.back().value;
   const int32_t last_year = static_cast<int32_t>(cum.back().t);
+  scale_ = Transform::ForDomain(ValueDomain::kNonNegative, {total});
+  anchor_ = total;
   // The increment of every year from the last total on; years already
   // observed (carried-over or excluded) are projected too.
   std::vector<Predictive> preds;
@@ -590,22 +606,24 @@ void Projector::Explain(Projection* out) const {
     t.calibrated_share = trend_.calibrated_share;
     e.trend = t;
   }
-  std::set<int32_t> used_years(out->fiscal_years_used.begin(),
-                               out->fiscal_years_used.end());
+  const std::vector<int32_t>& used = out->fiscal_years_used;
+  auto is_used = [&used](int32_t year) {
+    return std::find(used.begin(), used.end(), year) != used.end();
+  };
   int32_t latest_measured = 0;
   for (const FitPoint& f : all_) {
     if (f.status != ObservationStatus::kCarriedOver) {
       latest_measured = f.fiscal_year;
     }
-    if (!used_years.count(f.fiscal_year)) {
+    if (!is_used(f.fiscal_year)) {
       e.scenario.left_out_fiscal_years.push_back(f.fiscal_year);
     }
   }
   e.scenario.latest_left_out =
-      latest_measured != 0 && !used_years.count(latest_measured);
+      latest_measured != 0 && !is_used(latest_measured);
 }
 
-Projection Projector::Finish(const std::vector<Distribution>& dists,
+Projection Projector::Finish(std::vector<Distribution> path,
                              std::optional<double> recovery_weight) const {
   Projection out;
   out.id = in_.id;
@@ -634,25 +652,44 @@ Projection Projector::Finish(const std::vector<Distribution>& dists,
                               ? ShockTreatment::kInclude
                               : ShockTreatment::kExclude;
   }
+  // The path as a whole: coherent across years, reported at resolution
+  // (a value below half of it reads 0).
+  const double half = resolution_ / 2;
+  const auto report = [half](double v) { return v < half ? 0.0 : v; };
+  std::vector<double> quantiles;
+  MakeCoherent(scale_, anchor_, report, LevelVector(), &path, &quantiles);
+  out.explanation.resolution = resolution_;
   const bool lower_is_better = out.direction == Direction::kDecrease;
+  // P(reported <= v).
+  auto cdf = [&](const Distribution& d, double v) {
+    if (resolution_ == 0) return d.cdf(v);
+    return v < 0 ? 0.0 : d.cdf(std::max(v, half));
+  };
+  // Values at or below the domain's floor are always reached from above.
+  const bool bounded_below = in_.value_domain != ValueDomain::kReal;
+  auto at_least = [&](const Distribution& d, double v) {
+    return bounded_below && v <= 0 ? 1.0 : 1 - cdf(d, v);
+  };
   int32_t year = last_observed_year_ + 1;
-  for (const Distribution& d : dists) {
+  for (size_t h = 0; h < path.size(); ++h) {
+    const Distribution& d = path[h];
     YearProjection y;
     y.fiscal_year = year++;
     double q[7];
-    for (int i = 0; i < 7; ++i) q[i] = d.quantile(kLevels[i]);
+    for (int i = 0; i < 7; ++i) q[i] = report(quantiles[h * 7 + i]);
     y.interval_95 = {q[0], q[6]};
     y.interval_80 = {q[1], q[5]};
     y.interval_50 = {q[2], q[4]};
     y.median = q[3];
     if (in_.target_value.has_value()) {
-      const double below = d.cdf(*in_.target_value);
       // P(y >= target) = 1 - P(y < target); the distributions are
-      // continuous, so P(y < v) = P(y <= v).
-      y.attainment_probability = lower_is_better ? below : 1 - below;
+      // continuous above the domain's floor, so P(y < v) = P(y <= v).
+      y.attainment_probability = lower_is_better
+                                     ? cdf(d, *in_.target_value)
+                                     : at_least(d, *in_.target_value);
     }
     for (double v : in_.probability_thresholds) {
-      y.threshold_probabilities.push_back(1 - d.cdf(v));
+      y.threshold_probabilities.push_back(at_least(d, v));
     }
     out.years.push_back(std::move(y));
   }
@@ -758,7 +795,7 @@ absl::StatusOr<ScenarioProjections> Engine::ProjectScenarios(
   if (input.shock_fiscal_years.empty()) {
     Projector p(cal, input);
     p.Fit();
-    ScenarioProjections out{p.Finish(p.distributions(), std::nullopt),
+    ScenarioProjections out{p.Finish(p.TakeDistributions(), std::nullopt),
                             std::nullopt};
     out.projection.explanation.scenario.rule = ScenarioRule::kNoShocks;
     Conclude(&out.projection);
@@ -798,7 +835,7 @@ absl::StatusOr<ScenarioProjections> Engine::ProjectScenarios(
       mixed.push_back(Mix(excluded.distributions()[i],
                           included.distributions()[i], recovery_weight));
     }
-    out.projection = included.Finish(mixed, recovery_weight);
+    out.projection = included.Finish(std::move(mixed), recovery_weight);
     // The blend leaves out what its recovery part leaves out.
     out.projection.explanation.scenario.left_out_fiscal_years =
         recovery.explanation.scenario.left_out_fiscal_years;
@@ -838,6 +875,8 @@ absl::StatusOr<ScenarioProjections> Engine::ProjectScenarios(
 const std::string& Engine::calibration_version() const {
   return impl_->calibration.version;
 }
+
+const Calibration& Engine::calibration() const { return impl_->calibration; }
 
 const Engine& DefaultEngine() {
   static const Engine* const engine = [] {

@@ -21,6 +21,8 @@
 
 namespace kpi::forecast {
 
+struct Calibration;
+
 // How years marked as a shock are treated. kUnspecified follows the
 // scenario rule (see ScenarioRule); kBlend mixes the two others.
 enum class ShockTreatment {
@@ -78,8 +80,8 @@ enum class Discordance {
   // calibration.
   kCalibration = 3,
   // The status compares average yearly changes (a target of 0); the
-  // projection continues a decline in proportion, which reaches 0 only
-  // when the value rounds to 0.
+  // projection works with changes in proportion, which reach 0 only when
+  // the value falls below half its reporting resolution.
   kProportional = 4,
   // One point is used: no trend of its own; the probability reflects how
   // far similar series moved.
@@ -290,6 +292,8 @@ class Engine {
 
   // The calibration's version label (e.g. "m3-train-v1").
   const std::string& calibration_version() const;
+  // The calibration itself (model.h), e.g. to learn a new one toward it.
+  const Calibration& calibration() const;
 
  private:
   struct Impl;

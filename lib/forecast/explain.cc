@@ -42,16 +42,17 @@ Likelihood LikelihoodOf(double probability) {
 double CalibratedTrendShare(const Calibration& calibration,
                             const std::vector<double>& t, double horizon) {
   if (t.size() < 2 || horizon <= 0) return 1;
-  std::vector<double> flat_z(t.size(), 0), flat_y(t.size(), 1);
   std::vector<double> z, y;
   for (double ti : t) {
     z.push_back(kProbeSlope * (ti - t.back()));
     y.push_back(std::exp(z.back()));
   }
-  const WindowFit flat = FitWindow(t, flat_z, flat_y, calibration.params);
   const WindowFit sloped = FitWindow(t, z, y, calibration.params);
-  return (Location(calibration, sloped, horizon) -
-          Location(calibration, flat, horizon)) /
+  // A flat window's features are all 0 but the horizon itself.
+  const int h = std::max(1, static_cast<int>(std::lround(horizon)));
+  const CalibrationRow* row = calibration.Row(sloped.k, h);
+  const double flat = row != nullptr ? row->coef[0] * horizon : 0;
+  return (Location(calibration, sloped, horizon) - flat) /
          (kProbeSlope * horizon);
 }
 

@@ -71,7 +71,8 @@ absl::StatusOr<Calibration> ParseCalibration(absl::string_view text) {
         absl::StrSplit(line, ' ', absl::SkipEmpty());
     const absl::string_view key = tok[0];
     std::vector<double> nums;
-    if (key != "version" && key != "param") {
+    if (key != "version" && key != "param" && key != "source" &&
+        key != "shrinkage") {
       for (size_t i = 1; i < tok.size(); ++i) {
         double v;
         if (!absl::SimpleAtod(tok[i], &v) || !std::isfinite(v)) {
@@ -84,6 +85,26 @@ absl::StatusOr<Calibration> ParseCalibration(absl::string_view text) {
     if (key == "version") {
       if (tok.size() != 2) return LineError(line_no, "expected: version NAME");
       c.version = std::string(tok[1]);
+    } else if (key == "source") {
+      int64_t series = 0, windows = 0;
+      if (tok.size() != 5 || tok[1] != "series" || tok[3] != "windows" ||
+          !absl::SimpleAtoi(tok[2], &series) ||
+          !absl::SimpleAtoi(tok[4], &windows) || series < 0 || windows < 0) {
+        return LineError(line_no, "expected: source series N windows N");
+      }
+      c.source.series = series;
+      c.source.windows = windows;
+    } else if (key == "shrinkage") {
+      double strength = 0;
+      if (tok.size() != 5 || tok[1] != "toward" || tok[3] != "strength" ||
+          !absl::SimpleAtod(tok[4], &strength) || std::isnan(strength) ||
+          strength < 0) {
+        return LineError(line_no,
+                         "expected: shrinkage toward VERSION strength S (S a "
+                         "number >= 0 or inf)");
+      }
+      c.source.shrunk_toward = std::string(tok[2]);
+      c.source.shrink_strength = strength;
     } else if (key == "param") {
       double v;
       if (tok.size() != 3 || !absl::SimpleAtod(tok[2], &v)) {
@@ -191,8 +212,9 @@ absl::StatusOr<Calibration> ParseCalibration(absl::string_view text) {
     } else {
       return LineError(line_no,
                        absl::StrCat("unknown key \"", key,
-                                    "\"; expected version, param, probs, "
-                                    "dims, row, quantiles, cuts or bucket"));
+                                    "\"; expected version, source, "
+                                    "shrinkage, param, probs, dims, row, "
+                                    "quantiles, cuts or bucket"));
     }
   }
   for (int k = 1; k <= c.max_k; ++k) {
@@ -222,6 +244,18 @@ std::string FormatCalibration(const Calibration& c,
     absl::StrAppend(&out, "# ", l, "\n");
   }
   absl::StrAppend(&out, "version ", c.version, "\n");
+  if (c.source.series > 0 || c.source.windows > 0) {
+    absl::StrAppend(&out, "source series ", c.source.series, " windows ",
+                    c.source.windows, "\n");
+  }
+  if (!c.source.shrunk_toward.empty()) {
+    absl::StrAppend(&out, "shrinkage toward ", c.source.shrunk_toward,
+                    " strength ",
+                    std::isinf(c.source.shrink_strength)
+                        ? std::string("inf")
+                        : absl::StrFormat("%.9g", c.source.shrink_strength),
+                    "\n");
+  }
   absl::StrAppendFormat(&out, "param sigma_pool %.9g\n", c.params.sigma_pool);
   absl::StrAppendFormat(&out, "param n0 %.9g\n", c.params.n0);
   absl::StrAppendFormat(&out, "param kappa0 %.9g\n", c.params.kappa0);

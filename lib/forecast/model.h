@@ -18,6 +18,7 @@
 // Everything here is a plain function of its arguments; thread-safe.
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -73,8 +74,21 @@ struct CalibrationRow {
       const std::array<double, kNumBucketFeatures>& f) const;
 };
 
+// Where a learned calibration came from (see learn.h); zero / empty for
+// one written before these were recorded.
+struct CalibrationSource {
+  int64_t series = 0;   // series it was learned from
+  int64_t windows = 0;  // rolling windows of those series (all k)
+  // The calibration it was shrunk toward ("" when learned on its own), and
+  // by how many pseudo-series: a cell learned from n series keeps
+  // n / (n + strength) of its own estimate; infinity keeps the prior.
+  std::string shrunk_toward;
+  double shrink_strength = 0;
+};
+
 struct Calibration {
   std::string version = "uncalibrated";
+  CalibrationSource source;
   ModelParams params;
   std::vector<double> probs;  // increasing, inside (0, 1)
   int max_k = 0;
@@ -91,7 +105,8 @@ struct Calibration {
 absl::StatusOr<Calibration> ParseCalibration(absl::string_view text);
 // The text format: '#' comments, then lines
 //   version NAME | param NAME VALUE (sigma_pool, n0, kappa0, scale_power,
-//   max_bias_share) |
+//   max_bias_share) | source series N windows N |
+//   shrinkage toward VERSION strength S (S a number >= 0 or inf) |
 //   probs P... | dims MAX_K MAX_H | row K H C1..C7 | quantiles K H Q... |
 //   cuts K H F C... (F = bucket feature, increasing cuts) |
 //   bucket K H B Q... (one line per bucket, after all cuts of the cell)

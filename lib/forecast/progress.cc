@@ -5,10 +5,6 @@
 namespace kpi::forecast {
 namespace {
 
-// Open SDG: a zero base, latest value or target becomes 0.001 so that
-// growth rates stay defined.
-double NonZero(double v) { return v == 0 ? 0.001 : v; }
-
 bool SameSign(double a, double b, double c) {
   return (a > 0 && b > 0 && c > 0) || (a < 0 && b < 0 && c < 0);
 }
@@ -36,8 +32,12 @@ ProgressAssessment AssessProgress(const ProgressInput& in) {
         (in.latest_value - in.base_value) / observed_years;
   }
   if (observed_years > 0 && required_years > 0) {
-    const double xb = NonZero(in.base_value), xt = NonZero(in.latest_value),
-                 xs = NonZero(in.target_value);
+    // Compound growth needs three values of one sign. A zero (a target of
+    // 0, 待機児童ゼロ) has no compound rate: Open SDG's substitute 0.001
+    // makes the ratio depend on that constant and the unit (45 -> 12 against
+    // a target of 0 gave R = 0.42 though -11 a year beats the -7.5 needed),
+    // so average changes per year are compared instead.
+    const double xb = in.base_value, xt = in.latest_value, xs = in.target_value;
     double actual, required;
     if (!in.linear && SameSign(xb, xt, xs)) {
       actual = std::pow(xt / xb, 1.0 / observed_years) - 1;

@@ -268,14 +268,14 @@ constexpr Entry kCatalogue[] = {
     {MessageId::kExplainDiscordProportional,
      "進捗区分と確率が食い違うのは、進捗区分が年平均の変化 (実績 年$0、必要 "
      "年$1) "
-     "で判定し、このペースなら$2に0に達するのに対し、予測は減少を比率で延ばす"
+     "で判定し、このペースなら$2に0に達するのに対し、予測は比率での変化を用いる"
      "ため、値が報告単位の半分を下回って0と報告される場合にしか0に達しないため"
      "です。",
      "Status and probability differ because the status compares average "
      "yearly changes ($0 a year observed, $1 needed), at which 0 would be "
-     "reached in $2, while the projection continues the decline in "
-     "proportion, which reaches 0 only when the value falls below half its "
-     "reporting unit."},
+     "reached in $2, while the projection works with changes in proportion, "
+     "which reach 0 only when the value falls below half its reporting "
+     "unit."},
     {MessageId::kExplainDiscordSpread,
      "進捗区分と確率が食い違うのは、予測に使える点が1点のみで独自の傾向がなく、"
      "確率が類似系列の変動幅を反映しているためです。",
@@ -325,8 +325,8 @@ constexpr Entry kCatalogue[] = {
     {MessageId::kSummaryDiscordTurns, "目標に向かう反転を想定",
      "expected to turn toward the target"},
     {MessageId::kSummaryDiscordProportional,
-     "減少を比率で予測 (0は四捨五入でのみ)",
-     "the decline is projected in proportion (0 only by rounding)"},
+     "比率で予測 (0は報告単位の半分未満のみ)",
+     "projected in proportion (0 only below half a unit)"},
     {MessageId::kSummaryDiscordSpread, "1点のみで傾向なし",
      "one point: no trend of its own"},
 };

@@ -114,8 +114,12 @@ std::string TrendSentences(const Projection& p, Language language) {
       Span(t.first_fiscal_year, t.last_fiscal_year, language),
       FormatSignedNumber(t.change_per_year), Value(p, t.extrapolated_value),
       Year(p.target_fiscal_year, language));
-  // A blend follows two paths: no single share of the trend to report.
-  if (!level || p.shock_treatment == ShockTreatment::kBlend) return out;
+  // A blend follows two paths, a flat trend has nothing to damp: no share
+  // of the trend to report.
+  if (!level || p.shock_treatment == ShockTreatment::kBlend ||
+      FormatSignedNumber(t.change_per_year) == "0") {
+    return out;
+  }
   const char* space = language == Language::kJa ? "" : " ";
   if (t.share_kept >= 0) {
     absl::StrAppend(

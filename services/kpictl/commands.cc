@@ -26,6 +26,7 @@
 #include "lib/dataset/observations_csv.h"
 #include "lib/dataset/text_encoding.h"
 #include "lib/forecast/backtest.h"
+#include "lib/forecast/engine.h"
 #include "lib/i18n/catalogue.h"
 #include "services/convert.h"
 #include "services/kpictl/batch.h"
@@ -637,8 +638,10 @@ std::string SubcommandSummary() {
   batch --in SERIES.csv --out FORECASTS.csv [--horizon H]
                                        ad-hoc series (series_id,year,value[,target_value,target_year])
                                        through StreamProjectSeries, backtest forecast format
-  backtest --data DATA.csv --windows 2,3,5,7 --out FORECASTS.csv
+  backtest --data DATA.csv --windows 2,3,5,7 --out FORECASTS.csv [--calibration FILE]
                                        the short-window backtest in-process (no server)
+  calibrate --data SERIES.csv --out FILE [--version V]
+                                       learn a calibration from series (their train rows), no server
   health [SERVICE]                     SERVING or not (exit 0 only when SERVING), for probes
   help                                 this text
 KPI is a full name (strategies/S/kpis/K), or, with --strategy or when the store
@@ -1123,6 +1126,18 @@ absl::Status RunBacktestCommand(const Options& options, const Streams& io) {
     return absl::InvalidArgumentError(
         "--windows is empty; expected window lengths such as 2,3,5,7");
   }
+  std::unique_ptr<forecast::Engine> engine;
+  if (!options.calibration.empty()) {
+    KPI_ASSIGN_OR_RETURN(const std::string text, ReadFile(options.calibration));
+    absl::StatusOr<std::unique_ptr<forecast::Engine>> e =
+        forecast::Engine::Create(text);
+    if (!e.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--calibration=", options.calibration, ": ", e.status().message()));
+    }
+    engine = *std::move(e);
+    backtest.engine = engine.get();
+  }
   absl::Time last_progress = absl::Now();
   backtest.progress = [&](int done, int total) {
     const absl::Time now = absl::Now();
@@ -1133,8 +1148,12 @@ absl::Status RunBacktestCommand(const Options& options, const Streams& io) {
   KPI_ASSIGN_OR_RETURN(const forecast::BacktestSummary summary,
                        forecast::RunBacktest(backtest));
   *io.err << absl::StrFormat(
-      "kpictl backtest: %d series, %d projections in %.2f s, wrote %s\n",
-      summary.series, summary.projections, summary.seconds, options.out);
+      "kpictl backtest: %d series, %d projections in %.2f s (calibration "
+      "%s), wrote %s\n",
+      summary.series, summary.projections, summary.seconds,
+      engine != nullptr ? engine->calibration_version()
+                        : forecast::DefaultEngine().calibration_version(),
+      options.out);
   return absl::OkStatus();
 }
 

@@ -23,11 +23,12 @@ struct Options {
   std::string shock;     // --shock: "", "include" or "exclude"
   std::string format;    // --format; empty for the command's default
   bool validate_only = false;
-  std::string out;      // --out; empty or "-" for stdout
-  std::string in;       // --in
-  std::string data;     // --data (backtest)
-  std::string windows;  // --windows (backtest), e.g. "2,3,5,7"
-  int horizon = 6;      // --horizon (batch, backtest)
+  std::string out;          // --out; empty or "-" for stdout
+  std::string in;           // --in
+  std::string data;         // --data (backtest)
+  std::string windows;      // --windows (backtest), e.g. "2,3,5,7"
+  int horizon = 6;          // --horizon (batch, backtest)
+  std::string calibration;  // --calibration (backtest): a calibration file
   // --lang: the language of what people read (tables, era labels, status
   // words, Japanese CSV exports).
   i18n::Language language = i18n::Language::kEn;
@@ -76,8 +77,9 @@ absl::Status RunExport(const Rpc& rpc, const Options& options,
 absl::Status RunBatchCommand(const Rpc& rpc, const Options& options,
                              const Streams& io);
 
-// `backtest --data DATA.csv --windows 2,3,5,7 --out FORECASTS.csv`: the
-// short-window backtest in-process (no server).
+// `backtest --data DATA.csv --windows 2,3,5,7 --out FORECASTS.csv
+// [--calibration FILE]`: the short-window backtest in-process (no server),
+// with the built-in calibration or the one in FILE.
 absl::Status RunBacktestCommand(const Options& options, const Streams& io);
 
 }  // namespace kpi::kpictl

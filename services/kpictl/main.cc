@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/kpictl/admin.h"
+#include "services/kpictl/calibrate.h"
 #include "services/kpictl/commands.h"
 #include "services/kpictl/rpc.h"
 
@@ -62,9 +63,17 @@ ABSL_FLAG(std::string, out, "",
           "for stdout.");
 ABSL_FLAG(std::string, in, "", "batch: input CSV of series; - for stdin.");
 ABSL_FLAG(std::string, data, "",
-          "backtest: data CSV (series_id,split,t,year,value).");
+          "backtest: data CSV (series_id,split,t,year,value); calibrate: the "
+          "series to learn from (that format, only its train rows, or "
+          "series_id,year,value).");
 ABSL_FLAG(std::string, windows, "2,3,5,7",
           "backtest: window lengths k, comma-separated.");
+ABSL_FLAG(std::string, calibration, "",
+          "backtest: a calibration file (kpictl calibrate) to use instead of "
+          "the built-in one.");
+ABSL_FLAG(std::string, version, "",
+          "calibrate --data: the version label of the calibration written "
+          "(default: the data file's name and -own).");
 ABSL_FLAG(std::string, lang, "",
           "Language of what people read (tables, era labels such as "
           "令和6年度, status words, Japanese CSV exports): ja or en; empty "
@@ -113,6 +122,7 @@ int Run(const std::vector<char*>& positional) {
   options.data = absl::GetFlag(FLAGS_data);
   options.windows = absl::GetFlag(FLAGS_windows);
   options.horizon = absl::GetFlag(FLAGS_horizon);
+  options.calibration = absl::GetFlag(FLAGS_calibration);
   options.encoding = absl::GetFlag(FLAGS_encoding);
   const std::string lang = absl::GetFlag(FLAGS_lang);
   if (lang.empty()) {
@@ -131,6 +141,11 @@ int Run(const std::vector<char*>& positional) {
     status = args.empty() ? RunBacktestCommand(options, io)
                           : absl::InvalidArgumentError(
                                 "backtest takes no arguments, only flags");
+  } else if (command == "calibrate" && !options.data.empty()) {
+    status = args.empty()
+                 ? RunCalibrateFile(options, absl::GetFlag(FLAGS_version), io)
+                 : absl::InvalidArgumentError(
+                       "calibrate takes no arguments, only flags");
   } else {
     ConnectOptions connect;
     connect.target = absl::GetFlag(FLAGS_server);

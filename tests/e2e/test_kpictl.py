@@ -176,7 +176,7 @@ class KpictlTest(harness.ServerTestCase):
             text = result.stdout + result.stderr
             for command in ("list", "show KPI", "project KPI|--all",
                             "import FILE", "export", "batch --in",
-                            "backtest --data"):
+                            "backtest --data", "calibrate --data"):
                 self.assertIn(command, text, args)
         result = subprocess.run([self.kpictl, "frobnicate"],
                                 capture_output=True, text=True, timeout=30)
@@ -684,6 +684,70 @@ class KpictlTest(harness.ServerTestCase):
              f"--out={out_path}"], capture_output=True, text=True, timeout=60)
         self.assertEqual(result.returncode, 1)
         self.assertIn("--windows=2,x", result.stderr)
+
+    def test_calibrate_from_a_file_then_backtest_with_it(self):
+        import random
+        rng = random.Random(4)
+        rows = ["series_id,split,t,year,value"]
+        batch = ["series_id,year,value,target_value,target_year"]
+        for i in range(40):
+            z, drift = 4.0, rng.gauss(0.02, 0.02)
+            for t in range(1, 15):
+                z += drift + rng.gauss(0, 0.05)
+                split = "train" if t <= 10 else "test"
+                rows.append(f"S{i},{split},{t},{1990 + t},{2.718281828 ** z:.6f}")
+                if split == "train":
+                    batch.append(f"S{i},{1990 + t},{2.718281828 ** z:.6f},1,2030")
+        data = self.write("long.csv", "\n".join(rows) + "\n")
+        cal = os.path.join(self.tmp, "city.txt")
+        result = subprocess.run(
+            [self.kpictl, "calibrate", f"--data={data}", f"--out={cal}",
+             "--version=city-2024"], capture_output=True, text=True,
+            timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("40 series of long.csv", result.stderr)
+        self.assertIn("160 test rows not read", result.stderr)
+        self.assertIn("shrunk toward m3-train-v3", result.stderr)
+        with open(cal, encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn("\nversion city-2024\n", text)
+        self.assertIn("\nsource series 40 windows ", text)
+        # kpictl batch's input gives the same calibration (same train rows).
+        batch_file = self.write("batch.csv", "\n".join(batch) + "\n")
+        cal2 = os.path.join(self.tmp, "city2.txt")
+        result = subprocess.run(
+            [self.kpictl, "calibrate", f"--data={batch_file}", f"--out={cal2}",
+             "--version=city-2024"], capture_output=True, text=True,
+            timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(cal2, encoding="utf-8") as f:
+            text2 = f.read()
+        self.assertEqual(text.split("\nversion ")[1],
+                         text2.split("\nversion ")[1])
+        out_path = os.path.join(self.tmp, "bt.csv")
+        result = subprocess.run(
+            [self.kpictl, "backtest", f"--data={data}", "--windows=2,3",
+             f"--calibration={cal}", f"--out={out_path}"],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("(calibration city-2024)", result.stderr)
+        # Bad input: the line and column, exit 1, nothing written.
+        bad = self.write("bad.csv", "series_id,split,t,year,value\n"
+                         "A,train,1,2000,1\nA,valid,2,2001,2\n")
+        bad_out = os.path.join(self.tmp, "bad.txt")
+        result = subprocess.run(
+            [self.kpictl, "calibrate", f"--data={bad}", f"--out={bad_out}"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn('bad.csv:3:split: "valid"; expected train or test',
+                      result.stderr)
+        self.assertFalse(os.path.exists(bad_out))
+        result = subprocess.run(
+            [self.kpictl, "backtest", f"--data={data}",
+             f"--calibration={bad}", f"--out={out_path}"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("--calibration=", result.stderr)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "lib/base/field_violations.h"
 #include "lib/base/status_matchers.h"
+#include "tests/forecast/test_series.h"
 
 namespace kpi::forecast {
 namespace {
@@ -22,21 +23,6 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
-
-SeriesInput Series(std::vector<std::pair<int, double>> points, int target_year,
-                   ValueDomain d = ValueDomain::kNonNegative) {
-  SeriesInput in;
-  in.id = "s";
-  for (const auto& [y, v] : points) {
-    Point p;
-    p.fiscal_year = y;
-    p.value = v;
-    in.points.push_back(p);
-  }
-  in.value_domain = d;
-  in.target_fiscal_year = target_year;
-  return in;
-}
 
 bool HasWarning(const Projection& p, WarningCode code) {
   for (const Warning& w : p.warnings) {
@@ -73,7 +59,7 @@ TEST(EngineTest, ProjectsEveryYearToTheTarget) {
   EXPECT_LT(p->attainment_probability, 0.95);
   EXPECT_EQ(p->points_used, 5);
   EXPECT_EQ(p->status, ProgressStatus::kOnTrack);
-  EXPECT_THAT(p->method, HasSubstr("m3-train-v2"));
+  EXPECT_THAT(p->method, HasSubstr("m3-train-v3"));
   // The years widen with the horizon.
   EXPECT_LT(p->years[0].interval_80.upper - p->years[0].interval_80.lower,
             p->years[3].interval_80.upper - p->years[3].interval_80.lower);
@@ -406,7 +392,7 @@ TEST(EngineTest, CreateRejectsABrokenCalibration) {
   EXPECT_THAT(
       Engine::Create("dims 0 3\n"),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 1")));
-  EXPECT_EQ(DefaultEngine().calibration_version(), "m3-train-v2");
+  EXPECT_EQ(DefaultEngine().calibration_version(), "m3-train-v3");
 }
 
 // Series drawn from the model's own prior (random walk with drift on the log

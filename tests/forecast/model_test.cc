@@ -17,7 +17,7 @@ using ::testing::HasSubstr;
 TEST(CalibrationTest, ShippedFileParsesAndCoversTheBacktestCells) {
   absl::StatusOr<Calibration> c = ParseCalibration(EmbeddedCalibrationText());
   ASSERT_THAT(c, IsOk());
-  EXPECT_EQ(c->version, "m3-train-v2");
+  EXPECT_EQ(c->version, "m3-train-v3");
   for (int k : {1, 2, 3, 5, 7, 10}) {
     for (int h = 1; h <= 6; ++h) {
       const CalibrationRow* row = c->Row(k, h);

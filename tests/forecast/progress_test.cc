@@ -72,11 +72,31 @@ TEST(ProgressTest, ChangesPerYearAndZeroBase) {
   const ProgressAssessment a = AssessProgress(in);
   EXPECT_DOUBLE_EQ(a.progress.required_change_per_year, 2.0);
   EXPECT_DOUBLE_EQ(a.progress.observed_change_per_year, 2.0);
-  // A zero base becomes 0.001 (Open SDG): compound growth from 0.001.
-  const double actual = std::pow(8 / 0.001, 1 / 4.0) - 1;
-  const double required = std::pow(20 / 0.001, 1 / 10.0) - 1;
-  EXPECT_NEAR(a.progress.growth_ratio, actual / required, 1e-9);
+  // A zero base has no compound rate: average changes per year, 2 / 2.
+  EXPECT_NEAR(a.progress.growth_ratio, 1.0, 1e-12);
   EXPECT_EQ(a.status, ProgressStatus::kOnTrack);
+}
+
+// 待機児童ゼロ: 45, 38, 25, 12 from FY2018, target 0 in FY2024. -11 a year
+// observed beats the -7.5 needed.
+TEST(ProgressTest, ATargetOfZeroComparesAverageChanges) {
+  ProgressInput in{2018, 45, 2021, 12, 2024, 0, domain::Direction::kDecrease};
+  ProgressAssessment a = AssessProgress(in);
+  EXPECT_DOUBLE_EQ(a.progress.required_change_per_year, -7.5);
+  EXPECT_DOUBLE_EQ(a.progress.observed_change_per_year, -11);
+  EXPECT_NEAR(a.progress.growth_ratio, 11 / 7.5, 1e-12);
+  EXPECT_EQ(a.status, ProgressStatus::kOnTrack);
+  // Slower than needed: -3 a year against -7.5.
+  in.latest_value = 36;
+  a = AssessProgress(in);
+  EXPECT_NEAR(a.progress.growth_ratio, 0.4, 1e-12);
+  EXPECT_EQ(a.status, ProgressStatus::kLimitedProgress);
+  // Reached.
+  in.latest_value = 0;
+  EXPECT_EQ(AssessProgress(in).status, ProgressStatus::kAchieved);
+  // Rising away from 0.
+  in.latest_value = 50;
+  EXPECT_EQ(AssessProgress(in).status, ProgressStatus::kDeteriorating);
 }
 
 TEST(ProgressTest, SignMismatchFallsBackToLinearChange) {

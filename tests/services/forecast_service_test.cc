@@ -3,9 +3,11 @@
 
 #include "services/server/forecast_service.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -56,6 +58,24 @@ void ExpectCoherent(const v1::Projection& p) {
     EXPECT_THAT(y.attainment_probability(), AllOf(Ge(0.0), Le(1.0)));
   }
   EXPECT_THAT(p.attainment_probability(), AllOf(Ge(0.0), Le(1.0)));
+  // A path that does not turn, with intervals that never narrow.
+  bool up = true, down = true;
+  for (int i = 1; i < p.years_size(); ++i) {
+    const v1::YearProjection& a = p.years(i - 1);
+    const v1::YearProjection& b = p.years(i);
+    const double tol = 1e-9 * std::max(1.0, std::fabs(a.median()));
+    up &= b.median() >= a.median() - tol;
+    down &= b.median() <= a.median() + tol;
+    for (const auto& [x, y] : {std::pair{a.interval_50(), b.interval_50()},
+                               std::pair{a.interval_80(), b.interval_80()},
+                               std::pair{a.interval_95(), b.interval_95()}}) {
+      const double wa = x.upper() - x.lower();
+      EXPECT_GE(y.upper() - y.lower(), wa - 1e-9 * std::max(1.0, wa))
+          << p.id() << " FY" << b.fiscal_year();
+    }
+  }
+  EXPECT_TRUE(up || down) << p.id();
+  EXPECT_FALSE(p.explanation().text().empty()) << p.id();
   ASSERT_FALSE(p.years().empty());
   EXPECT_EQ(p.years().rbegin()->fiscal_year(), p.target_fiscal_year());
   EXPECT_DOUBLE_EQ(p.years().rbegin()->median(), p.projected_value());
@@ -292,7 +312,7 @@ TEST_F(ForecastServiceTest, EveryProjectionIsExplainedInTheRequestedLanguage) {
   EXPECT_THAT(ja.text(), HasSubstr("令和6年度 (FY2024)の予測値"));
   EXPECT_THAT(ja.text(), HasSubstr("目標を達成する確率は"));
   EXPECT_FALSE(ja.summary().empty());
-  EXPECT_EQ(ja.calibration_version(), "m3-train-v2");
+  EXPECT_EQ(ja.calibration_version(), "m3-train-v3");
   EXPECT_EQ(ja.scenario().rule(), v1::SCENARIO_RULE_NO_SHOCKS);
   ASSERT_TRUE(ja.has_trend());
   EXPECT_EQ(ja.trend().points(), 5);
@@ -524,6 +544,9 @@ TEST(BuiltinDatasetForecastTest, EveryKpiOfAsahikawaProjects) {
       continue;
     }
     ExpectCoherent(r.projection());
+    if (r.has_alternative_projection()) {
+      ExpectCoherent(r.alternative_projection());
+    }
   }
 }
 
