@@ -1,5 +1,6 @@
 #include "lib/domain/validation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -57,12 +58,15 @@ class Checker {
     out_->push_back({Path(field), std::move(description)});
   }
 
-  void Text(std::string_view field, const std::string& value, bool required) {
+  void Text(std::string_view field, const std::string& value, bool required,
+            size_t max_chars) {
     if (required && value.empty()) {
       Add(field, "required");
     } else if (std::optional<size_t> bad = FindInvalidUtf8(value)) {
       Add(field, absl::StrCat("not valid UTF-8 (byte ", *bad,
                               "); text must be UTF-8"));
+    } else {
+      ValidateTextLength(value, max_chars, Path(field), out_);
     }
   }
 
@@ -314,6 +318,37 @@ std::optional<size_t> FindInvalidUtf8(std::string_view text) {
   return std::nullopt;
 }
 
+size_t CountCharacters(std::string_view text) {
+  size_t count = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char b = static_cast<unsigned char>(text[i]);
+    size_t len = b < 0x80    ? 1
+                 : b >= 0xF0 ? 4
+                 : b >= 0xE0 ? 3
+                 : b >= 0xC2 ? 2
+                             : 1;
+    // A byte that does not start a well-formed sequence counts alone.
+    if (len > 1 && FindInvalidUtf8(text.substr(i, len)).has_value()) len = 1;
+    i += len;
+    ++count;
+  }
+  return count;
+}
+
+void ValidateTextLength(std::string_view text, size_t max_chars,
+                        std::string_view field_path,
+                        std::vector<FieldViolation>* violations) {
+  // Fewer bytes than the cap are fewer characters: no need to count.
+  if (text.size() <= max_chars) return;
+  const size_t chars = CountCharacters(text);
+  if (chars <= max_chars) return;
+  violations->push_back(
+      {std::string(field_path),
+       absl::StrFormat("%d characters; accepted: at most %d characters", chars,
+                       max_chars)});
+}
+
 ValueDomain EffectiveValueDomain(const Kpi& kpi) {
   if (kpi.value_domain != ValueDomain::kUnspecified) return kpi.value_domain;
   return kpi.unit == "%" ? ValueDomain::kPercent : ValueDomain::kNonNegative;
@@ -357,13 +392,17 @@ void ValidateReference(const Reference& reference, std::string_view path,
                        std::vector<FieldViolation>* violations) {
   Checker c(path, violations);
   c.Name("name", reference.name, ResourceType::kReference);
-  c.Text("display_name", reference.display_name, true);
-  c.Text("english_name", reference.english_name, false);
-  c.Text("unit", reference.unit, false);
-  c.Text("source", reference.source, false);
+  c.Text("display_name", reference.display_name, true, kMaxDisplayNameChars);
+  c.Text("english_name", reference.english_name, false, kMaxEnglishNameChars);
+  c.Text("unit", reference.unit, false, kMaxUnitChars);
+  c.Text("source", reference.source, false, kMaxNoteChars);
   if (reference.values.empty()) {
     c.Add("values",
           "required: at least one value with the date it takes effect");
+  } else if (reference.values.size() > kMaxReferenceValues) {
+    c.Add("values",
+          absl::StrFormat("%d values; accepted: at most %d",
+                          reference.values.size(), kMaxReferenceValues));
   }
   for (size_t i = 0; i < reference.values.size(); ++i) {
     const ReferenceValue& v = reference.values[i];
@@ -393,10 +432,10 @@ void ValidateStrategy(const Strategy& strategy, std::string_view path,
                       std::vector<FieldViolation>* violations) {
   Checker c(path, violations);
   c.Name("name", strategy.name, ResourceType::kStrategy);
-  c.Text("display_name", strategy.display_name, true);
-  c.Text("english_name", strategy.english_name, false);
-  c.Text("municipality", strategy.municipality, false);
-  c.Text("source", strategy.source, false);
+  c.Text("display_name", strategy.display_name, true, kMaxDisplayNameChars);
+  c.Text("english_name", strategy.english_name, false, kMaxEnglishNameChars);
+  c.Text("municipality", strategy.municipality, false, kMaxDisplayNameChars);
+  c.Text("source", strategy.source, false, kMaxNoteChars);
   if (!strategy.municipality_code.empty() &&
       !IsMunicipalityCode(strategy.municipality_code)) {
     c.Add("municipality_code",
@@ -427,8 +466,8 @@ void ValidateGoal(const Goal& goal, std::string_view path,
                                     "more (基本目標1 is 1)",
                                     goal.number));
   }
-  c.Text("display_name", goal.display_name, true);
-  c.Text("english_name", goal.english_name, false);
+  c.Text("display_name", goal.display_name, true, kMaxDisplayNameChars);
+  c.Text("english_name", goal.english_name, false, kMaxEnglishNameChars);
 }
 
 void ValidateMeasure(const Measure& measure, std::string_view path,
@@ -452,9 +491,9 @@ void ValidateMeasure(const Measure& measure, std::string_view path,
       c.Add("parent", "a measure cannot be its own parent");
     }
   }
-  c.Text("code", measure.code, false);
-  c.Text("display_name", measure.display_name, true);
-  c.Text("english_name", measure.english_name, false);
+  c.Text("code", measure.code, false, kMaxUnitChars);
+  c.Text("display_name", measure.display_name, true, kMaxDisplayNameChars);
+  c.Text("english_name", measure.english_name, false, kMaxEnglishNameChars);
 }
 
 void ValidateKpi(const Kpi& kpi, std::string_view path,
@@ -468,10 +507,10 @@ void ValidateKpi(const Kpi& kpi, std::string_view path,
     c.Add("measure", absl::StrFormat("%s is not a measure of %s",
                                      Quote(kpi.measure), name->parent));
   }
-  c.Text("display_name", kpi.display_name, true);
-  c.Text("english_name", kpi.english_name, false);
-  c.Text("unit", kpi.unit, false);
-  c.Text("measurement_note", kpi.measurement_note, false);
+  c.Text("display_name", kpi.display_name, true, kMaxDisplayNameChars);
+  c.Text("english_name", kpi.english_name, false, kMaxEnglishNameChars);
+  c.Text("unit", kpi.unit, false, kMaxUnitChars);
+  c.Text("measurement_note", kpi.measurement_note, false, kMaxNoteChars);
   if (kpi.kind == KpiKind::kUnspecified ||
       !EnumInRange(kpi.kind, KpiKind::kPeriodSum)) {
     c.Add("kind",
@@ -496,7 +535,7 @@ void ValidateKpi(const Kpi& kpi, std::string_view path,
     if (c.Finite("baseline.value", b.value)) {
       ValidateValueInDomain(b.value, kpi, c.Path("baseline.value"), violations);
     }
-    c.Text("baseline.label", b.label, false);
+    c.Text("baseline.label", b.label, false, kMaxDisplayNameChars);
   }
 
   const Target& t = kpi.target;
@@ -512,7 +551,7 @@ void ValidateKpi(const Kpi& kpi, std::string_view path,
     c.Name("target.reference", t.reference, ResourceType::kReference);
   }
   const bool target_year_ok = c.Year("target.fiscal_year", t.fiscal_year, true);
-  c.Text("target.label", t.label, false);
+  c.Text("target.label", t.label, false, kMaxDisplayNameChars);
 
   if (kpi.kind == KpiKind::kPeriodSum) {
     if (c.Year("period_first_fiscal_year", kpi.period_first_fiscal_year,
@@ -528,7 +567,13 @@ void ValidateKpi(const Kpi& kpi, std::string_view path,
           "set on a KPI that is not KPI_KIND_PERIOD_SUM; leave it 0");
   }
 
-  for (size_t i = 0; i < kpi.shock_fiscal_years.size(); ++i) {
+  if (kpi.shock_fiscal_years.size() > kMaxShockFiscalYears) {
+    c.Add("shock_fiscal_years",
+          absl::StrFormat("%d years; accepted: at most %d",
+                          kpi.shock_fiscal_years.size(), kMaxShockFiscalYears));
+  }
+  for (size_t i = 0;
+       i < std::min(kpi.shock_fiscal_years.size(), kMaxShockFiscalYears); ++i) {
     const std::string field = Indexed("shock_fiscal_years", i);
     c.Year(field, kpi.shock_fiscal_years[i], true);
     for (size_t k = 0; k < i; ++k) {
@@ -569,7 +614,7 @@ void ValidateObservation(const Observation& observation, std::string_view path,
                        "; accepted: OBSERVATION_STATUS_FINAL, "
                        "_PROVISIONAL or _CARRIED_OVER"));
   }
-  c.Text("source_note", observation.source_note, false);
+  c.Text("source_note", observation.source_note, false, kMaxSourceNoteChars);
   c.Year("reported_fiscal_year", observation.reported_fiscal_year, false);
 }
 
@@ -592,9 +637,10 @@ void ValidateEvaluation(const Evaluation& evaluation, std::string_view path,
           "required; accepted: RATING_CONTINUE_AND_EXPAND (継続発展), "
           "RATING_CONTINUE (継続) or RATING_REVISE (見直し)");
   }
-  c.Text("kpi_assessment", evaluation.kpi_assessment, false);
-  c.Text("outlook", evaluation.outlook, false);
-  c.Text("viewpoint", evaluation.viewpoint, false);
+  c.Text("kpi_assessment", evaluation.kpi_assessment, false,
+         kMaxEvaluationTextChars);
+  c.Text("outlook", evaluation.outlook, false, kMaxEvaluationTextChars);
+  c.Text("viewpoint", evaluation.viewpoint, false, kMaxEvaluationTextChars);
 }
 
 absl::Status ValidateDataset(const Dataset& dataset, const Dataset& stored) {

@@ -30,6 +30,52 @@ namespace kpi::domain {
 // farther than this from its strategy's plan period is a typo.
 inline constexpr int kYearsAroundPlan = 30;
 
+// ---- Caps ------------------------------------------------------------------
+// Every text field has a length cap and every list a count cap, so that no
+// write can store a resource too large to be read back (README "Limits",
+// which lists them). Text caps count characters, that is Unicode code points
+// of the UTF-8 text: a cap reads the same for 旭川市 and for "Asahikawa",
+// and in bytes a text is at most 4 times its cap. Names need no cap of their
+// own: their IDs are at most 63 characters (names.h).
+
+// display_name of every resource; Strategy.municipality; Baseline.label and
+// Target.label.
+inline constexpr size_t kMaxDisplayNameChars = 200;
+// english_name of every resource.
+inline constexpr size_t kMaxEnglishNameChars = 400;
+// Kpi.unit, Reference.unit, Measure.code.
+inline constexpr size_t kMaxUnitChars = 32;
+// Strategy.source, Reference.source, Kpi.measurement_note.
+inline constexpr size_t kMaxNoteChars = 2000;
+// Observation.source_note, and the reason of an UpdateObservation; both are
+// kept in every revision, so they are shorter.
+inline constexpr size_t kMaxSourceNoteChars = 500;
+inline constexpr size_t kMaxReasonChars = 500;
+// Evaluation.kpi_assessment, outlook and viewpoint.
+inline constexpr size_t kMaxEvaluationTextChars = 4000;
+// Reference.values entries.
+inline constexpr size_t kMaxReferenceValues = 1000;
+// Kpi.shock_fiscal_years entries.
+inline constexpr size_t kMaxShockFiscalYears = 50;
+// Revisions kept per observation: a change of value, status or source_note
+// past this is refused (FAILED_PRECONDITION), not recorded without history.
+inline constexpr size_t kMaxRevisions = 100;
+// The filter of a List call, in characters, and a page token, in bytes (a
+// token the server issued is under 200 bytes).
+inline constexpr size_t kMaxFilterChars = 1000;
+inline constexpr size_t kMaxPageTokenBytes = 1024;
+
+// The number of characters (code points) of UTF-8 `text`; each byte that
+// is not part of well-formed UTF-8 counts as one.
+size_t CountCharacters(std::string_view text);
+
+// Appends a violation at `field_path` when `text` has more than `max_chars`
+// characters, stating the cap: "1234 characters; accepted: at most 500
+// characters".
+void ValidateTextLength(std::string_view text, size_t max_chars,
+                        std::string_view field_path,
+                        std::vector<base::FieldViolation>* violations);
+
 // The offset of the first byte of `text` that is not part of well-formed
 // UTF-8 (overlong forms, surrogates and code points past U+10FFFF are not
 // well-formed), or nullopt when all of it is.

@@ -21,6 +21,7 @@
 #include "absl/time/civil_time.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/names.h"
+#include "lib/domain/validation.h"
 #include "lib/storage/filter.h"
 #include "lib/storage/page_token.h"
 #include "lib/storage/schema.h"
@@ -665,6 +666,15 @@ absl::Status RecordHistory(const Write& w, const domain::Observation& before,
                  "observation_revisions WHERE observation = $1",
                  {Text(before.name)}));
   const int64_t position = rows.empty() ? 1 : rows[0].Int(0) + 1;
+  if (position > static_cast<int64_t>(domain::kMaxRevisions)) {
+    // Refused before anything is written: a record that keeps growing would
+    // end up too large to read back (domain/validation.h).
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s already has %d revisions, the most kept; its value, status and "
+        "source_note can no longer change (other fields can). To correct it "
+        "anyway, export it, delete it and create it again",
+        before.name, domain::kMaxRevisions));
+  }
   return w.tx
       .Exec(
           "INSERT INTO observation_revisions (observation, position, value, "

@@ -1005,6 +1005,11 @@ absl::Status RunImport(const Rpc& rpc, const std::vector<std::string>& args,
   return absl::OkStatus();
 }
 
+// Resources per ExportDataset page (the server also ends a page before its
+// message limit), and exports restarted after a write between pages.
+constexpr int kExportPageSize = 1000;
+constexpr int kExportAttempts = 3;
+
 absl::Status RunExport(const Rpc& rpc, const Options& options,
                        const Streams& io) {
   const std::string format = options.format.empty() ? "json" : options.format;
@@ -1015,15 +1020,35 @@ absl::Status RunExport(const Rpc& rpc, const Options& options,
   if (!options.strategy.empty()) {
     request.set_strategy(StrategyName(options.strategy));
   }
-  KPI_ASSIGN_OR_RETURN(
-      const kpi::v1::ExportDatasetResponse response,
-      Unary<kpi::v1::ExportDatasetResponse>(
-          rpc,
-          [&](grpc::ClientContext* c, const kpi::v1::ExportDatasetRequest& r,
-              kpi::v1::ExportDatasetResponse* out) {
-            return rpc.kpi->ExportDataset(c, r, out);
-          },
-          request, "ExportDataset"));
+  // In pages, so that a store larger than one message exports; the server
+  // answers ABORTED when a write lands between two pages, and the export
+  // starts again from the first (the pages are one snapshot).
+  request.set_page_size(kExportPageSize);
+  kpi::v1::ExportDatasetResponse response;
+  for (int attempt = 1;; ++attempt) {
+    request.clear_page_token();
+    response.Clear();
+    absl::Status status;
+    do {
+      absl::StatusOr<kpi::v1::ExportDatasetResponse> page =
+          Unary<kpi::v1::ExportDatasetResponse>(
+              rpc,
+              [&](grpc::ClientContext* c,
+                  const kpi::v1::ExportDatasetRequest& r,
+                  kpi::v1::ExportDatasetResponse* out) {
+                return rpc.kpi->ExportDataset(c, r, out);
+              },
+              request, "ExportDataset");
+      if (!page.ok()) {
+        status = page.status();
+        break;
+      }
+      response.mutable_dataset()->MergeFrom(page->dataset());
+      request.set_page_token(page->next_page_token());
+    } while (!request.page_token().empty());
+    if (status.ok()) break;
+    if (!absl::IsAborted(status) || attempt == kExportAttempts) return status;
+  }
   std::string text;
   if (format == "json") {
     KPI_ASSIGN_OR_RETURN(text, services::DatasetToJson(response.dataset()));

@@ -1,6 +1,7 @@
 #include "services/server/kpi_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -8,15 +9,19 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "lib/base/field_violations.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/names.h"
 #include "lib/domain/validation.h"
+#include "lib/storage/page_token.h"
 #include "services/convert.h"
 #include "services/server/suggestions.h"
 
@@ -31,6 +36,17 @@ using storage::Repository;
 // Read-merge-write attempts of an Update without a client etag before a
 // concurrent writer's ABORTED is passed on.
 constexpr int kMaxUpdateAttempts = 5;
+
+// Bytes of a response kept free of resources: a next_page_token (under 200
+// bytes), field tags and lengths.
+constexpr int kResponseReserve = 4096;
+
+// The bytes `message` adds to a repeated field of its parent: its own size,
+// a one-byte tag and its length as a varint.
+size_t EncodedElementSize(const google::protobuf::Message& message) {
+  const size_t size = message.ByteSizeLong();
+  return size + 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size);
+}
 
 absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
@@ -435,6 +451,17 @@ void ValidatePageSize(int page_size, Violations* violations) {
   }
 }
 
+// Only the length: the store checks the rest (storage/page_token.h).
+void ValidatePageToken(const std::string& page_token, Violations* violations) {
+  if (page_token.size() > domain::kMaxPageTokenBytes) {
+    violations->push_back(
+        {"page_token",
+         absl::StrFormat("%d bytes; accepted: the next_page_token of the "
+                         "previous page of the same call (at most %d bytes)",
+                         page_token.size(), domain::kMaxPageTokenBytes)});
+  }
+}
+
 // ---- Standard methods, once for every resource
 // -------------------------------
 
@@ -450,9 +477,12 @@ absl::StatusOr<typename Ops::Proto> DoGet(Repository& repo,
   return ToProtoValue<Ops>(*item);
 }
 
+// A page of at most `page_size` items and at most `budget` bytes of them:
+// a page the store returns that is larger is asked for again with fewer
+// items, so that its next_page_token continues after the last one sent.
 template <typename Ops>
 absl::Status DoList(
-    Repository& repo, const std::string& parent, int page_size,
+    Repository& repo, size_t budget, const std::string& parent, int page_size,
     const std::string& page_token, const std::string& filter,
     google::protobuf::RepeatedPtrField<typename Ops::Proto>* items,
     std::string* next_page_token) {
@@ -463,6 +493,9 @@ absl::Status DoList(
     if (!parsed.ok()) AddViolation(parsed, "parent", &violations);
   }
   ValidatePageSize(page_size, &violations);
+  ValidatePageToken(page_token, &violations);
+  domain::ValidateTextLength(filter, domain::kMaxFilterChars, "filter",
+                             &violations);
   KPI_RETURN_IF_ERROR(InvalidRequest(violations));
   storage::ListRequest request;
   request.parent = parent;
@@ -474,8 +507,27 @@ absl::Status DoList(
     return WithSuggestions(repo, Ops::kParentType, parent, page.status());
   }
   KPI_RETURN_IF_ERROR(page.status());
-  items->Reserve(static_cast<int>(page->items.size()));
-  for (const auto& item : page->items) ToProto(item, items->Add());
+  for (;;) {
+    items->Clear();
+    items->Reserve(static_cast<int>(page->items.size()));
+    size_t bytes = 0;
+    for (const auto& item : page->items) {
+      typename Ops::Proto proto;
+      ToProto(item, &proto);
+      const size_t size = EncodedElementSize(proto);
+      // The first item always goes: the caps keep any one resource far
+      // below the budget (kMinMessageBytes).
+      if (!items->empty() && bytes + size > budget) break;
+      bytes += size;
+      *items->Add() = std::move(proto);
+    }
+    if (static_cast<size_t>(items->size()) == page->items.size()) break;
+    // Fewer items each time, and one always fits: this ends. A write in
+    // between may change what the shorter page holds, hence the loop.
+    request.page_size = items->size();
+    page = Ops::List(repo, request);
+    KPI_RETURN_IF_ERROR(page.status());
+  }
   *next_page_token = std::move(page->next_page_token);
   return absl::OkStatus();
 }
@@ -534,6 +586,8 @@ absl::StatusOr<typename Ops::Proto> DoUpdate(
   if (!parsed.ok()) AddViolation(parsed, name_field, &violations);
   const FieldMask effective =
       ResolveMask(Ops::Proto::descriptor(), mask, &violations);
+  domain::ValidateTextLength(reason, domain::kMaxReasonChars, "reason",
+                             &violations);
   KPI_RETURN_IF_ERROR(InvalidRequest(violations));
 
   const std::string& client_etag = resource->etag();
@@ -668,8 +722,12 @@ absl::StatusOr<storage::ImportResult> ImportDomainDataset(
   return result;
 }
 
-KpiService::KpiService(Repository* repository, const Authorizer* authorizer)
-    : repository_(repository), authorizer_(authorizer) {}
+KpiService::KpiService(Repository* repository, const Authorizer* authorizer,
+                       int max_message_bytes)
+    : repository_(repository),
+      authorizer_(authorizer),
+      response_budget_(static_cast<size_t>(
+          std::max(max_message_bytes, kMinMessageBytes) - kResponseReserve)) {}
 
 namespace {
 
@@ -732,8 +790,9 @@ grpc::Status KpiService::ListStrategies(
     grpc::ServerContext*, const v1::ListStrategiesRequest* request,
     v1::ListStrategiesResponse* response) {
   return ToGrpcStatus(DoList<StrategyOps>(
-      *repository_, "", request->page_size(), request->page_token(), "",
-      response->mutable_strategies(), response->mutable_next_page_token()));
+      *repository_, response_budget_, "", request->page_size(),
+      request->page_token(), "", response->mutable_strategies(),
+      response->mutable_next_page_token()));
 }
 
 grpc::Status KpiService::CreateStrategy(
@@ -774,10 +833,10 @@ grpc::Status KpiService::GetGoal(grpc::ServerContext*,
 grpc::Status KpiService::ListGoals(grpc::ServerContext*,
                                    const v1::ListGoalsRequest* request,
                                    v1::ListGoalsResponse* response) {
-  return ToGrpcStatus(
-      DoList<GoalOps>(*repository_, request->parent(), request->page_size(),
-                      request->page_token(), "", response->mutable_goals(),
-                      response->mutable_next_page_token()));
+  return ToGrpcStatus(DoList<GoalOps>(
+      *repository_, response_budget_, request->parent(), request->page_size(),
+      request->page_token(), "", response->mutable_goals(),
+      response->mutable_next_page_token()));
 }
 
 grpc::Status KpiService::CreateGoal(grpc::ServerContext*,
@@ -819,7 +878,7 @@ grpc::Status KpiService::ListMeasures(grpc::ServerContext*,
                                       const v1::ListMeasuresRequest* request,
                                       v1::ListMeasuresResponse* response) {
   return ToGrpcStatus(DoList<MeasureOps>(
-      *repository_, request->parent(), request->page_size(),
+      *repository_, response_budget_, request->parent(), request->page_size(),
       request->page_token(), request->filter(), response->mutable_measures(),
       response->mutable_next_page_token()));
 }
@@ -863,7 +922,7 @@ grpc::Status KpiService::ListKpis(grpc::ServerContext*,
                                   const v1::ListKpisRequest* request,
                                   v1::ListKpisResponse* response) {
   return ToGrpcStatus(DoList<KpiOps>(
-      *repository_, request->parent(), request->page_size(),
+      *repository_, response_budget_, request->parent(), request->page_size(),
       request->page_token(), request->filter(), response->mutable_kpis(),
       response->mutable_next_page_token()));
 }
@@ -905,7 +964,7 @@ grpc::Status KpiService::ListObservations(
     grpc::ServerContext*, const v1::ListObservationsRequest* request,
     v1::ListObservationsResponse* response) {
   return ToGrpcStatus(DoList<ObservationOps>(
-      *repository_, request->parent(), request->page_size(),
+      *repository_, response_budget_, request->parent(), request->page_size(),
       request->page_token(), request->filter(),
       response->mutable_observations(), response->mutable_next_page_token()));
 }
@@ -951,7 +1010,7 @@ grpc::Status KpiService::ListEvaluations(
     grpc::ServerContext*, const v1::ListEvaluationsRequest* request,
     v1::ListEvaluationsResponse* response) {
   return ToGrpcStatus(DoList<EvaluationOps>(
-      *repository_, request->parent(), request->page_size(),
+      *repository_, response_budget_, request->parent(), request->page_size(),
       request->page_token(), request->filter(), response->mutable_evaluations(),
       response->mutable_next_page_token()));
 }
@@ -995,8 +1054,9 @@ grpc::Status KpiService::ListReferences(
     grpc::ServerContext*, const v1::ListReferencesRequest* request,
     v1::ListReferencesResponse* response) {
   return ToGrpcStatus(DoList<ReferenceOps>(
-      *repository_, "", request->page_size(), request->page_token(), "",
-      response->mutable_references(), response->mutable_next_page_token()));
+      *repository_, response_budget_, "", request->page_size(),
+      request->page_token(), "", response->mutable_references(),
+      response->mutable_next_page_token()));
 }
 
 grpc::Status KpiService::CreateReference(
@@ -1057,23 +1117,154 @@ grpc::Status KpiService::ImportDataset(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+namespace {
+
+// ExportDataset pages are cut from one snapshot of the store: the token
+// holds the change sequence it was taken at and the position reached,
+// "SEQUENCE/COLLECTION/OFFSET", bound to the strategy exported.
+constexpr char kExportBinding[] = "ExportDataset";
+
+struct ExportCursor {
+  int64_t sequence = 0;
+  int collection = 0;  // index into a v1::Dataset's repeated fields
+  int offset = 0;
+};
+
+absl::StatusOr<std::optional<ExportCursor>> DecodeExportToken(
+    const std::string& strategy, const std::string& token) {
+  if (token.empty()) return std::nullopt;
+  KPI_ASSIGN_OR_RETURN(
+      const std::string cursor,
+      storage::DecodePageToken(ResourceType::kStrategy, strategy,
+                               kExportBinding, token));
+  ExportCursor out;
+  const std::vector<std::string> parts = absl::StrSplit(cursor, '/');
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &out.sequence) ||
+      !absl::SimpleAtoi(parts[1], &out.collection) ||
+      !absl::SimpleAtoi(parts[2], &out.offset) || out.collection < 0 ||
+      out.offset < 0) {
+    return InvalidRequest(
+        {{"page_token",
+          "is not a token ExportDataset issued; accepted: the "
+          "next_page_token of the previous page, with the same strategy"}});
+  }
+  return out;
+}
+
+std::string EncodeExportToken(const std::string& strategy,
+                              const ExportCursor& cursor) {
+  return storage::EncodePageToken(
+      ResourceType::kStrategy, strategy, kExportBinding,
+      absl::StrCat(cursor.sequence, "/", cursor.collection, "/",
+                   cursor.offset));
+}
+
+// The whole export as one snapshot, with the change sequence it shows.
+// Retried while writes commit during the read.
+absl::StatusOr<std::pair<domain::Dataset, int64_t>> ExportSnapshot(
+    Repository& repository, const std::string& strategy) {
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    KPI_ASSIGN_OR_RETURN(const int64_t before, repository.ChangeSequence());
+    KPI_ASSIGN_OR_RETURN(domain::Dataset dataset,
+                         repository.ExportDataset(strategy));
+    KPI_ASSIGN_OR_RETURN(const int64_t after, repository.ChangeSequence());
+    if (before == after) return std::make_pair(std::move(dataset), before);
+    if (attempt == kAttempts) {
+      return absl::UnavailableError(
+          "the store changed during each of 5 exports (writes are "
+          "committing continuously); try again");
+    }
+  }
+}
+
+}  // namespace
+
 grpc::Status KpiService::ExportDataset(grpc::ServerContext*,
                                        const v1::ExportDatasetRequest* request,
                                        v1::ExportDatasetResponse* response) {
+  Violations violations;
   if (!request->strategy().empty()) {
     absl::Status parsed = domain::ParseName(request->strategy(),
                                             ResourceType::kStrategy, "strategy")
                               .status();
-    if (!parsed.ok()) {
-      Violations violations;
-      AddViolation(parsed, "strategy", &violations);
-      return ToGrpcStatus(InvalidRequest(violations));
+    if (!parsed.ok()) AddViolation(parsed, "strategy", &violations);
+  }
+  if (request->page_size() < 0) {
+    violations.push_back(
+        {"page_size",
+         absl::StrFormat("%d is negative; accepted: 0 (the whole export in "
+                         "one response) or a number of resources per page",
+                         request->page_size())});
+  }
+  ValidatePageToken(request->page_token(), &violations);
+  if (!request->page_token().empty() && request->page_size() == 0) {
+    violations.push_back({"page_size",
+                          "0 with a page_token; accepted: the page size of the "
+                          "first page, or any positive number"});
+  }
+  if (absl::Status s = InvalidRequest(violations); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<std::optional<ExportCursor>> cursor =
+      DecodeExportToken(request->strategy(), request->page_token());
+  if (!cursor.ok()) return ToGrpcStatus(cursor.status());
+
+  absl::StatusOr<std::pair<domain::Dataset, int64_t>> snapshot =
+      ExportSnapshot(*repository_, request->strategy());
+  if (!snapshot.ok()) return ToGrpcStatus(snapshot.status());
+  const int64_t sequence = snapshot->second;
+  if (cursor->has_value() && (*cursor)->sequence != sequence) {
+    return ToGrpcStatus(absl::AbortedError(
+        "the store changed since the first page of this export, so the "
+        "pages would not add up to one state of the store; export again "
+        "from the first page"));
+  }
+  v1::Dataset all;
+  ToProto(snapshot->first, &all);
+  snapshot->first = domain::Dataset();
+
+  if (request->page_size() == 0) {
+    const size_t size = all.ByteSizeLong();
+    if (size > response_budget_) {
+      return ToGrpcStatus(absl::ResourceExhaustedError(absl::StrFormat(
+          "the export is %d bytes, more than one response may carry (%d "
+          "bytes, from --max_message_bytes); set page_size to receive it in "
+          "pages (kpictl export does)",
+          size, response_budget_)));
+    }
+    *response->mutable_dataset() = std::move(all);
+    return grpc::Status::OK;
+  }
+
+  // Copies resources from `all` from the cursor on, collection by
+  // collection, until page_size resources or the budget.
+  const google::protobuf::Descriptor* descriptor = v1::Dataset::descriptor();
+  const google::protobuf::Reflection* reflection = all.GetReflection();
+  v1::Dataset* page = response->mutable_dataset();
+  ExportCursor at = cursor->value_or(ExportCursor{sequence, 0, 0});
+  size_t bytes = 0;
+  int count = 0;
+  for (; at.collection < descriptor->field_count();
+       ++at.collection, at.offset = 0) {
+    const google::protobuf::FieldDescriptor* field =
+        descriptor->field(at.collection);
+    const int size = reflection->FieldSize(all, field);
+    for (; at.offset < size; ++at.offset) {
+      const google::protobuf::Message& item =
+          reflection->GetRepeatedMessage(all, field, at.offset);
+      const size_t item_bytes = EncodedElementSize(item);
+      if (count == request->page_size() ||
+          (count > 0 && bytes + item_bytes > response_budget_)) {
+        response->set_next_page_token(
+            EncodeExportToken(request->strategy(), at));
+        return grpc::Status::OK;
+      }
+      reflection->AddMessage(page, field)->CopyFrom(item);
+      bytes += item_bytes;
+      ++count;
     }
   }
-  absl::StatusOr<domain::Dataset> dataset =
-      repository_->ExportDataset(request->strategy());
-  if (!dataset.ok()) return ToGrpcStatus(dataset.status());
-  ToProto(*dataset, response->mutable_dataset());
   return grpc::Status::OK;
 }
 

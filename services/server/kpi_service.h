@@ -24,13 +24,24 @@
 
 namespace kpi::services {
 
+// The smallest message limit a server may have: the largest resource the
+// caps of domain/validation.h allow (an observation with kMaxRevisions
+// revisions of the longest texts, under 0.5 MiB) fits with room to spare.
+inline constexpr int kMinMessageBytes = 1024 * 1024;
+
 class KpiService final : public v1::KpiService::Service {
  public:
   // Neither is owned; both must outlive the service. `authorizer` (null:
   // no one is authenticated) identifies the author of each write; which
   // role may call which method it checks before any handler runs.
+  //
+  // `max_message_bytes` is the server's message limit: List pages and
+  // ExportDataset pages end before it, and it must be at least
+  // kMinMessageBytes so that the largest resource the caps allow
+  // (domain/validation.h) fits in a response.
   explicit KpiService(storage::Repository* repository,
-                      const Authorizer* authorizer = nullptr);
+                      const Authorizer* authorizer = nullptr,
+                      int max_message_bytes = 16 * 1024 * 1024);
 
   grpc::Status GetStrategy(grpc::ServerContext*, const v1::GetStrategyRequest*,
                            v1::Strategy*) override;
@@ -142,6 +153,9 @@ class KpiService final : public v1::KpiService::Service {
  private:
   storage::Repository* const repository_;
   const Authorizer* const authorizer_;
+  // Bytes a response may spend on resources: the message limit less room
+  // for the page token and framing.
+  const size_t response_budget_;
 };
 
 // Validates `dataset` (lib/domain/validation.h: every resource, and the

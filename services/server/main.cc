@@ -42,7 +42,9 @@ ABSL_FLAG(std::string, seed_dataset, "builtin",
           "\"builtin\" for the Asahikawa dataset compiled into this binary, a "
           "path to a kpi.v1.Dataset JSON file, or \"none\".");
 ABSL_FLAG(int32_t, max_message_bytes, 16 * 1024 * 1024,
-          "Largest request or response, in bytes (applies to both).");
+          "Largest request or response, in bytes (applies to both); at "
+          "least 1048576 (1 MiB), which the largest resource the length caps "
+          "allow fits in. List and ExportDataset pages end before it.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "On SIGTERM or SIGINT: how long calls in flight may run before they "
           "are cancelled (e.g. 20s, 500ms).");
@@ -58,6 +60,38 @@ ABSL_FLAG(int32_t, project_kpi_threads, 0,
           "answered on gRPC's own threads. Idle ones also help project the "
           "chunks of BatchProjectSeries and StreamProjectSeries (one per "
           "other core). 0 means twice the hardware threads, at least 4.");
+// Resource bounds (README "Limits"); the defaults suit a 512 MiB container.
+ABSL_FLAG(int64_t, max_memory_bytes, 256 << 20,
+          "Memory gRPC may hold for connections, calls and messages in "
+          "flight (a grpc::ResourceQuota; under pressure it shrinks "
+          "flow-control windows and read buffers). 0 for no quota; else at "
+          "least 4 times --max_message_bytes.");
+ABSL_FLAG(int32_t, max_threads, 64,
+          "Threads of gRPC's pool, which runs every handler; calls beyond it "
+          "wait for a thread. At least 4.");
+ABSL_FLAG(int32_t, max_concurrent_streams, 32,
+          "Streaming calls (StreamProjectSeries, reflection) open at once; one "
+          "more is refused with RESOURCE_EXHAUSTED. 0 for no cap.");
+ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Seconds(60),
+          "A stream with no message either way for this long is ended with "
+          "DEADLINE_EXCEEDED. 0 for none.");
+ABSL_FLAG(absl::Duration, default_deadline, absl::Seconds(60),
+          "A unary call whose client set no deadline is ended with "
+          "DEADLINE_EXCEEDED after this long. 0 for none.");
+ABSL_FLAG(absl::Duration, keepalive_time, absl::Minutes(1),
+          "HTTP/2 keepalive: ping a connection after this long without "
+          "activity. 0 for never.");
+ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
+          "Close a connection whose keepalive ping is not answered within "
+          "this long.");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(30),
+          "Ask a connection to go away (GOAWAY) after this long, so that "
+          "clients reconnect and spread over replicas. 0 for never.");
+ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::Minutes(1),
+          "After --max_connection_age, calls still running may finish within "
+          "this long; then the connection is closed.");
+ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(10),
+          "Close a connection with no call for this long. 0 for never.");
 ABSL_FLAG(bool, log_calls, true,
           "Log one line per call on stderr: method, status code, latency.");
 
@@ -272,6 +306,17 @@ int Run() {
   options.authorizer = authorizer.get();
   options.repository = repository->get();
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.max_memory_bytes = absl::GetFlag(FLAGS_max_memory_bytes);
+  options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.stream_idle_timeout = absl::GetFlag(FLAGS_stream_idle_timeout);
+  options.default_deadline = absl::GetFlag(FLAGS_default_deadline);
+  options.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
+  options.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
+  options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  options.max_connection_age_grace =
+      absl::GetFlag(FLAGS_max_connection_age_grace);
+  options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
   options.log_calls = absl::GetFlag(FLAGS_log_calls);
   options.projection_cache_entries =
       static_cast<size_t>(absl::GetFlag(FLAGS_projection_cache_entries));

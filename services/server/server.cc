@@ -1,15 +1,20 @@
 #include "services/server/server.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/support/server_interceptor.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -33,19 +38,203 @@ void WriteToStderr(std::string_view line) {
   std::fwrite(out.data(), 1, out.size(), stderr);
 }
 
-// Logs "rpc <method> <code> <latency>" when the call's status is sent (or,
-// for a call that ends without one, as CANCELLED when it is torn down).
-class CallLogInterceptor : public grpc::experimental::Interceptor {
- public:
-  CallLogInterceptor(std::string method, const LogSink* sink)
-      : method_(std::move(method)), sink_(sink), start_(absl::Now()) {}
+}  // namespace
 
-  ~CallLogInterceptor() override {
+// Ends the calls that pass a limit gRPC does not enforce on its own: a unary
+// call without a client deadline that runs past the default deadline, a
+// stream with no message either way for the idle timeout, and a stream
+// opened while the cap is reached. It ends a call with
+// grpc_call_cancel_with_status, which sends the client that code and message
+// (thread-safe, from any thread, while a reference to the call is held) and
+// makes a handler blocked in Read() return. The handler of a unary call runs
+// on to its end, but its answer is dropped. Thread-safe.
+class CallWatch {
+ public:
+  // One call; owned by its interceptor, registered from the first hook to
+  // the interceptor's destruction.
+  struct Entry {
+    grpc_call* call = nullptr;  // referenced while registered
+    bool streaming = false;
+    absl::Time expires = absl::InfiniteFuture();   // when to end it
+    grpc::StatusCode code = grpc::StatusCode::OK;  // what to end it with
+    std::string message;
+    std::string note;        // for the call log
+    bool ended = false;      // the watch ended the call
+    absl::Time last_active;  // streams: the last message
+  };
+
+  CallWatch(absl::Duration default_deadline, absl::Duration idle_timeout,
+            int max_streams)
+      : default_deadline_(Positive(default_deadline)),
+        idle_timeout_(Positive(idle_timeout)),
+        max_streams_(max_streams),
+        thread_([this] { Run(); }) {}
+
+  ~CallWatch() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+
+  // Registers a call whose client deadline is `client_deadline`
+  // (InfiniteFuture when none); `call` gets a reference until Remove.
+  void Add(Entry* entry, grpc_call* call, bool streaming,
+           absl::Time client_deadline) {
+    grpc_call_ref(call);
+    const absl::Time now = absl::Now();
+    absl::MutexLock lock(&mu_);
+    entry->call = call;
+    entry->streaming = streaming;
+    entry->last_active = now;
+    if (streaming) {
+      ++open_streams_;
+      if (max_streams_ > 0 && open_streams_ > max_streams_) {
+        Schedule(entry, now, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                 absl::StrFormat(
+                     "%d streams are open, the most this server keeps "
+                     "(--max_concurrent_streams); close one or retry later",
+                     max_streams_),
+                 "stream cap");
+      } else if (idle_timeout_ != absl::InfiniteDuration()) {
+        Schedule(entry, now + idle_timeout_,
+                 grpc::StatusCode::DEADLINE_EXCEEDED,
+                 absl::StrFormat(
+                     "the stream was idle (no message either way) for %s, "
+                     "the server's --stream_idle_timeout; open a new stream "
+                     "when there is more to send",
+                     absl::FormatDuration(idle_timeout_)),
+                 "idle stream");
+      }
+    } else if (client_deadline == absl::InfiniteFuture() &&
+               default_deadline_ != absl::InfiniteDuration()) {
+      Schedule(entry, now + default_deadline_,
+               grpc::StatusCode::DEADLINE_EXCEEDED,
+               absl::StrFormat(
+                   "the call set no deadline and ran for %s, the server's "
+                   "--default_deadline; set a deadline, or ask for less",
+                   absl::FormatDuration(default_deadline_)),
+               "default deadline");
+    }
+    entries_.insert(entry);
+  }
+
+  // A message went either way: restarts a stream's idle time.
+  void Touch(Entry* entry) {
+    if (!entry->streaming || idle_timeout_ == absl::InfiniteDuration()) return;
+    const absl::Time now = absl::Now();
+    absl::MutexLock lock(&mu_);
+    if (entry->ended || entry->code != grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return;
+    }
+    entry->expires = now + idle_timeout_;
+  }
+
+  // Unregisters the call, drops the reference; after it returns the watch
+  // no longer touches `entry`.
+  void Remove(Entry* entry) {
+    grpc_call* call;
+    {
+      absl::MutexLock lock(&mu_);
+      if (entries_.erase(entry) == 0) return;
+      if (entry->streaming) --open_streams_;
+      call = entry->call;
+    }
+    grpc_call_unref(call);
+  }
+
+  // Whether the watch ended the call, and with what; for the call log.
+  bool Ended(Entry* entry, grpc::StatusCode* code, std::string* note) {
+    absl::MutexLock lock(&mu_);
+    if (!entry->ended) return false;
+    *code = entry->code;
+    *note = entry->note;
+    return true;
+  }
+
+ private:
+  static absl::Duration Positive(absl::Duration d) {
+    return d <= absl::ZeroDuration() ? absl::InfiniteDuration() : d;
+  }
+
+  void Schedule(Entry* entry, absl::Time when, grpc::StatusCode code,
+                std::string message, std::string note)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    entry->expires = when;
+    entry->code = code;
+    entry->message = std::move(message);
+    entry->note = std::move(note);
+    if (when < next_wakeup_) cv_.Signal();
+  }
+
+  void Run() {
+    absl::MutexLock lock(&mu_);
+    while (!stopping_) {
+      const absl::Time now = absl::Now();
+      absl::Time next = absl::InfiniteFuture();
+      for (Entry* entry : entries_) {
+        if (entry->ended) continue;
+        if (entry->expires <= now) {
+          entry->ended = true;
+          grpc_call_cancel_with_status(
+              entry->call, static_cast<grpc_status_code>(entry->code),
+              entry->message.c_str(), nullptr);
+        } else {
+          next = std::min(next, entry->expires);
+        }
+      }
+      // Also wake now and then, so that a Touch that moved an expiry
+      // later costs no signal.
+      next_wakeup_ = std::min(next, now + absl::Seconds(1));
+      cv_.WaitWithDeadline(&mu_, next_wakeup_);
+    }
+  }
+
+  const absl::Duration default_deadline_;
+  const absl::Duration idle_timeout_;
+  const int max_streams_;
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  absl::flat_hash_set<Entry*> entries_ ABSL_GUARDED_BY(mu_);
+  int open_streams_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time next_wakeup_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts after the members it reads
+};
+
+namespace {
+
+// Registers each call with the CallWatch and, when `sink` is set, logs
+// "rpc <method> <code> <latency>" when the call's status is sent (or, for a
+// call that ends without one, as CANCELLED when it is torn down; for a call
+// the watch ended, with the watch's code and why).
+class CallInterceptor : public grpc::experimental::Interceptor {
+ public:
+  CallInterceptor(grpc::experimental::ServerRpcInfo* info, CallWatch* watch,
+                  const LogSink* sink)
+      : info_(info),
+        method_(info->method()),
+        streaming_(info->type() !=
+                   grpc::experimental::ServerRpcInfo::Type::UNARY),
+        watch_(watch),
+        sink_(sink),
+        start_(absl::Now()) {}
+
+  ~CallInterceptor() override {
+    if (registered_) watch_->Remove(&entry_);
     if (!logged_) Log(grpc::StatusCode::CANCELLED);
   }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (!registered_) Register();
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_MESSAGE) ||
+        methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_MESSAGE)) {
+      if (registered_) watch_->Touch(&entry_);
+    }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
       Log(methods->GetSendStatus().error_code());
@@ -54,33 +243,71 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
   }
 
  private:
-  void Log(grpc::StatusCode code) {
-    logged_ = true;
-    const double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
-    (*sink_)(absl::StrFormat(
-        "rpc %s %s %.2fms", method_,
-        absl::StatusCodeToString(static_cast<absl::StatusCode>(code)), ms));
+  void Register() {
+    grpc::ServerContextBase* context = info_->server_context();
+    grpc_call* call = context == nullptr ? nullptr : context->c_call();
+    if (call == nullptr) return;
+    registered_ = true;
+    const absl::Time deadline = absl::FromChrono(context->deadline());
+    // gRPC reports "no deadline" as a time centuries ahead.
+    const bool no_deadline = deadline > absl::Now() + absl::Hours(24 * 365);
+    watch_->Add(&entry_, call, streaming_,
+                no_deadline ? absl::InfiniteFuture() : deadline);
   }
 
+  void Log(grpc::StatusCode code) {
+    logged_ = true;
+    if (sink_ == nullptr) return;
+    std::string note;
+    if (registered_) watch_->Ended(&entry_, &code, &note);
+    const double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
+    std::string line = absl::StrFormat(
+        "rpc %s %s %.2fms", method_,
+        absl::StatusCodeToString(static_cast<absl::StatusCode>(code)), ms);
+    if (!note.empty()) absl::StrAppend(&line, " (", note, ")");
+    (*sink_)(line);
+  }
+
+  grpc::experimental::ServerRpcInfo* const info_;
   const std::string method_;
-  const LogSink* const sink_;
+  const bool streaming_;
+  CallWatch* const watch_;
+  const LogSink* const sink_;  // null: no log
   const absl::Time start_;
+  CallWatch::Entry entry_;
+  bool registered_ = false;
   bool logged_ = false;
 };
 
-class CallLogFactory
+class CallInterceptorFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit CallLogFactory(LogSink sink) : sink_(std::move(sink)) {}
+  CallInterceptorFactory(CallWatch* watch, std::optional<LogSink> sink)
+      : watch_(watch), sink_(std::move(sink)) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new CallLogInterceptor(info->method(), &sink_);
+    return new CallInterceptor(info, watch_,
+                               sink_.has_value() ? &*sink_ : nullptr);
   }
 
  private:
-  const LogSink sink_;  // outlives every interceptor: owned by the server
+  CallWatch* const watch_;             // outlives the server
+  const std::optional<LogSink> sink_;  // owned by the server
 };
+
+// gRPC's synchronous server keeps up to 2 threads polling for calls, which
+// also run handlers: fewer than this starves it.
+constexpr int kMinThreads = 4;
+
+// A duration as a gRPC channel argument; zero and infinite mean never.
+int Milliseconds(absl::Duration d) {
+  if (d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
+    return std::numeric_limits<int>::max();
+  }
+  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d),
+                                            std::numeric_limits<int>::max()));
+}
 
 // "host:port" with the port replaced; the host part is kept as written
 // ("[::1]", "0.0.0.0", "localhost").
@@ -101,10 +328,44 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (options.repository == nullptr) {
     return absl::InvalidArgumentError("ServerOptions.repository is required");
   }
-  if (options.max_message_bytes <= 0) {
+  if (options.max_message_bytes < kMinMessageBytes) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "max_message_bytes: %d; accepted: a positive number of bytes",
-        options.max_message_bytes));
+        "max_message_bytes: %d; accepted: %d (1 MiB) or more, so that the "
+        "largest resource the length caps allow fits in a response",
+        options.max_message_bytes, kMinMessageBytes));
+  }
+  if (options.max_memory_bytes < 0 ||
+      (options.max_memory_bytes > 0 &&
+       options.max_memory_bytes < 4 * int64_t{options.max_message_bytes})) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "max_memory_bytes: %d; accepted: 0 (no quota) or at least 4 times "
+        "max_message_bytes (%d here)",
+        options.max_memory_bytes, 4 * int64_t{options.max_message_bytes}));
+  }
+  if (options.max_threads < kMinThreads) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("max_threads: %d; accepted: %d or more",
+                        options.max_threads, kMinThreads));
+  }
+  if (options.max_concurrent_streams < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "max_concurrent_streams: %d; accepted: 0 (no cap) or more",
+        options.max_concurrent_streams));
+  }
+  for (const auto& [name, value] :
+       {std::pair<const char*, absl::Duration>{"stream_idle_timeout",
+                                               options.stream_idle_timeout},
+        {"default_deadline", options.default_deadline},
+        {"keepalive_time", options.keepalive_time},
+        {"keepalive_timeout", options.keepalive_timeout},
+        {"max_connection_age", options.max_connection_age},
+        {"max_connection_age_grace", options.max_connection_age_grace},
+        {"max_connection_idle", options.max_connection_idle}}) {
+    if (value < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: %s is negative; accepted: 0 or more", name,
+                          absl::FormatDuration(value)));
+    }
   }
   if (options.listen_address.rfind(':') == std::string::npos) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -155,8 +416,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                             reflection.status().message()));
   }
   server->reflection_service_ = *std::move(reflection);
-  server->kpi_service_ =
-      std::make_unique<KpiService>(options.repository, options.authorizer);
+  server->kpi_service_ = std::make_unique<KpiService>(
+      options.repository, options.authorizer, options.max_message_bytes);
   server->forecast_service_ = std::make_unique<ForecastService>(
       options.repository, engine, options.projection_cache_entries,
       options.project_kpi_threads > 0 ? options.project_kpi_threads
@@ -166,19 +427,42 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
+  grpc::ResourceQuota quota("kpi_server");
+  if (options.max_memory_bytes > 0) {
+    quota.Resize(static_cast<size_t>(options.max_memory_bytes));
+  }
+  quota.SetMaxThreads(options.max_threads);
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Milliseconds(options.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             Milliseconds(options.keepalive_timeout));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             Milliseconds(options.max_connection_age));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             Milliseconds(options.max_connection_age_grace));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             Milliseconds(options.max_connection_idle));
+  server->call_watch_ = std::make_unique<CallWatch>(
+      options.default_deadline, options.stream_idle_timeout,
+      options.max_concurrent_streams);
   builder.AddListeningPort(
       options.listen_address,
       MakeServerCredentials(options.tls, options.authorizer), &server->port_);
   builder.RegisterService(server->kpi_service_.get());
   builder.RegisterService(server->forecast_service_.get());
   builder.RegisterService(server->reflection_service_.get());
-  if (options.log_calls) {
+  {
+    std::optional<LogSink> sink;
+    if (options.log_calls) {
+      sink = options.log_sink ? std::move(options.log_sink)
+                              : LogSink(WriteToStderr);
+    }
     std::vector<
         std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;
-    interceptors.push_back(std::make_unique<CallLogFactory>(
-        options.log_sink ? std::move(options.log_sink)
-                         : LogSink(WriteToStderr)));
+    interceptors.push_back(std::make_unique<CallInterceptorFactory>(
+        server->call_watch_.get(), std::move(sink)));
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
   server->server_ = builder.BuildAndStart();

@@ -4,11 +4,14 @@
 // The kpi_server gRPC server: KpiService and ForecastService on one port,
 // with server reflection (v1alpha, what Debian's gRPC 1.51 serves), the
 // standard health service (a serving status per service name, described
-// through reflection), message size limits, SO_REUSEPORT off (a taken port
-// is an error) and a one-line log per call.
+// through reflection), message size limits, bounded resources (a memory and
+// thread quota, a cap on open streams, idle streams and calls without a
+// deadline ended, keepalive and a maximum connection age), SO_REUSEPORT off
+// (a taken port is an error) and a one-line log per call.
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,6 +31,7 @@ namespace kpi::services {
 class KpiService;
 class ForecastService;
 class ReflectionService;
+class CallWatch;
 
 struct ServerOptions {
   // host:port; port 0 picks a free port (see Server::port()).
@@ -36,7 +40,9 @@ struct ServerOptions {
   storage::Repository* repository = nullptr;
   // Not owned; null means forecast::DefaultEngine().
   const forecast::Engine* engine = nullptr;
-  // Largest request or response, in bytes.
+  // Largest request or response, in bytes; at least kMinMessageBytes
+  // (services/server/kpi_service.h). List and ExportDataset pages end
+  // before it.
   int max_message_bytes = 16 * 1024 * 1024;
   // ProjectKpi responses cached (services/server/projection_cache.h); 0 for
   // none.
@@ -56,7 +62,39 @@ struct ServerOptions {
   // null, or not enabled(): every call is allowed and writes are recorded as
   // "anonymous". Not owned; must outlive the server.
   const Authorizer* authorizer = nullptr;
-  // One line per call: "rpc /kpi.v1.KpiService/GetKpi OK 0.41ms".
+  // ---- Resource bounds (README "Limits") ----
+  // Memory gRPC may hold for connections, calls and messages in flight (a
+  // grpc::ResourceQuota); under pressure it shrinks flow-control windows
+  // and read buffers. 0 for no quota.
+  int64_t max_memory_bytes = 256 << 20;
+  // Threads of gRPC's synchronous pool (the quota's thread limit), which
+  // runs every handler; calls beyond it wait for a thread.
+  int max_threads = 64;
+  // Streaming calls (StreamProjectSeries, reflection) open at once; one
+  // more is refused with RESOURCE_EXHAUSTED. 0 for no cap.
+  int max_concurrent_streams = 32;
+  // A stream with no message either way for this long is ended with
+  // DEADLINE_EXCEEDED. Zero or InfiniteDuration for no limit.
+  absl::Duration stream_idle_timeout = absl::Seconds(60);
+  // A unary call whose client set no deadline is ended with
+  // DEADLINE_EXCEEDED after this long. Zero or InfiniteDuration for none.
+  absl::Duration default_deadline = absl::Seconds(60);
+  // HTTP/2 keepalive: a ping after this long without activity on a
+  // connection, which is closed when the ping is not answered within
+  // keepalive_timeout.
+  absl::Duration keepalive_time = absl::Minutes(1);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // A connection is asked to go away (GOAWAY) after max_connection_age,
+  // and closed max_connection_age_grace later with whatever is still
+  // running; and after max_connection_idle without a call. Clients
+  // reconnect, which spreads them over replicas. InfiniteDuration for
+  // none.
+  absl::Duration max_connection_age = absl::Minutes(30);
+  absl::Duration max_connection_age_grace = absl::Minutes(1);
+  absl::Duration max_connection_idle = absl::Minutes(10);
+  // One line per call: "rpc /kpi.v1.KpiService/GetKpi OK 0.41ms"; a call
+  // ended by a limit above says which: "rpc ... DEADLINE_EXCEEDED 60000.12ms
+  // (idle stream)".
   bool log_calls = true;
   // Receives each call line (without newline), from gRPC's threads; must be
   // thread-safe. Null writes each line to stderr in one write.
@@ -111,6 +149,9 @@ class Server {
   std::unique_ptr<KpiService> kpi_service_;
   std::unique_ptr<ForecastService> forecast_service_;
   std::unique_ptr<ReflectionService> reflection_service_;
+  // Ends calls past the limits gRPC does not enforce itself (default
+  // deadline, idle streams, stream cap); outlives server_.
+  std::unique_ptr<CallWatch> call_watch_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/base/field_violations.h"
@@ -513,6 +514,163 @@ TEST(FindInvalidUtf8Test, Offsets) {
   for (const Case& c : cases) {
     EXPECT_EQ(FindInvalidUtf8(c.text), c.offset) << c.text;
   }
+}
+
+// n characters: 旭 (3 bytes of UTF-8) repeated, so that a cap in bytes would
+// refuse what these tests accept.
+std::string Chars(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += "旭";
+  return out;
+}
+
+TEST(CapsTest, EveryTextFieldHasACapInCharacters) {
+  struct Case {
+    const char* field;
+    std::function<void(Dataset&, const std::string&)> set;
+    size_t cap;
+  } cases[] = {
+      {"references[0].display_name",
+       [](Dataset& d, const std::string& t) {
+         d.references[0].display_name = t;
+       },
+       kMaxDisplayNameChars},
+      {"references[0].english_name",
+       [](Dataset& d, const std::string& t) {
+         d.references[0].english_name = t;
+       },
+       kMaxEnglishNameChars},
+      {"references[0].unit",
+       [](Dataset& d, const std::string& t) {
+         d.references[0].unit = t;
+         d.kpis[2].unit.clear();  // else it must share the KPI's unit
+       },
+       kMaxUnitChars},
+      {"references[0].source",
+       [](Dataset& d, const std::string& t) { d.references[0].source = t; },
+       kMaxNoteChars},
+      {"strategies[0].display_name",
+       [](Dataset& d, const std::string& t) {
+         d.strategies[0].display_name = t;
+       },
+       kMaxDisplayNameChars},
+      {"strategies[0].english_name",
+       [](Dataset& d, const std::string& t) {
+         d.strategies[0].english_name = t;
+       },
+       kMaxEnglishNameChars},
+      {"strategies[0].municipality",
+       [](Dataset& d, const std::string& t) {
+         d.strategies[0].municipality = t;
+       },
+       kMaxDisplayNameChars},
+      {"strategies[0].source",
+       [](Dataset& d, const std::string& t) { d.strategies[0].source = t; },
+       kMaxNoteChars},
+      {"goals[0].display_name",
+       [](Dataset& d, const std::string& t) { d.goals[0].display_name = t; },
+       kMaxDisplayNameChars},
+      {"goals[0].english_name",
+       [](Dataset& d, const std::string& t) { d.goals[0].english_name = t; },
+       kMaxEnglishNameChars},
+      {"measures[0].code",
+       [](Dataset& d, const std::string& t) { d.measures[0].code = t; },
+       kMaxUnitChars},
+      {"measures[0].display_name",
+       [](Dataset& d, const std::string& t) { d.measures[0].display_name = t; },
+       kMaxDisplayNameChars},
+      {"measures[0].english_name",
+       [](Dataset& d, const std::string& t) { d.measures[0].english_name = t; },
+       kMaxEnglishNameChars},
+      {"kpis[0].display_name",
+       [](Dataset& d, const std::string& t) { d.kpis[0].display_name = t; },
+       kMaxDisplayNameChars},
+      {"kpis[0].english_name",
+       [](Dataset& d, const std::string& t) { d.kpis[0].english_name = t; },
+       kMaxEnglishNameChars},
+      {"kpis[1].unit",
+       [](Dataset& d, const std::string& t) { d.kpis[1].unit = t; },
+       kMaxUnitChars},
+      {"kpis[0].measurement_note",
+       [](Dataset& d, const std::string& t) { d.kpis[0].measurement_note = t; },
+       kMaxNoteChars},
+      {"kpis[0].baseline.label",
+       [](Dataset& d, const std::string& t) { d.kpis[0].baseline->label = t; },
+       kMaxDisplayNameChars},
+      {"kpis[0].target.label",
+       [](Dataset& d, const std::string& t) { d.kpis[0].target.label = t; },
+       kMaxDisplayNameChars},
+      {"observations[0].source_note",
+       [](Dataset& d, const std::string& t) {
+         d.observations[0].source_note = t;
+       },
+       kMaxSourceNoteChars},
+      {"evaluations[0].kpi_assessment",
+       [](Dataset& d, const std::string& t) {
+         d.evaluations[0].kpi_assessment = t;
+       },
+       kMaxEvaluationTextChars},
+      {"evaluations[0].outlook",
+       [](Dataset& d, const std::string& t) { d.evaluations[0].outlook = t; },
+       kMaxEvaluationTextChars},
+      {"evaluations[0].viewpoint",
+       [](Dataset& d, const std::string& t) { d.evaluations[0].viewpoint = t; },
+       kMaxEvaluationTextChars},
+  };
+  for (const Case& c : cases) {
+    Dataset d = Asahikawa();
+    c.set(d, Chars(c.cap));
+    EXPECT_THAT(ValidateDataset(d), IsOk()) << c.field << " at its cap";
+    c.set(d, Chars(c.cap + 1));
+    const absl::Status status = ValidateDataset(d);
+    EXPECT_THAT(Fields(status), ElementsAre(c.field)) << status;
+    EXPECT_EQ(Description(status, c.field),
+              absl::StrFormat("%d characters; accepted: at most %d characters",
+                              c.cap + 1, c.cap))
+        << c.field;
+  }
+}
+
+TEST(CapsTest, ListsHaveACap) {
+  Dataset d = Asahikawa();
+  Reference& rate = d.references[0];
+  rate.values.clear();
+  for (size_t i = 0; i < kMaxReferenceValues; ++i) {
+    rate.values.push_back(
+        {absl::CivilDay(1950, 1, 1) + static_cast<int>(i), 2.2});
+  }
+  EXPECT_THAT(ValidateDataset(d), IsOk());
+  rate.values.push_back({absl::CivilDay(2030, 1, 1), 2.2});
+  absl::Status status = ValidateDataset(d);
+  EXPECT_THAT(Fields(status), ElementsAre("references[0].values"));
+  EXPECT_EQ(Description(status, "references[0].values"),
+            "1001 values; accepted: at most 1000");
+
+  d = Asahikawa();
+  d.kpis[0].shock_fiscal_years.clear();
+  for (size_t i = 0; i <= kMaxShockFiscalYears; ++i) {
+    d.kpis[0].shock_fiscal_years.push_back(2000 + static_cast<int>(i));
+  }
+  status = ValidateDataset(d);
+  EXPECT_THAT(Fields(status), ElementsAre("kpis[0].shock_fiscal_years"));
+  EXPECT_EQ(Description(status, "kpis[0].shock_fiscal_years"),
+            "51 years; accepted: at most 50");
+}
+
+TEST(CapsTest, CountCharactersCountsCodePoints) {
+  EXPECT_EQ(CountCharacters(""), 0u);
+  EXPECT_EQ(CountCharacters("abc"), 3u);
+  EXPECT_EQ(CountCharacters("旭川市"), 3u);
+  EXPECT_EQ(CountCharacters("\xF0\x9F\x98\x80x"), 2u);  // U+1F600 and x
+  EXPECT_EQ(CountCharacters("a\xFF\xE6\x97"), 4u);      // stray and cut bytes
+  std::vector<base::FieldViolation> violations;
+  ValidateTextLength(Chars(5), 5, "reason", &violations);
+  EXPECT_TRUE(violations.empty());
+  ValidateTextLength(Chars(6), 5, "reason", &violations);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "reason");
+  EXPECT_EQ(violations[0].description,
+            "6 characters; accepted: at most 5 characters");
 }
 
 TEST(EffectiveValueDomainTest, InferredFromUnit) {

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
+#include "services/server/kpi_service.h"
 #include "tests/services/test_server.h"
 
 namespace kpi::services::testing {
@@ -86,6 +87,10 @@ TEST(ServerTest, BadOptions) {
   options.max_message_bytes = 0;
   EXPECT_EQ(Server::Start(options).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // Below 1 MiB the largest resource the caps allow might not fit.
+  options.max_message_bytes = kMinMessageBytes - 1;
+  EXPECT_THAT(Server::Start(options).status().message(),
+              HasSubstr("accepted: 1048576 (1 MiB) or more"));
 }
 
 TEST(ServerTest, BindsPortZeroToAFreePort) {
@@ -140,19 +145,20 @@ TEST(ServerTest, NoLogWhenDisabled) {
 
 TEST(ServerTest, MessageSizeLimit) {
   ServerOptions options;
-  options.max_message_bytes = 4096;
+  options.max_message_bytes = kMinMessageBytes;
   auto server = TestServer::Start(std::move(options));
   ASSERT_NE(server, nullptr);
   v1::BatchProjectSeriesRequest request;
-  for (int i = 0; i < 100; ++i) *request.add_series() = SmallSeries("x");
-  ASSERT_GT(request.ByteSizeLong(), 4096u);
+  while (request.ByteSizeLong() <= static_cast<size_t>(kMinMessageBytes)) {
+    *request.add_series() = SmallSeries("x");
+  }
   v1::BatchProjectSeriesResponse response;
   EXPECT_EQ(
       Call(server->forecast(), &v1::ForecastService::Stub::BatchProjectSeries,
            request, &response)
           .error_code(),
       grpc::StatusCode::RESOURCE_EXHAUSTED);
-  request.mutable_series()->DeleteSubrange(1, 99);
+  request.mutable_series()->DeleteSubrange(1, request.series_size() - 1);
   // A small request passes, but its response (with 6 years of intervals)
   // still fits: the limit applies to what the server sends as well.
   EXPECT_TRUE(Call(server->forecast(),
