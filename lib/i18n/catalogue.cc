@@ -418,6 +418,7 @@ constexpr Entry kCatalogue[] = {
     {MessageId::kReportMeasure, "施策", "measure"},
     // $0: the KPI's name.
     {MessageId::kReportChart, "$0の推移と予測", "$0: observed and projected"},
+    {MessageId::kReportProgressStatus, "進捗区分", "status"},
 };
 
 constexpr bool RowsInIdOrder() {

@@ -204,6 +204,7 @@ enum class MessageId {
   kReportCount,
   kReportMeasure,
   kReportChart,
+  kReportProgressStatus,
   kMessageCount,  // not a message
 };
 

@@ -21,14 +21,14 @@ using i18n::MessageId;
 
 // The canvas (SVG user units) and the plot area inside it.
 constexpr double kWidth = 640;
-constexpr double kHeight = 408;
+constexpr double kHeight = 430;
 constexpr double kPlotLeft = 64;
 constexpr double kPlotRight = 624;
 constexpr double kPlotTop = 52;
 constexpr double kPlotBottom = 270;
 constexpr double kLegendTop = 338;
 constexpr double kLegendRow = 18;
-constexpr double kLegendColumn = 208;
+constexpr double kLegendColumn = 312;
 
 // Only grays: the chart reads the same printed in black and white.
 constexpr char kInk[] = "#000000";
@@ -605,8 +605,8 @@ std::string RenderFanChart(const FanChartInput& input, Language language) {
   }
   absl::StrAppend(&svg, "<g class=\"legend\">\n");
   for (size_t i = 0; i < legend.size(); ++i) {
-    const double x = 8 + (i % 3) * kLegendColumn;
-    const double y = kLegendTop + (i / 3) * kLegendRow;
+    const double x = 8 + (i % 2) * kLegendColumn;
+    const double y = kLegendTop + (i / 2) * kLegendRow;
     absl::StrAppend(&svg, "<g class=\"legend-item\">",
                     swatch_at(x, y, legend[i].first),
                     Text(x + 26, y + 4, legend[i].second), "</g>\n");
