@@ -253,6 +253,22 @@ class ReportTest(harness.ServerTestCase):
         self.assertIn("NOT_FOUND", result.stderr)
         self.assertIn("closest: strategies/asahikawa-2020", result.stderr)
 
+    def test_readme_agreement_table_is_what_the_report_computes(self):
+        import report_agreement
+        computed = report_agreement.rows(self.index())
+        self.assertEqual(len(computed), 19)
+        path = os.path.join(harness.env_path("KPI_SOURCE_DIR"), "README.md")
+        with open(path, encoding="utf-8") as f:
+            readme = f.read()
+        section = readme.split("### The suggested rating, evaluated", 1)[1]
+        table = [line for line in section.splitlines() if line.startswith("| g")]
+        cells = [[c.strip() for c in line.strip().strip("|").split("|")][:7]
+                 for line in table]
+        self.assertEqual(cells, computed)
+        agreed = sum(1 for row in computed if row[-1] == "yes")
+        self.assertIn(f"**They agree for {agreed} of {len(computed)} measures.**",
+                      readme)
+
     # ---- in the browser --------------------------------------------------
 
     def require_browser(self):
