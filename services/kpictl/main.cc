@@ -19,6 +19,7 @@
 #include "services/kpictl/admin.h"
 #include "services/kpictl/calibrate.h"
 #include "services/kpictl/commands.h"
+#include "services/kpictl/report.h"
 #include "services/kpictl/rpc.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
@@ -55,7 +56,9 @@ ABSL_FLAG(std::string, shock, "",
           "both scenarios).");
 ABSL_FLAG(std::string, format, "",
           "Output format: project takes table (default), json or csv; "
-          "export takes json (default) or csv.");
+          "export takes json (default) or csv; batch takes csv (default: one "
+          "row per series and fiscal year) or benchmark (the backtest's "
+          "series_id,k,h,q025,... format, which bench/ reads).");
 ABSL_FLAG(bool, validate_only, false,
           "import: check the file on the server and write nothing.");
 ABSL_FLAG(std::string, out, "",
@@ -194,6 +197,10 @@ int Run(const std::vector<char*>& positional) {
     } else if (command == "health") {
       const auto health_stub = grpc::health::v1::Health::NewStub(channel);
       status = RunHealth(*health_stub, absl::GetFlag(FLAGS_timeout), args, io);
+    } else if (command == "report") {
+      const auto report_stub = kpi::v1::ReportService::NewStub(channel);
+      status = no_args("report");
+      if (status.ok()) status = RunReport(rpc, *report_stub, options, io);
     } else if (command == "batch") {
       status = no_args("batch");
       if (status.ok()) status = RunBatchCommand(rpc, options, io);

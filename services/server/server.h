@@ -1,7 +1,8 @@
 #ifndef KPI_SERVICES_SERVER_SERVER_H_
 #define KPI_SERVICES_SERVER_SERVER_H_
 
-// The kpi_server gRPC server: KpiService and ForecastService on one port,
+// The kpi_server gRPC server: KpiService, ForecastService and ReportService
+// on one port,
 // with server reflection (v1alpha, what Debian's gRPC 1.51 serves), the
 // standard health service (a serving status per service name, described
 // through reflection), message size limits, bounded resources (a memory and
@@ -21,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "lib/base/clock.h"
 #include "lib/forecast/engine.h"
 #include "lib/storage/repository.h"
 #include "services/server/auth.h"
@@ -30,6 +32,7 @@ namespace kpi::services {
 
 class KpiService;
 class ForecastService;
+class ReportService;
 class ReflectionService;
 class CallWatch;
 
@@ -40,6 +43,9 @@ struct ServerOptions {
   storage::Repository* repository = nullptr;
   // Not owned; null means forecast::DefaultEngine().
   const forecast::Engine* engine = nullptr;
+  // The time ReportService dates its reports by; null means the real clock.
+  // Not owned; must outlive the server.
+  const base::Clock* clock = nullptr;
   // Largest request or response, in bytes; at least kMinMessageBytes
   // (services/server/kpi_service.h). List and ExportDataset pages end
   // before it.
@@ -109,7 +115,8 @@ int DefaultProjectKpiThreads();
 // The service names the health service reports on: each gRPC service of the
 // server and "" (the server as a whole).
 inline constexpr std::string_view kHealthServiceNames[] = {
-    "kpi.v1.KpiService", "kpi.v1.ForecastService", "grpc.health.v1.Health", ""};
+    "kpi.v1.KpiService", "kpi.v1.ForecastService", "kpi.v1.ReportService",
+    "grpc.health.v1.Health", ""};
 
 // A running server. Thread-safe: Shutdown and Wait may be called from any
 // thread, Shutdown more than once.
@@ -148,6 +155,7 @@ class Server {
   // finishes every call, so no task of ForecastService's pool is left.
   std::unique_ptr<KpiService> kpi_service_;
   std::unique_ptr<ForecastService> forecast_service_;
+  std::unique_ptr<ReportService> report_service_;
   std::unique_ptr<ReflectionService> reflection_service_;
   // Ends calls past the limits gRPC does not enforce itself (default
   // deadline, idle streams, stream cap); outlives server_.
