@@ -61,11 +61,14 @@ ABSL_FLAG(int32_t, project_kpi_threads, 0,
           "chunks of BatchProjectSeries and StreamProjectSeries (one per "
           "other core). 0 means twice the hardware threads, at least 4.");
 // Resource bounds (README "Limits"); the defaults suit a 512 MiB container.
-ABSL_FLAG(int64_t, max_memory_bytes, 256 << 20,
+ABSL_FLAG(int64_t, max_memory_bytes, 32 << 20,
           "Memory gRPC may hold for connections, calls and messages in "
-          "flight (a grpc::ResourceQuota; under pressure it shrinks "
-          "flow-control windows and read buffers). 0 for no quota; else at "
-          "least 4 times --max_message_bytes.");
+          "flight (a grpc::ResourceQuota): at least twice "
+          "--max_message_bytes, or 0 for no quota. gRPC buffers a request "
+          "whole before comparing it with --max_message_bytes, so this is "
+          "what bounds the memory an oversized request costs (measured: a "
+          "1 GB request raises the peak RSS by about this much, not 1 GB); "
+          "past it a stream is reset with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int32_t, max_threads, 64,
           "Threads of gRPC's pool, which runs every handler; calls beyond it "
           "wait for a thread. At least 4.");

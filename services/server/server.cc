@@ -260,7 +260,14 @@ class CallInterceptor : public grpc::experimental::Interceptor {
     logged_ = true;
     if (sink_ == nullptr) return;
     std::string note;
-    if (registered_) watch_->Ended(&entry_, &code, &note);
+    if (registered_ && !watch_->Ended(&entry_, &code, &note) &&
+        grpc_call_failed_before_recv_message(entry_.call)) {
+      // The request never arrived whole: the memory quota's reclaimer reset
+      // the stream (RESOURCE_EXHAUSTED for the client), or the client went
+      // away. gRPC's own handler would log INTERNAL.
+      code = grpc::StatusCode::RESOURCE_EXHAUSTED;
+      note = "request not received whole: over the memory quota";
+    }
     const double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
     std::string line = absl::StrFormat(
         "rpc %s %s %.2fms", method_,
@@ -337,11 +344,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   }
   if (options.max_memory_bytes < 0 ||
       (options.max_memory_bytes > 0 &&
-       options.max_memory_bytes < 4 * int64_t{options.max_message_bytes})) {
+       options.max_memory_bytes < 2 * int64_t{options.max_message_bytes})) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "max_memory_bytes: %d; accepted: 0 (no quota) or at least 4 times "
+        "max_memory_bytes: %d; accepted: 0 (no quota) or at least twice "
         "max_message_bytes (%d here)",
-        options.max_memory_bytes, 4 * int64_t{options.max_message_bytes}));
+        options.max_memory_bytes, 2 * int64_t{options.max_message_bytes}));
   }
   if (options.max_threads < kMinThreads) {
     return absl::InvalidArgumentError(

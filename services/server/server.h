@@ -70,9 +70,11 @@ struct ServerOptions {
   const Authorizer* authorizer = nullptr;
   // ---- Resource bounds (README "Limits") ----
   // Memory gRPC may hold for connections, calls and messages in flight (a
-  // grpc::ResourceQuota); under pressure it shrinks flow-control windows
-  // and read buffers. 0 for no quota.
-  int64_t max_memory_bytes = 256 << 20;
+  // grpc::ResourceQuota), at least twice max_message_bytes; 0 for no quota.
+  // gRPC 1.51 buffers a request whole before it compares it with
+  // max_message_bytes: the quota is what bounds a huge one (its reclaimer
+  // resets the stream, RESOURCE_EXHAUSTED), and so the memory it costs.
+  int64_t max_memory_bytes = 32 << 20;
   // Threads of gRPC's synchronous pool (the quota's thread limit), which
   // runs every handler; calls beyond it wait for a thread.
   int max_threads = 64;
