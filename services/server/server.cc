@@ -223,8 +223,9 @@ class CallInterceptor : public grpc::experimental::Interceptor {
         start_(absl::Now()) {}
 
   ~CallInterceptor() override {
-    if (registered_) watch_->Remove(&entry_);
+    // Log first: it reads the call, which Remove releases.
     if (!logged_) Log(grpc::StatusCode::CANCELLED);
+    if (registered_) watch_->Remove(&entry_);
   }
 
   void Intercept(
