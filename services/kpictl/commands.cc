@@ -642,6 +642,11 @@ std::string SubcommandSummary() {
                                        the short-window backtest in-process (no server)
   calibrate --data SERIES.csv --out FILE [--version V]
                                        learn a calibration from series (their train rows), no server
+  calibrate [--validate_only] [--force]
+                                       the server learns from every stored KPI and switches
+                                       when the new calibration scores better (admin)
+  skill                                how the calibration in use did on the stored KPIs'
+                                       history: interval coverage, Brier, MASE
   health [SERVICE]                     SERVING or not (exit 0 only when SERVING), for probes
   help                                 this text
 KPI is a full name (strategies/S/kpis/K), or, with --strategy or when the store

@@ -685,6 +685,28 @@ class KpictlTest(harness.ServerTestCase):
         self.assertEqual(result.returncode, 1)
         self.assertIn("--windows=2,x", result.stderr)
 
+    def test_skill_and_calibrate_against_the_server(self):
+        # How the calibration in use did on the seeded KPIs' history, in
+        # Japanese and English.
+        ja = self.run_kpictl("skill", "--lang=ja").stdout
+        self.assertIn("較正 m3-train-v3 の実績", ja)
+        self.assertIn("80%予測区間に入った割合", ja)
+        self.assertIn("低いほど良い", ja)
+        en = self.run_kpictl("skill", "--lang=en").stdout
+        self.assertIn("How calibration m3-train-v3 did", en)
+        self.assertIn("share inside the 95% interval", en)
+        self.assertIn("0.950", en)
+        # Learning from the store and comparing, without storing (the store
+        # is shared by the other tests).
+        out = self.run_kpictl("calibrate", "--validate_only",
+                              "--lang=en").stdout
+        self.assertIn("score (SQL + 8 x Brier)", out)
+        self.assertIn("in use m3-train-v3", out)
+        self.assertIn("--validate_only: nothing stored or switched.", out)
+        self.assertIn("Keeping", out)
+        result = self.run_kpictl("calibrate", "extra", expect=1)
+        self.assertIn("calibrate takes no arguments", result.stderr)
+
     def test_calibrate_from_a_file_then_backtest_with_it(self):
         import random
         rng = random.Random(4)
