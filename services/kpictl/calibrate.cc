@@ -176,10 +176,10 @@ absl::Status RunCalibrateServer(const Rpc& rpc, const Options& options,
       << "\n";
   TextTable table(
       {std::string(i18n::Text(MessageId::kSkillColumnMeasure, lang)),
-       absl::StrCat(i18n::Text(MessageId::kCalibrateColumnNew, lang), " ",
-                    n.calibration_version()),
-       absl::StrCat(i18n::Text(MessageId::kCalibrateColumnInUse, lang), " ",
-                    u.calibration_version()),
+       std::string(i18n::Text(MessageId::kCalibrateColumnNew, lang)) + " " +
+           n.calibration_version(),
+       std::string(i18n::Text(MessageId::kCalibrateColumnInUse, lang)) + " " +
+           u.calibration_version(),
        std::string(i18n::Text(MessageId::kSkillColumnIdeal, lang))},
       {false, true, true, true});
   const std::string lower(i18n::Text(MessageId::kSkillLowerIsBetter, lang));

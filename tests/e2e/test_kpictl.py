@@ -753,6 +753,30 @@ class KpictlTest(harness.ServerTestCase):
             capture_output=True, text=True, timeout=120)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("(calibration city-2024)", result.stderr)
+        # kpi_server --calibration projects with it (and names it), and does
+        # not let the store replace it.
+        server = harness.ServerProcess(
+            os.path.join(self.tmp, "pinned.sqlite3"),
+            ["--seed_dataset=builtin", f"--calibration={cal}"]).start()
+
+        def stop():
+            self.assertEqual(server.stop(), 0, server.log[-2000:])
+        self.addCleanup(stop)
+        self.assertIn("calibration city-2024 (--calibration, fixed)",
+                      server.log)
+        projected = json.loads(self.run_kpictl(
+            "project", SEED_KPI, "--format=json", server=server.address).stdout)
+        self.assertIn("(city-2024)", json.dumps(projected))
+        result = self.run_kpictl("calibrate", server=server.address, expect=1)
+        self.assertIn("FAILED_PRECONDITION", result.stderr)
+        self.assertIn("--calibration", result.stderr)
+        bad_server = subprocess.run(
+            [harness.tool("KPI_SERVER"), "--listen=127.0.0.1:0",
+             f"--db={os.path.join(self.tmp, 'bad.sqlite3')}",
+             f"--calibration={os.path.join(self.tmp, 'missing.txt')}"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(bad_server.returncode, 2)
+        self.assertIn("--calibration=", bad_server.stderr)
         # Bad input: the line and column, exit 1, nothing written.
         bad = self.write("bad.csv", "series_id,split,t,year,value\n"
                          "A,train,1,2000,1\nA,valid,2,2001,2\n")

@@ -45,7 +45,8 @@ class ReflectionTest(harness.ServerTestCase):
                 "ServerReflectionInfo"},
             "kpi.v1.ForecastService": {
                 "ProjectKpi", "ProjectSeries", "BatchProjectKpis",
-                "BatchProjectSeries", "StreamProjectSeries"},
+                "BatchProjectSeries", "StreamProjectSeries", "CalibrateStore",
+                "GetCalibrationSkill"},
         }
         resources = ["Strategy", "Goal", "Measure", "Kpi", "Observation",
                      "Evaluation", "Reference"]

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <iostream>
 #include <memory>
 #include <random>
 #include <string>
@@ -228,6 +229,18 @@ TEST_P(CalibrateStoreTest, ALearnedCalibrationIsSharedByEveryReplica) {
   EXPECT_NEAR(response.candidate().coverage_80(), 0.80, 0.05);
   EXPECT_NEAR(response.candidate().coverage_95(), 0.95, 0.03);
   EXPECT_LT(response.candidate().brier(), response.in_use().brier());
+  // The figures the READMEs quote.
+  std::cout << "simulated store: strength " << response.shrink_strength()
+            << ", held-out score " << response.candidate().score() << " vs "
+            << response.in_use().score() << " (" << kBuiltin
+            << "), coverage 80/95 " << response.candidate().coverage_80()
+            << "/" << response.candidate().coverage_95() << " vs "
+            << response.in_use().coverage_80() << "/"
+            << response.in_use().coverage_95() << ", Brier "
+            << response.candidate().brier() << " vs "
+            << response.in_use().brier() << ", MASE "
+            << response.candidate().mase() << " vs "
+            << response.in_use().mase() << "\n";
 
   // Both replicas project with it, B's cached projection included.
   EXPECT_EQ(ProjectedWith(*a), "store-1");
