@@ -17,6 +17,7 @@
 #include "services/server/forecast_service.h"
 #include "services/server/kpi_service.h"
 #include "services/server/reflection_service.h"
+#include "services/server/report_service.h"
 #include "services/server/served_descriptors.h"
 
 namespace kpi::services {
@@ -168,6 +169,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         s.code(),
         absl::StrCat("cannot read the store's calibration: ", s.message()));
   }
+  // The report projects with the calibration in use, as ProjectKpi does.
+  server->report_service_ = std::make_unique<ReportService>(
+      options.repository, &server->forecast_service_->calibration(),
+      options.clock != nullptr ? options.clock : base::Clock::Real());
 
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -178,6 +183,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       MakeServerCredentials(options.tls, options.authorizer), &server->port_);
   builder.RegisterService(server->kpi_service_.get());
   builder.RegisterService(server->forecast_service_.get());
+  builder.RegisterService(server->report_service_.get());
   builder.RegisterService(server->reflection_service_.get());
   if (options.log_calls) {
     std::vector<
