@@ -218,6 +218,7 @@ enum class MessageId {
   kReportMeasure,
   kReportChart,
   kReportProgressStatus,
+  kReportCityOutlook,
   // kpictl skill and calibrate --server (ForecastService.GetCalibrationSkill,
   // CalibrateStore); placeholders documented at their rows.
   kSkillHeading,
