@@ -30,8 +30,15 @@ struct FilterCondition {
   std::variant<int64_t, std::string> value;
 };
 
+// The most conditions a filter may join. Each collection has at most three
+// fields, so more conditions than this say nothing a shorter filter cannot;
+// the cap keeps the SQL statement (and its parameters) small for both
+// backends.
+inline constexpr size_t kMaxFilterConditions = 16;
+
 // Parses `filter` for a List of `collection` (the type listed). "" yields no
-// conditions. INVALID_ARGUMENT with a base::FieldViolation on "filter"
+// conditions; more than kMaxFilterConditions is INVALID_ARGUMENT stating the
+// cap. INVALID_ARGUMENT with a base::FieldViolation on "filter"
 // giving the position, what was wrong and what is accepted: an unknown field
 // (listing the collection's fields), a bad value (listing the enum's names, or
 // the name pattern), an operator that does not apply (only = and != for names
