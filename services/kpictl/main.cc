@@ -19,6 +19,7 @@
 #include "services/kpictl/admin.h"
 #include "services/kpictl/calibrate.h"
 #include "services/kpictl/commands.h"
+#include "services/kpictl/report.h"
 #include "services/kpictl/rpc.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
@@ -196,6 +197,10 @@ int Run(const std::vector<char*>& positional) {
     } else if (command == "health") {
       const auto health_stub = grpc::health::v1::Health::NewStub(channel);
       status = RunHealth(*health_stub, absl::GetFlag(FLAGS_timeout), args, io);
+    } else if (command == "report") {
+      const auto report_stub = kpi::v1::ReportService::NewStub(channel);
+      status = no_args("report");
+      if (status.ok()) status = RunReport(rpc, *report_stub, options, io);
     } else if (command == "batch") {
       status = no_args("batch");
       if (status.ok()) status = RunBatchCommand(rpc, options, io);
