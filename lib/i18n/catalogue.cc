@@ -379,7 +379,7 @@ constexpr Entry kCatalogue[] = {
 
     // The strategy report (lib/report/report.h). $0: the strategy's name,
     // $1: the evaluation's fiscal year (FiscalYearLabel).
-    {MessageId::kReportTitle, "$0 KPI評価報告 ($1)", "$0: KPI report ($1)"},
+    {MessageId::kReportTitle, "$0 KPI評価報告 $1", "$0: KPI report, $1"},
     // $0: the date (FormatDate).
     {MessageId::kReportPrepared, "作成日: $0", "Prepared on $0"},
     {MessageId::kReportSummary, "概要", "Summary"},
@@ -433,6 +433,7 @@ constexpr Entry kCatalogue[] = {
     // $0: the KPI's name.
     {MessageId::kReportChart, "$0の推移と予測", "$0: observed and projected"},
     {MessageId::kReportProgressStatus, "進捗区分", "status"},
+    {MessageId::kReportCityOutlook, "今後の考え方 (市)", "The city's outlook"},
 };
 
 constexpr bool RowsInIdOrder() {

@@ -218,6 +218,7 @@ enum class MessageId {
   kReportMeasure,
   kReportChart,
   kReportProgressStatus,
+  kReportCityOutlook,
   kMessageCount,  // not a message
 };
 

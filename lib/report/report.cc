@@ -225,6 +225,22 @@ Ordered Order(const ReportInput& input) {
   return out;
 }
 
+// The fan chart of a KPI; points into `k`, which must outlive it.
+FanChartInput ChartOf(const KpiEntry& k, const std::string& id,
+                      const std::string& title) {
+  FanChartInput chart;
+  chart.id = id;
+  chart.title = title;
+  chart.unit = k.kpi.unit;
+  chart.observations = k.observations;
+  chart.shock_fiscal_years = k.kpi.shock_fiscal_years;
+  chart.projection = k.projection ? &*k.projection : nullptr;
+  chart.alternative = k.alternative ? &*k.alternative : nullptr;
+  chart.target_value = k.target_value;
+  chart.target_fiscal_year = k.kpi.target.fiscal_year;
+  return chart;
+}
+
 std::string Heading(const domain::Measure& m, Language language) {
   return absl::StrCat(m.code, " ",
                       Name(m.display_name, m.english_name, language));
@@ -535,17 +551,8 @@ Report RenderReport(const ReportInput& input, Language language) {
           const std::string id = IdFragment(LastSegment(k->kpi.name));
           const std::string name =
               Name(k->kpi.display_name, k->kpi.english_name, language);
-          FanChartInput chart;
-          chart.id = id;
-          chart.title = name;
-          chart.unit = k->kpi.unit;
-          chart.observations = k->observations;
-          chart.shock_fiscal_years = k->kpi.shock_fiscal_years;
-          chart.projection = k->projection ? &*k->projection : nullptr;
-          chart.alternative = k->alternative ? &*k->alternative : nullptr;
-          chart.target_value = k->target_value;
-          chart.target_fiscal_year = k->kpi.target.fiscal_year;
-          const std::string svg = RenderFanChart(chart, language);
+          const std::string svg =
+              RenderFanChart(ChartOf(*k, id, name), language);
           report.charts.push_back({k->kpi.name, absl::StrCat(id, ".svg"), svg});
 
           absl::StrAppend(&h, "<article class=\"kpi\" id=\"kpi-", id,
@@ -634,6 +641,13 @@ Report RenderReport(const ReportInput& input, Language language) {
         }
       }
       if (evaluation != evaluation_of.end() &&
+          !evaluation->second->outlook.empty()) {
+        absl::StrAppend(&h, "<p class=\"city-text outlook\"><strong>",
+                        E(T(MessageId::kReportCityOutlook, language)),
+                        "</strong>: ", E(evaluation->second->outlook),
+                        "</p>\n");
+      }
+      if (evaluation != evaluation_of.end() &&
           !evaluation->second->viewpoint.empty()) {
         absl::StrAppend(&h, "<p class=\"city-text viewpoint\"><strong>",
                         E(T(MessageId::kReportCityViewpoint, language)),
@@ -657,16 +671,8 @@ Report RenderReport(const ReportInput& input, Language language) {
     absl::StrAppend(&h, "<section class=\"goal\" id=\"other\"><h2>-</h2>\n");
     for (const KpiEntry* k : orphans) {
       const std::string id = IdFragment(LastSegment(k->kpi.name));
-      FanChartInput chart;
-      chart.id = id;
-      chart.title = Name(k->kpi.display_name, k->kpi.english_name, language);
-      chart.unit = k->kpi.unit;
-      chart.observations = k->observations;
-      chart.shock_fiscal_years = k->kpi.shock_fiscal_years;
-      chart.projection = k->projection ? &*k->projection : nullptr;
-      chart.alternative = k->alternative ? &*k->alternative : nullptr;
-      chart.target_value = k->target_value;
-      chart.target_fiscal_year = k->kpi.target.fiscal_year;
+      const FanChartInput chart = ChartOf(
+          *k, id, Name(k->kpi.display_name, k->kpi.english_name, language));
       const std::string svg = RenderFanChart(chart, language);
       report.charts.push_back({k->kpi.name, absl::StrCat(id, ".svg"), svg});
       absl::StrAppend(&h, "<article class=\"kpi\" id=\"kpi-", id,

@@ -153,6 +153,7 @@ ReportInput Input() {
     e.rating = rating;
     e.kpi_assessment = "現状認識 " + measure;
     e.viewpoint = "評価の視点 " + measure;
+    e.outlook = "今後 " + measure;
     in.evaluations.push_back(e);
   };
   evaluation("g1-a", 2021, domain::Rating::kContinue);
@@ -243,7 +244,7 @@ TEST(ReportTest, SummaryCountsStatusesAndListsLowestProbabilityFirst) {
   EXPECT_THAT(
       html,
       HasSubstr(
-          "<h1>第2期テスト市総合戦略 KPI評価報告 (令和3年度 (FY2021))</h1>"));
+          "<h1>第2期テスト市総合戦略 KPI評価報告 令和3年度 (FY2021)</h1>"));
 }
 
 TEST(ReportTest, GoalsMeasuresAndKpisInTheStrategysOrder) {
@@ -305,6 +306,7 @@ TEST(ReportTest, CityRatingBesideTheSuggestedOne) {
   EXPECT_THAT(a, HasSubstr("KPI 1件の達成確率の平均"));
   EXPECT_THAT(a, HasSubstr("現状認識 g1-a"));
   EXPECT_THAT(a, HasSubstr("評価の視点 g1-a"));
+  EXPECT_THAT(a, HasSubstr("今後の考え方 (市)</strong>: 今後 g1-a"));
   // The falling KPI cannot reach 150: revise, where the city said expand.
   const std::string e1 = section("g1-e-1");
   EXPECT_THAT(e1, HasSubstr("data-rating=\"RATING_CONTINUE_AND_EXPAND\"><span "
@@ -325,7 +327,7 @@ TEST(ReportTest, EnglishUsesEnglishNamesAndWords) {
   EXPECT_THAT(html, HasSubstr("<html lang=\"en\">"));
   EXPECT_THAT(html,
               HasSubstr("Second strategy of Test City (第2期テスト市総合戦略): "
-                        "KPI report (FY2021 (R3))"));
+                        "KPI report, FY2021 (R3)"));
   EXPECT_THAT(html, HasSubstr("Prepared on 5 December 2026"));
   EXPECT_THAT(html, HasSubstr("Goal 1 Goal number 1 (目標その1)"));
   EXPECT_THAT(html, HasSubstr("City&#39;s rating (FY2021)"));

@@ -95,7 +95,7 @@ TEST_F(ReportServiceTest, AsahikawaReportHasEveryKpiWithItsChart) {
   }
   EXPECT_THAT(html, Not(HasSubstr("http")));
   EXPECT_THAT(html, HasSubstr("作成日: 2026年12月5日"));
-  EXPECT_THAT(html, HasSubstr("KPI評価報告 (令和3年度 (FY2021))"));
+  EXPECT_THAT(html, HasSubstr("KPI評価報告 令和3年度 (FY2021)</h1>"));
   // Four goals, each a page; every evaluated measure's rating is shown.
   EXPECT_EQ(WithClass(Elements(html), "goal").size(), 4u);
   const auto ratings = WithClass(Elements(html), "city");
