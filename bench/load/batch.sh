@@ -55,8 +55,9 @@ for run in 1 2; do
   t0=$(date +%s.%N)
   # The subshell runs only kpictl, so `times` gives kpictl's CPU time.
   (
-    "$build/kpictl" --server "127.0.0.1:$port" batch --in "$work/series.csv" \
-      --out "$work/forecasts.csv" --horizon 6 2>"$work/kpictl.txt" ||
+    "$build/kpictl" --server "127.0.0.1:$port" batch --format=benchmark \
+      --in "$work/series.csv" --out "$work/forecasts.csv" --horizon 6 \
+      2>"$work/kpictl.txt" ||
       fail "kpictl batch: $(tail -n 5 "$work/kpictl.txt")"
     times >"$work/kpictl-cpu.txt"  # the second line: children
   )

@@ -1,6 +1,7 @@
 // Writes a deterministic series CSV for `kpictl batch` to stdout, so that a
 // job of any size can be streamed without a file:
-//   kpi_gen_series --series 1000000 [--seed 1] [--bad_every 0] | kpictl batch
+//   kpi_gen_series --series 1000000 [--seed 1] [--bad_every 0] |
+//     kpictl batch --format=benchmark --in - --out FORECASTS.csv
 // Columns: series_id,year,value,target_value,target_year. Each series has 2
 // to 8 yearly points (a noisy trend, like a municipal KPI) and a target 5
 // years after its last point. With --bad_every K, every K-th series gets a

@@ -57,8 +57,8 @@ for n in $jobs; do
   t0=$(date +%s.%N)
   set +e
   "$build/kpi_gen_series" --series "$n" --bad_every "$bad_every" |
-    $timer "$build/kpictl" --server "127.0.0.1:$port" batch --in - \
-      --out /dev/null 2>"$work/kpictl-$n.txt"
+    $timer "$build/kpictl" --server "127.0.0.1:$port" batch --format=benchmark \
+      --in - --out /dev/null 2>"$work/kpictl-$n.txt"
   code=$?
   set -e
   t1=$(date +%s.%N)

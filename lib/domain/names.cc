@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "lib/base/quote.h"
+#include "lib/base/status_macros.h"
 
 namespace kpi::domain {
 namespace {
@@ -130,6 +132,45 @@ absl::StatusOr<ParsedName> ParseName(std::string_view name, ResourceType type,
         0, name.size() - info.collection.size() - parsed.id.size() - 2));
   }
   return parsed;
+}
+
+absl::StatusOr<ListParent> ParseListParent(std::string_view parent,
+                                           ResourceType type,
+                                           std::string_view field) {
+  ListParent out;
+  out.name = std::string(parent);
+  std::vector<std::string> parts =
+      absl::StrSplit(absl::string_view(parent.data(), parent.size()), '/');
+  size_t first_wildcard = parts.size();
+  // IDs are at odd positions; "-" stands in for any of them.
+  for (size_t i = 1; i < parts.size(); i += 2) {
+    if (parts[i] != "-") continue;
+    if (first_wildcard == parts.size()) first_wildcard = i;
+    parts[i] = "x";  // a valid ID, so that ParseName checks the rest
+  }
+  out.wildcard = first_wildcard < parts.size();
+  if (!out.wildcard) {
+    KPI_RETURN_IF_ERROR(ParseName(parent, type, field).status());
+    return out;
+  }
+  if (!ParseName(absl::StrJoin(parts, "/"), type, field).ok()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: %s is not a %s name; accepted: %s, each ID matching "
+        "^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$ or - for every one (AIP-159)",
+        field, base::QuoteInput(parent), Info(type).singular,
+        Info(type).pattern));
+  }
+  std::vector<std::string> pattern =
+      absl::StrSplit(absl::string_view(parent.data(), parent.size()), '/');
+  for (size_t i = 1; i < pattern.size(); i += 2) {
+    if (pattern[i] == "-") pattern[i] = "%";
+  }
+  out.like_pattern = absl::StrJoin(pattern, "/");
+  if (first_wildcard >= 3) {
+    out.fixed_ancestor = absl::StrJoin(
+        pattern.begin(), pattern.begin() + first_wildcard - 1, "/");
+  }
+  return out;
 }
 
 absl::StatusOr<ParsedName> ParseAnyName(std::string_view name,

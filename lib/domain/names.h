@@ -52,6 +52,27 @@ struct ParsedName {
 absl::StatusOr<ParsedName> ParseName(std::string_view name, ResourceType type,
                                      std::string_view field);
 
+// The parent of a List call (AIP-159): a full name of `type`, in which any
+// ID may be "-" for "every one": "strategies/s/measures/-" lists the
+// evaluations of every measure of strategy s.
+struct ListParent {
+  std::string name;  // as given
+  // True when some ID is "-".
+  bool wildcard = false;
+  // With a wildcard: a LIKE pattern matching every parent it stands for,
+  // each "-" as "%" (IDs hold neither % nor _), e.g.
+  // "strategies/s/measures/%"; and the resource named before the first "-"
+  // ("strategies/s"), or "" when the first ID is "-".
+  std::string like_pattern;
+  std::string fixed_ancestor;
+};
+
+// Parses a List parent of `type`. INVALID_ARGUMENT as ParseName, the
+// accepted form also naming "-".
+absl::StatusOr<ListParent> ParseListParent(std::string_view parent,
+                                           ResourceType type,
+                                           std::string_view field);
+
 // Parses a full name of any type.
 absl::StatusOr<ParsedName> ParseAnyName(std::string_view name,
                                         std::string_view field);

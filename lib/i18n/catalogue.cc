@@ -329,6 +329,20 @@ constexpr Entry kCatalogue[] = {
      "projected in proportion (0 only below half a unit)"},
     {MessageId::kSummaryDiscordSpread, "1点のみで傾向なし",
      "one point: no trend of its own"},
+    // kpictl batch's columns: English headings are identifiers, so that a
+    // program reads the file by name.
+    {MessageId::kColumnSeriesId, "系列ID", "series_id"},
+    {MessageId::kColumnFiscalYear, "年度", "fiscal_year"},
+    {MessageId::kColumnEraYear, "和暦", "era_year"},
+    {MessageId::kColumnMedian, "中央値", "median"},
+    {MessageId::kColumnLower50, "50%区間下限", "lower_50"},
+    {MessageId::kColumnUpper50, "50%区間上限", "upper_50"},
+    {MessageId::kColumnLower80, "80%区間下限", "lower_80"},
+    {MessageId::kColumnUpper80, "80%区間上限", "upper_80"},
+    {MessageId::kColumnLower95, "95%区間下限", "lower_95"},
+    {MessageId::kColumnUpper95, "95%区間上限", "upper_95"},
+    {MessageId::kColumnAttainmentProbability, "目標達成確率",
+     "attainment_probability"},
 };
 
 constexpr bool RowsInIdOrder() {

@@ -163,6 +163,19 @@ enum class MessageId {
   kSummaryDiscordTurns,
   kSummaryDiscordProportional,
   kSummaryDiscordSpread,
+  // Column headings of kpictl batch's output, one row per series and
+  // fiscal year (ja: 系列ID, 年度, 和暦, 中央値, ...).
+  kColumnSeriesId,
+  kColumnFiscalYear,
+  kColumnEraYear,
+  kColumnMedian,
+  kColumnLower50,
+  kColumnUpper50,
+  kColumnLower80,
+  kColumnUpper80,
+  kColumnLower95,
+  kColumnUpper95,
+  kColumnAttainmentProbability,
   kMessageCount,  // not a message
 };
 

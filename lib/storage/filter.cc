@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "lib/base/field_violations.h"
 #include "lib/base/quote.h"
 #include "lib/base/status_macros.h"
@@ -19,7 +20,7 @@ using domain::ResourceType;
 
 absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
-enum class FieldType { kInt, kEnum, kName };
+enum class FieldType { kInt, kEnum, kName, kText };
 
 struct EnumValue {
   std::string_view name;
@@ -31,7 +32,26 @@ struct FieldSpec {
   FieldType type;
   ResourceType name_type = ResourceType::kStrategy;  // for kName
   std::vector<EnumValue> enum_values;                // for kEnum
+  bool contains = false;  // kText: also `:` (the text contains the value)
 };
+
+const std::vector<EnumValue>& ObservationStatuses() {
+  static const auto* const kValues =
+      new std::vector<EnumValue>{{"OBSERVATION_STATUS_UNSPECIFIED", 0},
+                                 {"OBSERVATION_STATUS_FINAL", 1},
+                                 {"OBSERVATION_STATUS_PROVISIONAL", 2},
+                                 {"OBSERVATION_STATUS_CARRIED_OVER", 3}};
+  return *kValues;
+}
+
+const std::vector<EnumValue>& Ratings() {
+  static const auto* const kValues =
+      new std::vector<EnumValue>{{"RATING_UNSPECIFIED", 0},
+                                 {"RATING_CONTINUE_AND_EXPAND", 1},
+                                 {"RATING_CONTINUE", 2},
+                                 {"RATING_REVISE", 3}};
+  return *kValues;
+}
 
 const std::vector<FieldSpec>& FieldsOf(ResourceType collection) {
   static const auto* const kNone = new std::vector<FieldSpec>{};
@@ -49,26 +69,22 @@ const std::vector<FieldSpec>& FieldsOf(ResourceType collection) {
         {"KPI_KIND_LEVEL", 1},
         {"KPI_KIND_RUNNING_TOTAL", 2},
         {"KPI_KIND_PERIOD_SUM", 3}}},
+      {"unit", FieldType::kText, ResourceType::kStrategy, {}},
+      {"display_name", FieldType::kText, ResourceType::kStrategy, {}, true},
+      // The status of the KPI's latest observation, and the rating of its
+      // measure's latest evaluation (see ListRequest::filter).
+      {"status", FieldType::kEnum, ResourceType::kStrategy,
+       ObservationStatuses()},
+      {"rating", FieldType::kEnum, ResourceType::kStrategy, Ratings()},
   };
   static const auto* const kObservations = new std::vector<FieldSpec>{
-      {"status",
-       FieldType::kEnum,
-       ResourceType::kStrategy,
-       {{"OBSERVATION_STATUS_UNSPECIFIED", 0},
-        {"OBSERVATION_STATUS_FINAL", 1},
-        {"OBSERVATION_STATUS_PROVISIONAL", 2},
-        {"OBSERVATION_STATUS_CARRIED_OVER", 3}}},
+      {"status", FieldType::kEnum, ResourceType::kStrategy,
+       ObservationStatuses()},
       {"fiscal_year", FieldType::kInt, ResourceType::kStrategy, {}},
   };
   static const auto* const kEvaluations = new std::vector<FieldSpec>{
       {"fiscal_year", FieldType::kInt, ResourceType::kStrategy, {}},
-      {"rating",
-       FieldType::kEnum,
-       ResourceType::kStrategy,
-       {{"RATING_UNSPECIFIED", 0},
-        {"RATING_CONTINUE_AND_EXPAND", 1},
-        {"RATING_CONTINUE", 2},
-        {"RATING_REVISE", 3}}},
+      {"rating", FieldType::kEnum, ResourceType::kStrategy, Ratings()},
   };
   switch (collection) {
     case ResourceType::kMeasure:
@@ -90,7 +106,9 @@ struct Token {
   size_t pos;
 };
 
-bool IsOpChar(char c) { return c == '=' || c == '!' || c == '<' || c == '>'; }
+bool IsOpChar(char c) {
+  return c == '=' || c == '!' || c == '<' || c == '>' || c == ':';
+}
 
 // INVALID_ARGUMENT with a violation of the request's "filter" field, which
 // the gRPC edge turns into the google.rpc.BadRequest detail the contract
@@ -103,8 +121,8 @@ absl::Status FilterError(std::string description) {
 absl::Status SyntaxError(size_t pos, std::string_view what) {
   return FilterError(absl::StrFormat(
       "%s at position %d; accepted: conditions `field op value` "
-      "joined by AND, op one of = != < <= > >=, e.g. `fiscal_year >= 2020 AND "
-      "status = OBSERVATION_STATUS_FINAL`",
+      "joined by AND, op one of = != < <= > >= and : (contains), e.g. "
+      "`fiscal_year >= 2020 AND status = OBSERVATION_STATUS_FINAL`",
       AsAbsl(what), pos));
 }
 
@@ -171,14 +189,17 @@ std::string_view FilterOpText(FilterOp op) {
       return ">";
     case FilterOp::kGe:
       return ">=";
+    case FilterOp::kHas:
+      return ":";
   }
   return "=";
 }
 
 absl::StatusOr<FilterOp> ParseOp(const Token& t) {
   if (t.kind == Token::kOp) {
-    for (FilterOp op : {FilterOp::kEq, FilterOp::kNe, FilterOp::kLt,
-                        FilterOp::kLe, FilterOp::kGt, FilterOp::kGe}) {
+    for (FilterOp op :
+         {FilterOp::kEq, FilterOp::kNe, FilterOp::kLt, FilterOp::kLe,
+          FilterOp::kGt, FilterOp::kGe, FilterOp::kHas}) {
       if (t.text == FilterOpText(op)) return op;
     }
   }
@@ -194,15 +215,37 @@ std::string FieldNames(const std::vector<FieldSpec>& fields) {
   return absl::StrJoin(names, ", ");
 }
 
+// `strategy` ("strategies/s", or "" when the List's parent names none)
+// resolves the short forms of names.
 absl::StatusOr<FilterCondition> MakeCondition(const FieldSpec& field,
-                                              FilterOp op, const Token& value) {
+                                              FilterOp op, const Token& value,
+                                              std::string_view strategy) {
   FilterCondition cond{std::string(field.name), op, int64_t{0}};
   const bool equality = op == FilterOp::kEq || op == FilterOp::kNe;
   if (value.kind != Token::kWord && value.kind != Token::kString) {
     return SyntaxError(value.pos,
                        absl::StrCat("missing value for ", AsAbsl(field.name)));
   }
+  if (op == FilterOp::kHas && !field.contains) {
+    return FilterError(absl::StrFormat(
+        "%s at position %d does not support : (contains); accepted: %s",
+        AsAbsl(field.name), value.pos,
+        field.type == FieldType::kInt ? "= != < <= > >=" : "= and !="));
+  }
   switch (field.type) {
+    case FieldType::kText:
+      if (op != FilterOp::kEq && op != FilterOp::kNe && op != FilterOp::kHas) {
+        return FilterError(absl::StrFormat(
+            "%s at position %d only supports %s", AsAbsl(field.name), value.pos,
+            field.contains ? "=, != and : (contains)" : "= and !="));
+      }
+      if (op == FilterOp::kHas && value.text.empty()) {
+        return FilterError(absl::StrFormat(
+            "%s : at position %d needs a non-empty text to look for",
+            AsAbsl(field.name), value.pos));
+      }
+      cond.value = value.text;
+      return cond;
     case FieldType::kInt: {
       int64_t v;
       if (!absl::SimpleAtoi(value.text, &v)) {
@@ -234,9 +277,25 @@ absl::StatusOr<FilterCondition> MakeCondition(const FieldSpec& field,
       break;
     }
     case FieldType::kName: {
+      // A bare ID is the short form of a name under the List's strategy.
+      if (domain::IsValidId(value.text)) {
+        if (strategy.empty()) {
+          return FilterError(absl::StrFormat(
+              "%s: %s at position %d is an ID, but the parent names no "
+              "strategy to find it in; accepted: a full name, %s",
+              AsAbsl(field.name), base::QuoteInput(value.text), value.pos,
+              AsAbsl(domain::NamePattern(field.name_type))));
+        }
+        cond.value = domain::MakeName(strategy, field.name_type, value.text);
+        break;
+      }
       absl::Status parsed =
           domain::ParseName(value.text, field.name_type, field.name).status();
-      if (!parsed.ok()) return FilterError(std::string(parsed.message()));
+      if (!parsed.ok()) {
+        return FilterError(absl::StrCat(
+            parsed.message(), ", or the ID alone (", AsAbsl(field.name), " = ",
+            field.name_type == ResourceType::kGoal ? "g1" : "m1", ")"));
+      }
       cond.value = value.text;
       break;
     }
@@ -265,12 +324,15 @@ std::string_view FilterOpSql(FilterOp op) {
       return ">";
     case FilterOp::kGe:
       return ">=";
+    case FilterOp::kHas:
+      return "";
   }
   return "=";
 }
 
 absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
-    domain::ResourceType collection, std::string_view filter) {
+    domain::ResourceType collection, std::string_view filter,
+    std::string_view parent) {
   std::vector<FilterCondition> out;
   KPI_ASSIGN_OR_RETURN(std::vector<Token> tokens, Tokenize(filter));
   if (tokens.front().kind == Token::kEnd) return out;
@@ -280,6 +342,15 @@ absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
     return FilterError(
         absl::StrFormat("%s cannot be filtered; accepted: an empty filter",
                         AsAbsl(collection_id)));
+  }
+  // "strategies/s" of the parent, when it names one.
+  std::string strategy;
+  if (const std::vector<absl::string_view> segments =
+          absl::StrSplit(AsAbsl(parent), '/');
+      segments.size() >= 2 && segments[0] == "strategies" &&
+      domain::IsValidId(
+          std::string_view(segments[1].data(), segments[1].size()))) {
+    strategy = absl::StrCat("strategies/", segments[1]);
   }
   size_t i = 0;
   while (true) {
@@ -305,7 +376,7 @@ absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
     }
     KPI_ASSIGN_OR_RETURN(FilterOp op, ParseOp(tokens[i + 1]));
     KPI_ASSIGN_OR_RETURN(FilterCondition cond,
-                         MakeCondition(*field, op, tokens[i + 2]));
+                         MakeCondition(*field, op, tokens[i + 2], strategy));
     out.push_back(std::move(cond));
     i += 3;
     if (tokens[i].kind == Token::kEnd) break;

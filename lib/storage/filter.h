@@ -2,9 +2,12 @@
 #define KPI_LIB_STORAGE_FILTER_H_
 
 // The AIP-160 subset that List calls accept (see ListRequest::filter):
-// conditions `field op value` joined by AND, op one of = != < <= > >=,
-// values numbers, enum names or strings (quoted with " or ', or bare words).
-// Parsed once, here, for both backends. Pure functions; thread-safe.
+// conditions `field op value` joined by AND, op one of = != < <= > >= and
+// `:` (contains, for display_name), values numbers, enum names or strings
+// (quoted with " or ', or bare words). A name field also takes the short
+// form of an ID (`goal = g1`), resolved under the strategy of the List's
+// parent. Parsed once, here, for both backends; the values reach SQL only as
+// parameters. Pure functions; thread-safe.
 
 #include <cstdint>
 #include <string>
@@ -17,27 +20,32 @@
 
 namespace kpi::storage {
 
-enum class FilterOp { kEq, kNe, kLt, kLe, kGt, kGe };
+// kHas is AIP-160's `:`, here "the text contains the value".
+enum class FilterOp { kEq, kNe, kLt, kLe, kGt, kGe, kHas };
 
-// The SQL spelling of an operator ("=", "<>", "<", ...).
+// The SQL spelling of a comparison ("=", "<>", "<", ...); "" for kHas,
+// which is no comparison.
 std::string_view FilterOpSql(FilterOp op);
 
 struct FilterCondition {
   std::string field;  // one of the collection's fields, e.g. "fiscal_year"
   FilterOp op;
-  // Integers and enums (as their numeric value) are int64_t; names are
-  // strings, already checked to be names of the right type.
+  // Integers and enums (as their numeric value) are int64_t; names (full,
+  // short forms resolved) and texts are strings.
   std::variant<int64_t, std::string> value;
 };
 
-// Parses `filter` for a List of `collection` (the type listed). "" yields no
-// conditions. INVALID_ARGUMENT with a base::FieldViolation on "filter"
-// giving the position, what was wrong and what is accepted: an unknown field
-// (listing the collection's fields), a bad value (listing the enum's names, or
-// the name pattern), an operator that does not apply (only = and != for names
-// and enums), or bad syntax.
+// Parses `filter` for a List of `collection` (the type listed) under
+// `parent` (the request's parent, whose strategy resolves short forms; ""
+// accepts full names only). "" yields no conditions. INVALID_ARGUMENT with a
+// base::FieldViolation on "filter" giving the position, what was wrong (the
+// input quoted) and what is accepted: an unknown field (listing the
+// collection's fields), a bad value (listing the enum's names, or the name
+// pattern), an operator that does not apply (only = and != for names, enums
+// and unit; = != and : for display_name), or bad syntax.
 absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
-    domain::ResourceType collection, std::string_view filter);
+    domain::ResourceType collection, std::string_view filter,
+    std::string_view parent = {});
 
 // The canonical text of `conditions` as ParseFilter returned them for
 // `collection`: `field op value` joined by " AND ", enums by name, names in

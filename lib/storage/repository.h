@@ -39,16 +39,23 @@ namespace kpi::storage {
 // inserts (they encode the last name returned, not an offset) and are bound
 // to the parent and filter they were issued for.
 struct ListRequest {
-  std::string parent;  // "" for top-level collections
-  int page_size = 0;   // 0 means 100; capped at 1000; negative is invalid
+  // "" for top-level collections. Any ID may be "-" for every one
+  // (AIP-159): "strategies/s/measures/-" lists the evaluations of every
+  // measure of s (NOT_FOUND when s does not exist).
+  std::string parent;
+  int page_size = 0;  // 0 means 100; capped at 1000; negative is invalid
   std::string page_token;
   // AIP-160 subset: conditions `field op value` joined by AND, op one of
-  // = != < <= > >=; values are numbers, enum names, or quoted strings.
-  // Fields by collection:
+  // = != < <= > >= and `:` (contains); values are numbers, enum names, or
+  // quoted strings. Fields by collection:
   //   measures: goal, parent
-  //   kpis: goal, measure, kind
+  //   kpis: goal, measure, kind, unit, display_name (also `:`), status (of
+  //         the latest observation), rating (of the latest evaluation of
+  //         the KPI's measure)
   //   observations: status, fiscal_year
   //   evaluations: fiscal_year, rating
+  // Names (goal, measure, parent) may be given as the ID alone, resolved
+  // under the strategy of `parent`: `goal = g1`.
   std::string filter;
 };
 

@@ -996,8 +996,17 @@ absl::StatusOr<std::vector<size_t>> MeasureOrder(
   return order;
 }
 
-std::string FilterSql(ResourceType type, const FilterCondition& cond,
-                      size_t param) {
+// The SQL of one filter condition, its value the parameter $`param`. Only
+// the names of fields and operators (from filter.cc's fixed lists) become
+// SQL text; the value is always a parameter.
+std::string FilterSql(SqlDialect dialect, ResourceType type,
+                      const FilterCondition& cond, size_t param) {
+  if (cond.op == FilterOp::kHas) {
+    // A substring, compared by characters and case as written (the same in
+    // both backends, unlike LIKE, whose case rules differ).
+    return absl::StrCat(dialect == SqlDialect::kSqlite ? "instr(" : "strpos(",
+                        cond.field, ", $", param, ") > 0");
+  }
   const std::string op =
       absl::StrCat(" ", AsAbsl(FilterOpSql(cond.op)), " $", param);
   if (type == ResourceType::kMeasure && cond.field == "parent") {
@@ -1006,6 +1015,22 @@ std::string FilterSql(ResourceType type, const FilterCondition& cond,
   if (type == ResourceType::kKpi && cond.field == "goal") {
     return absl::StrCat("measure IN (SELECT name FROM measures WHERE goal", op,
                         ")");
+  }
+  if (type == ResourceType::kKpi && cond.field == "status") {
+    // The latest observation, as kpictl shows it: the last fiscal year,
+    // then the last start. A KPI without observations has no status and
+    // matches no condition on it.
+    return absl::StrCat(
+        "(SELECT o.status FROM observations o WHERE o.parent = kpis.name "
+        "ORDER BY o.fiscal_year DESC, o.first_fiscal_year DESC LIMIT 1)",
+        op);
+  }
+  if (type == ResourceType::kKpi && cond.field == "rating") {
+    // The latest evaluation of the KPI's measure.
+    return absl::StrCat(
+        "(SELECT e.rating FROM evaluations e WHERE e.parent = kpis.measure "
+        "ORDER BY e.fiscal_year DESC LIMIT 1)",
+        op);
   }
   // Every other field is a column of the same name.
   return absl::StrCat(cond.field, op);
@@ -1547,24 +1572,30 @@ class SqlRepository : public Repository {
           "parent: \"%s\" given, but %s are top-level; accepted: empty",
           request.parent, AsAbsl(domain::CollectionId(kType))));
     }
+    domain::ListParent parent;
     if (Traits<T>::kHasParent) {
-      KPI_RETURN_IF_ERROR(
-          domain::ParseName(request.parent, Traits<T>::kParentType, "parent")
-              .status());
+      KPI_ASSIGN_OR_RETURN(
+          parent, domain::ParseListParent(request.parent,
+                                          Traits<T>::kParentType, "parent"));
     }
     KPI_ASSIGN_OR_RETURN(std::vector<FilterCondition> conditions,
-                         ParseFilter(kType, request.filter));
+                         ParseFilter(kType, request.filter, request.parent));
     KPI_ASSIGN_OR_RETURN(std::string after,
                          DecodePageToken(kType, request.parent, request.filter,
                                          request.page_token));
     std::string where = "name > $1";
     Params params = {after};
-    if (Traits<T>::kHasParent) {
+    if (Traits<T>::kHasParent && parent.wildcard) {
+      // AIP-159: "-" for every parent of that type.
+      absl::StrAppend(&where, " AND parent LIKE $2");
+      params.push_back(parent.like_pattern);
+    } else if (Traits<T>::kHasParent) {
       absl::StrAppend(&where, " AND parent = $2");
       params.push_back(request.parent);
     }
     for (const FilterCondition& c : conditions) {
-      absl::StrAppend(&where, " AND ", FilterSql(kType, c, params.size() + 1));
+      absl::StrAppend(&where, " AND ",
+                      FilterSql(db_->dialect(), kType, c, params.size() + 1));
       params.push_back(
           std::visit([](const auto& v) { return SqlValue(v); }, c.value));
     }
@@ -1572,7 +1603,7 @@ class SqlRepository : public Repository {
     KPI_RETURN_IF_ERROR(db_->Transact(
         TransactionMode::kRead, [&](SqlTransaction& tx) -> absl::Status {
           page = Page<T>();
-          if (Traits<T>::kHasParent) {
+          if (Traits<T>::kHasParent && !parent.wildcard) {
             KPI_ASSIGN_OR_RETURN(bool exists, Exists(tx, Traits<T>::kParentType,
                                                      request.parent));
             if (!exists) {
@@ -1580,6 +1611,19 @@ class SqlRepository : public Repository {
                   "parent: %s %s does not exist",
                   AsAbsl(domain::TypeSingular(Traits<T>::kParentType)),
                   request.parent));
+            }
+          } else if (Traits<T>::kHasParent && !parent.fixed_ancestor.empty()) {
+            // "strategies/s/measures/-": s must exist.
+            KPI_ASSIGN_OR_RETURN(
+                domain::ParsedName ancestor,
+                domain::ParseAnyName(parent.fixed_ancestor, "parent"));
+            KPI_ASSIGN_OR_RETURN(
+                bool exists, Exists(tx, ancestor.type, parent.fixed_ancestor));
+            if (!exists) {
+              return absl::NotFoundError(
+                  absl::StrFormat("parent: %s %s does not exist",
+                                  AsAbsl(domain::TypeSingular(ancestor.type)),
+                                  parent.fixed_ancestor));
             }
           }
           KPI_ASSIGN_OR_RETURN(

@@ -12,9 +12,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/arena.h"
+#include "lib/base/quote.h"
+#include "lib/dataset/encode_text.h"
+#include "lib/dataset/terms.h"
+#include "lib/fiscal/era.h"
 #include "services/kpictl/format.h"
 #include "services/kpictl/rpc.h"
 
@@ -37,6 +43,42 @@ int FindColumn(const std::vector<std::string>& header,
     }
   }
   return -1;
+}
+
+absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
+
+constexpr char kColumns[] =
+    "series_id,year,value[,unit,value_domain,direction,kind,shock_years,"
+    "target_value,target_fiscal_year]";
+
+// A fiscal year as a person writes it: 2021, or an era label (令和3年度,
+// R3). The whole number is tried first: batch files hold millions.
+std::optional<int32_t> ParseYear(absl::string_view cell) {
+  int32_t year = 0;
+  if (absl::SimpleAtoi(cell, &year)) return year;
+  absl::StatusOr<int> parsed =
+      fiscal::ParseFiscalYear(std::string_view(cell.data(), cell.size()));
+  if (parsed.ok()) return *parsed;
+  return std::nullopt;
+}
+
+// "2020;2021", "2020 2021", "令和2年度、令和3年度": sorted, without repeats.
+std::optional<std::vector<int32_t>> ParseYears(absl::string_view cell) {
+  const std::string text = absl::StrReplaceAll(cell, {{"、", ";"}});
+  std::vector<int32_t> years;
+  for (absl::string_view part :
+       absl::StrSplit(text, absl::ByAnyChar("; \t"), absl::SkipEmpty())) {
+    std::optional<int32_t> year = ParseYear(part);
+    if (!year.has_value()) return std::nullopt;
+    years.push_back(*year);
+  }
+  std::sort(years.begin(), years.end());
+  years.erase(std::unique(years.begin(), years.end()), years.end());
+  return years;
+}
+
+std::string YearsText(const std::vector<int32_t>& years) {
+  return absl::StrJoin(years, ";");
 }
 
 }  // namespace
@@ -139,10 +181,9 @@ absl::StatusOr<std::unique_ptr<SeriesCsvReader>> SeriesCsvReader::Create(
         absl::StrCat(reader->label_, ": ", got.status().message()));
   }
   if (!*got || IsBlank(header)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(reader->label_,
-                     ": no header; the first line must name the columns "
-                     "series_id,year,value[,target_value,target_year]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        reader->label_, ": no header; the first line must name the columns ",
+        kColumns));
   }
   reader->id_col_ = FindColumn(header, {"series_id"});
   reader->year_col_ = FindColumn(header, {"year", "fiscal_year"});
@@ -150,14 +191,30 @@ absl::StatusOr<std::unique_ptr<SeriesCsvReader>> SeriesCsvReader::Create(
   reader->target_value_col_ = FindColumn(header, {"target_value"});
   reader->target_year_col_ =
       FindColumn(header, {"target_year", "target_fiscal_year"});
+  reader->unit_col_ = FindColumn(header, {"unit"});
+  reader->value_domain_col_ = FindColumn(header, {"value_domain"});
+  reader->direction_col_ = FindColumn(header, {"direction"});
+  reader->kind_col_ = FindColumn(header, {"kind"});
+  reader->shock_years_col_ =
+      FindColumn(header, {"shock_years", "shock_fiscal_years"});
   std::vector<std::string> missing;
   if (reader->id_col_ < 0) missing.push_back("series_id");
   if (reader->year_col_ < 0) missing.push_back("year");
   if (reader->value_col_ < 0) missing.push_back("value");
   if (!missing.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        reader->label_, ":1: the header lacks ", absl::StrJoin(missing, ", "),
-        "; expected series_id,year,value[,target_value,target_year]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(reader->label_, ":1: the header lacks ",
+                     absl::StrJoin(missing, ", "), "; expected ", kColumns));
+  }
+  const int read[] = {reader->id_col_,           reader->year_col_,
+                      reader->value_col_,        reader->target_value_col_,
+                      reader->target_year_col_,  reader->unit_col_,
+                      reader->value_domain_col_, reader->direction_col_,
+                      reader->kind_col_,         reader->shock_years_col_};
+  for (int i = 0; i < static_cast<int>(header.size()); ++i) {
+    if (std::find(std::begin(read), std::end(read), i) == std::end(read)) {
+      reader->ignored_columns_.push_back(header[i]);
+    }
   }
   return reader;
 }
@@ -171,8 +228,10 @@ absl::Status SeriesCsvReader::ParseRow(const std::vector<std::string>& row,
     if (col < 0 || col >= static_cast<int>(row.size())) return {};
     return absl::StripAsciiWhitespace(row[col]);
   };
-  const int needed = 1 + std::max({id_col_, year_col_, value_col_,
-                                   target_value_col_, target_year_col_});
+  const int needed =
+      1 + std::max({id_col_, year_col_, value_col_, target_value_col_,
+                    target_year_col_, unit_col_, value_domain_col_,
+                    direction_col_, kind_col_, shock_years_col_});
   if (static_cast<int>(row.size()) < needed) {
     return absl::InvalidArgumentError(
         absl::StrCat(label_, ":", line, ": ", row.size(),
@@ -182,27 +241,91 @@ absl::Status SeriesCsvReader::ParseRow(const std::vector<std::string>& row,
     return absl::InvalidArgumentError(
         absl::StrCat(where("series_id"), "empty; every row names its series"));
   }
-  int32_t year = 0;
-  if (!absl::SimpleAtoi(cell(year_col_), &year)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where("year"), "\"", cell(year_col_),
-                     "\" is not a whole number; expected a fiscal year such "
-                     "as 2021"));
+  const auto quote = [](absl::string_view text) {
+    return base::QuoteInput(std::string_view(text.data(), text.size()));
+  };
+  const std::optional<int32_t> year = ParseYear(cell(year_col_));
+  if (!year.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where("year"), quote(cell(year_col_)),
+        " is not a fiscal year; accepted: a year such as 2021 or an era "
+        "label such as 令和3年度 or R3"));
   }
   double value = 0;
   if (!absl::SimpleAtod(cell(value_col_), &value) || !std::isfinite(value)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        where("value"), "\"", cell(value_col_),
-        "\" is not a finite number; expected a decimal number such as 12.5"));
+        where("value"), quote(cell(value_col_)),
+        " is not a finite number; expected a decimal number such as 12.5"));
   }
-  series->points.emplace_back(year, value);
+  series->points.emplace_back(*year, value);
+  // A series-level cell: blank, or the same on every row of the series.
+  const auto differs = [&](absl::string_view column, absl::string_view given,
+                           absl::string_view earlier) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where(column), quote(given), " differs from ", quote(earlier),
+        " given earlier for series ", quote(series->series_id),
+        "; a series has one ", column, " (leave it blank on other rows)"));
+  };
+  if (const absl::string_view unit = cell(unit_col_); !unit.empty()) {
+    if (!series->unit.empty() && series->unit != unit) {
+      return differs("unit", unit, series->unit);
+    }
+    series->unit = std::string(unit);
+  }
+  // value_domain, direction and kind: the API's names or Japanese words.
+  const auto term = [&](auto parse, int col, absl::string_view column,
+                        auto* field, auto to_name) -> absl::Status {
+    const absl::string_view text = cell(col);
+    if (text.empty()) return absl::OkStatus();
+    auto parsed = parse(std::string_view(text.data(), text.size()));
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(column), parsed.status().message()));
+    }
+    using Proto = std::remove_pointer_t<decltype(field)>;
+    const Proto given = static_cast<Proto>(*parsed);
+    if (*field != Proto{} && *field != given) {
+      return differs(column, text, to_name(*field));
+    }
+    *field = given;
+    return absl::OkStatus();
+  };
+  absl::Status status =
+      term(dataset::ParseValueDomainTerm, value_domain_col_, "value_domain",
+           &series->value_domain,
+           [](kpi::v1::ValueDomain v) { return kpi::v1::ValueDomain_Name(v); });
+  if (!status.ok()) return status;
+  status = term(dataset::ParseDirectionTerm, direction_col_, "direction",
+                &series->direction, [](kpi::v1::Direction v) {
+                  return kpi::v1::Direction_Name(v);
+                });
+  if (!status.ok()) return status;
+  status = term(dataset::ParseKpiKindTerm, kind_col_, "kind", &series->kind,
+                [](kpi::v1::KpiKind v) { return kpi::v1::KpiKind_Name(v); });
+  if (!status.ok()) return status;
+  if (const absl::string_view text = cell(shock_years_col_); !text.empty()) {
+    std::optional<std::vector<int32_t>> years = ParseYears(text);
+    if (!years.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where("shock_years"), quote(text),
+          " is not a list of fiscal years; accepted: years separated by "
+          "\";\", spaces or \"、\", such as 2020;2021 or "
+          "令和2年度、令和3年度"));
+    }
+    if (!series->shock_years.empty() && series->shock_years != *years) {
+      return differs("shock_years", YearsText(*years),
+                     YearsText(series->shock_years));
+    }
+    series->shock_years = *std::move(years);
+  }
   const absl::string_view target_value = cell(target_value_col_);
   if (!target_value.empty()) {
     double t = 0;
     if (!absl::SimpleAtod(target_value, &t) || !std::isfinite(t)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where("target_value"), "\"", target_value,
-                       "\" is not a finite number"));
+          absl::StrCat(where("target_value"), quote(target_value),
+                       " is not a finite number; expected a decimal number "
+                       "such as 65"));
     }
     if (series->target_value.has_value() && *series->target_value != t) {
       return absl::InvalidArgumentError(
@@ -214,12 +337,14 @@ absl::Status SeriesCsvReader::ParseRow(const std::vector<std::string>& row,
   }
   const absl::string_view target_year = cell(target_year_col_);
   if (!target_year.empty()) {
-    int32_t t = 0;
-    if (!absl::SimpleAtoi(target_year, &t)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where("target_year"), "\"", target_year,
-                       "\" is not a whole number; expected a fiscal year"));
+    const std::optional<int32_t> parsed = ParseYear(target_year);
+    if (!parsed.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where("target_year"), quote(target_year),
+          " is not a fiscal year; accepted: a year such as 2024 or an era "
+          "label such as 令和6年度 or R6"));
     }
+    const int32_t t = *parsed;
     if (series->target_year != 0 && series->target_year != t) {
       return absl::InvalidArgumentError(
           absl::StrCat(where("target_year"), t, " differs from ",
@@ -310,7 +435,8 @@ bool SeriesCsvReader::SeenBefore(absl::string_view id) {
 }
 
 void AddBatchSeries(const BatchSeries& series, int horizon,
-                    kpi::v1::StreamProjectSeriesRequest* request) {
+                    kpi::v1::StreamProjectSeriesRequest* request,
+                    bool thresholds) {
   kpi::v1::Series* s = request->add_series();
   s->set_series_id(series.series_id);
   s->mutable_points()->Reserve(static_cast<int>(series.points.size()));
@@ -327,9 +453,66 @@ void AddBatchSeries(const BatchSeries& series, int horizon,
   } else {
     s->set_horizon(horizon);
   }
+  if (!series.unit.empty()) s->set_unit(series.unit);
+  s->set_value_domain(series.value_domain);
+  s->set_direction(series.direction);
+  s->set_kind(series.kind);
+  s->mutable_shock_fiscal_years()->Add(series.shock_years.begin(),
+                                       series.shock_years.end());
+  if (!thresholds) return;
   const double last = series.Last().second;
   for (double ratio : kThresholdRatios) {
     s->add_probability_thresholds(ratio * last);
+  }
+}
+
+std::string YearsHeader(bool with_target, i18n::Language language) {
+  using i18n::MessageId;
+  std::vector<std::string> columns;
+  const auto add = [&](MessageId id) {
+    columns.emplace_back(i18n::Text(id, language));
+  };
+  add(MessageId::kColumnSeriesId);
+  add(MessageId::kColumnFiscalYear);
+  if (language == i18n::Language::kJa) add(MessageId::kColumnEraYear);
+  for (MessageId id : {MessageId::kColumnMedian, MessageId::kColumnLower50,
+                       MessageId::kColumnUpper50, MessageId::kColumnLower80,
+                       MessageId::kColumnUpper80, MessageId::kColumnLower95,
+                       MessageId::kColumnUpper95}) {
+    add(id);
+  }
+  if (with_target) add(MessageId::kColumnAttainmentProbability);
+  return CsvRecord(columns);
+}
+
+void AppendYearRows(const BatchSeries& series,
+                    const kpi::v1::Projection& projection, bool with_target,
+                    i18n::Language language, std::string* out) {
+  const std::string id = CsvField(series.series_id);
+  const bool ja = language == i18n::Language::kJa;
+  char numbers[8 * (kCsvNumberMaxBytes + 1) + 1];
+  for (const kpi::v1::YearProjection& year : projection.years()) {
+    absl::StrAppend(out, id, ",", year.fiscal_year());
+    if (ja) {
+      absl::StrAppend(out, ",",
+                      i18n::FiscalYearInText(year.fiscal_year(), language));
+    }
+    char* end = numbers;
+    for (double v :
+         {year.median(), year.interval_50().lower(), year.interval_50().upper(),
+          year.interval_80().lower(), year.interval_80().upper(),
+          year.interval_95().lower(), year.interval_95().upper()}) {
+      *end++ = ',';
+      end = CsvNumberToChars(v, end);
+    }
+    if (with_target) {
+      *end++ = ',';
+      if (year.has_attainment_probability()) {
+        end = CsvNumberToChars(year.attainment_probability(), end);
+      }
+    }
+    *end++ = '\n';
+    out->append(numbers, end);
   }
 }
 
@@ -397,7 +580,43 @@ absl::StatusOr<BatchSummary> RunBatch(
       SeriesCsvReader::Create(in, label);
   if (!reader.ok()) return reader.status();
   const bool with_target = (*reader)->has_target_columns();
-  *out << ForecastHeader(with_target);
+  const bool benchmark = options.format == BatchFormat::kBenchmark;
+  if (!(*reader)->ignored_columns().empty()) {
+    std::vector<std::string> quoted;
+    for (const std::string& c : (*reader)->ignored_columns()) {
+      quoted.push_back(base::QuoteInput(c));
+    }
+    *progress << "kpictl batch: " << label << ": not reading the column"
+              << (quoted.size() > 1 ? "s " : " ") << absl::StrJoin(quoted, ", ")
+              << "; read are " << kColumns << "\n";
+  }
+  // Rows are converted to the output's encoding a chunk at a time; a
+  // character the encoding cannot hold stops the job, naming its line.
+  int next_line = 1;
+  const auto write = [&](const std::string& text) -> absl::Status {
+    const int first_line = next_line;
+    next_line += static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+    if (options.encoding != dataset::TextEncoding::kCp932) {
+      *out << text;
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::string> bytes =
+        dataset::EncodeText(text, options.encoding, first_line);
+    if (!bytes.ok()) {
+      return absl::Status(
+          bytes.status().code(),
+          absl::StrCat("--encoding=",
+                       AsAbsl(dataset::TextEncodingFlagValue(options.encoding)),
+                       ": output ", bytes.status().message()));
+    }
+    *out << *bytes;
+    return absl::OkStatus();
+  };
+  *out << dataset::EncodingPreamble(options.encoding);
+  absl::Status header_status =
+      write(benchmark ? ForecastHeader(with_target)
+                      : YearsHeader(with_target, options.language));
+  if (!header_status.ok()) return header_status;
 
   // The writer thread reads the input and sends it in chunks; this thread
   // reads the results, which come back one message per chunk in request
@@ -446,7 +665,7 @@ absl::StatusOr<BatchSummary> RunBatch(
         unreadable.push_back({series.series_id, series.line, series.status});
         continue;
       }
-      AddBatchSeries(series, options.horizon, &request);
+      AddBatchSeries(series, options.horizon, &request, benchmark);
       chunk.push_back(std::move(series));
       if (static_cast<int>(chunk.size()) >= options.chunk_series) {
         sent = send();
@@ -496,14 +715,18 @@ absl::StatusOr<BatchSummary> RunBatch(
         status =
             absl::Status(static_cast<absl::StatusCode>(result.error().code()),
                          result.error().message());
-      } else {
+      } else if (benchmark) {
         status =
             AppendForecastRows(series, result.projection(), with_target, &rows);
+      } else {
+        AppendYearRows(series, result.projection(), with_target,
+                       options.language, &rows);
       }
       if (!status.ok())
         failed.push_back({series.series_id, series.line, status});
     }
-    *out << rows;
+    output_status = write(rows);
+    if (!output_status.ok()) break;
     absl::MutexLock lock(&mu);
     summary.projected += static_cast<int64_t>(chunk.size() - failed.size());
     for (BatchFailure& f : failed) summary.failures.push_back(std::move(f));

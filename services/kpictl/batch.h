@@ -2,11 +2,14 @@
 #define KPI_SERVICES_KPICTL_BATCH_H_
 
 // `kpictl batch`: reads a CSV of ad-hoc series (series_id,year,value and
-// optionally target_value,target_year), streams them through
-// ForecastService.StreamProjectSeries and writes one forecast row per
-// series and year ahead in the format of the short-window backtest
-// (series_id,k,h,q025,q10,q50,q90,q975,p090,p100,p110,p125), plus
-// target_probability when the input has target columns.
+// optionally unit,value_domain,direction,kind,shock_years,target_value,
+// target_fiscal_year), streams them through
+// ForecastService.StreamProjectSeries and writes one row per series and
+// fiscal year ahead: by default for people (fiscal year, era label with
+// Japanese headings, median, 50/80/95% bounds, P(met)); with
+// BatchFormat::kBenchmark in the format of the short-window backtest
+// (series_id,k,h,q025,q10,q50,q90,q975,p090,p100,p110,p125, plus
+// target_probability when the input has target columns).
 
 #include <algorithm>
 #include <cstdint>
@@ -24,6 +27,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "kpi/v1/forecast_service.grpc.pb.h"
+#include "lib/dataset/text_encoding.h"
+#include "lib/i18n/catalogue.h"
 
 namespace kpi::kpictl {
 
@@ -75,6 +80,13 @@ struct BatchSeries {
   std::optional<double> target_value;
   // 0 when not given.
   int32_t target_year = 0;
+  // The optional series-level columns; unspecified (and "") when not given,
+  // for the server's defaults.
+  std::string unit;
+  kpi::v1::ValueDomain value_domain = kpi::v1::VALUE_DOMAIN_UNSPECIFIED;
+  kpi::v1::Direction direction = kpi::v1::DIRECTION_UNSPECIFIED;
+  kpi::v1::KpiKind kind = kpi::v1::KPI_KIND_UNSPECIFIED;
+  std::vector<int32_t> shock_years;
   // INVALID_ARGUMENT naming the line and column when one of its rows is
   // malformed; such a series is reported as failed and not sent.
   absl::Status status;
@@ -84,9 +96,15 @@ struct BatchSeries {
 };
 
 // Groups the rows of a series CSV into series. The header must name
-// series_id, year and value; target_value and target_year are optional;
-// other columns are ignored. Rows of one series must be contiguous. Not
-// thread-safe.
+// series_id, year (or fiscal_year) and value; optional are target_value,
+// target_fiscal_year (or target_year), unit, value_domain, direction, kind
+// and shock_years. Other columns are not read (ignored_columns() names
+// them). A series-level cell may be blank on some rows of its series but
+// must not differ between rows. Years are whole numbers or era labels
+// (令和2年度, R2); value_domain, direction and kind take the API's names and
+// the Japanese words of lib/dataset/terms.h (非負, 減少, 累計, ...);
+// shock_years lists years separated by ";", spaces or "、". Rows of one
+// series must be contiguous. Not thread-safe.
 class SeriesCsvReader {
  public:
   // Reads the header. INVALID_ARGUMENT naming `label` (the file name) when
@@ -97,6 +115,11 @@ class SeriesCsvReader {
   // True when the header has target_value or target_year.
   bool has_target_columns() const {
     return target_value_col_ >= 0 || target_year_col_ >= 0;
+  }
+
+  // The header cells of the columns that are not read, as written.
+  const std::vector<std::string>& ignored_columns() const {
+    return ignored_columns_;
   }
 
   // The next series, or nullopt at the end. Problems within a series's rows
@@ -117,6 +140,12 @@ class SeriesCsvReader {
   int value_col_ = -1;
   int target_value_col_ = -1;
   int target_year_col_ = -1;
+  int unit_col_ = -1;
+  int value_domain_col_ = -1;
+  int direction_col_ = -1;
+  int kind_col_ = -1;
+  int shock_years_col_ = -1;
+  std::vector<std::string> ignored_columns_;
   // The first row of the next series, read ahead.
   std::optional<std::pair<std::vector<std::string>, int>> pending_;
   bool done_ = false;
@@ -134,12 +163,36 @@ class SeriesCsvReader {
 inline constexpr double kThresholdRatios[] = {0.90, 1.00, 1.10, 1.25};
 
 // Appends to `request` the series projecting `series` `horizon` years past
-// its latest point (or to its target year), asking for P(y >= r * latest)
-// for kThresholdRatios. Requires points.
+// its latest point (or to its target year), with its unit, domain,
+// direction, kind and shock years, and with `thresholds` asking for
+// P(y >= r * latest) for kThresholdRatios. Requires points.
 void AddBatchSeries(const BatchSeries& series, int horizon,
-                    kpi::v1::StreamProjectSeriesRequest* request);
+                    kpi::v1::StreamProjectSeriesRequest* request,
+                    bool thresholds = true);
 
-// The output header, ending in "\n".
+// What `kpictl batch` writes.
+enum class BatchFormat {
+  // One row per series and fiscal year for people: series_id, fiscal_year,
+  // (in Japanese, the era label: 令和6年度), median, lower_50, upper_50,
+  // lower_80, upper_80, lower_95, upper_95, and attainment_probability when
+  // the input has target columns; headings from the catalogue in the
+  // language asked for.
+  kYears,
+  // The short-window backtest's format, which bench/ reads.
+  kBenchmark,
+};
+
+// The header of the years format, ending in "\n".
+std::string YearsHeader(bool with_target, i18n::Language language);
+
+// Appends to `out` the years-format rows of one projected series, one per
+// projected fiscal year, each ending in "\n". Numbers as FormatCsvNumber
+// writes them; the probability is blank for a series without a target.
+void AppendYearRows(const BatchSeries& series,
+                    const kpi::v1::Projection& projection, bool with_target,
+                    i18n::Language language, std::string* out);
+
+// The benchmark-format header, ending in "\n".
 std::string ForecastHeader(bool with_target);
 
 // Appends to `out` the output rows of one projected series, one per
@@ -159,6 +212,12 @@ struct BatchOptions {
   int chunk_series = 250;
   // A progress line goes to `progress` at most this often.
   absl::Duration progress_interval = absl::Seconds(2);
+  BatchFormat format = BatchFormat::kYears;
+  // The language of the years format's headings and era labels.
+  i18n::Language language = i18n::Language::kJa;
+  // How the output is written; its preamble (a UTF-8 byte order mark)
+  // first.
+  dataset::TextEncoding encoding = dataset::TextEncoding::kUtf8;
 };
 
 struct BatchFailure {
@@ -173,10 +232,13 @@ struct BatchSummary {
 };
 
 // Reads `in`, streams every well-formed series through `stub`, writes the
-// forecast CSV to `out` and progress lines to `progress`. Returns the
-// counts and the failed series; an error when the input cannot be read or
-// the stream itself fails (then the summary so far is lost to the caller,
-// the rows already written stay). Blocks; uses one extra thread.
+// forecast CSV to `out` and progress lines to `progress` (and a note naming
+// the input columns not read). Returns the counts and the failed series;
+// an error when the input cannot be read, the output cannot be written in
+// the encoding asked for (INVALID_ARGUMENT naming the output line and the
+// character), or the stream itself fails (then the summary so far is lost
+// to the caller, the rows already written stay). Blocks; uses one extra
+// thread.
 absl::StatusOr<BatchSummary> RunBatch(
     kpi::v1::ForecastService::StubInterface* stub, std::istream* in,
     const std::string& label, std::ostream* out, std::ostream* progress,

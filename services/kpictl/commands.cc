@@ -635,9 +635,13 @@ std::string SubcommandSummary() {
   export [--format=json|csv] [--out FILE] [--strategy S] [--encoding E]
                                        the whole store (or one strategy); CSV with
                                        --lang=ja has 確定値/暫定値/据置 and era labels
-  batch --in SERIES.csv --out FORECASTS.csv [--horizon H]
-                                       ad-hoc series (series_id,year,value[,target_value,target_year])
-                                       through StreamProjectSeries, backtest forecast format
+  batch --in SERIES.csv --out FORECASTS.csv [--horizon H] [--format=csv|benchmark]
+                                       ad-hoc series through StreamProjectSeries: columns
+                                       series_id,year,value and optionally unit,value_domain,
+                                       direction,kind,shock_years,target_value,target_fiscal_year;
+                                       one row per series and fiscal year (median, 50/80/95%
+                                       bounds, P(met); 令和6年度 and Japanese headings with
+                                       --lang=ja), or the backtest's format with --format=benchmark
   backtest --data DATA.csv --windows 2,3,5,7 --out FORECASTS.csv [--calibration FILE]
                                        the short-window backtest in-process (no server)
   calibrate --data SERIES.csv --out FILE [--version V]
@@ -1073,9 +1077,26 @@ absl::Status RunBatchCommand(const Rpc& rpc, const Options& options,
       return absl::NotFoundError(absl::StrCat("cannot open ", options.in));
     in = &file;
   }
-  KPI_ASSIGN_OR_RETURN(Output output, Output::Open(options.out, io.out));
   BatchOptions batch_options;
   batch_options.horizon = options.horizon;
+  batch_options.language = options.language;
+  if (options.format.empty() || options.format == "csv") {
+    batch_options.format = BatchFormat::kYears;
+  } else if (options.format == "benchmark") {
+    batch_options.format = BatchFormat::kBenchmark;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--format=", options.format,
+        " is not accepted by batch; accepted: csv (the default: one row per "
+        "series and fiscal year with median, 50/80/95% bounds and P(met)), "
+        "benchmark (the backtest's series_id,k,h,q025,... format)"));
+  }
+  KPI_ASSIGN_OR_RETURN(
+      batch_options.encoding,
+      OutputEncoding(options, batch_options.format == BatchFormat::kBenchmark
+                                  ? "benchmark"
+                                  : "csv"));
+  KPI_ASSIGN_OR_RETURN(Output output, Output::Open(options.out, io.out));
   KPI_ASSIGN_OR_RETURN(
       const BatchSummary summary,
       RunBatch(rpc.forecast, in, options.in == "-" ? "stdin" : options.in,

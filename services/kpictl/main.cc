@@ -55,7 +55,9 @@ ABSL_FLAG(std::string, shock, "",
           "both scenarios).");
 ABSL_FLAG(std::string, format, "",
           "Output format: project takes table (default), json or csv; "
-          "export takes json (default) or csv.");
+          "export takes json (default) or csv; batch takes csv (default: one "
+          "row per series and fiscal year) or benchmark (the backtest's "
+          "series_id,k,h,q025,... format, which bench/ reads).");
 ABSL_FLAG(bool, validate_only, false,
           "import: check the file on the server and write nothing.");
 ABSL_FLAG(std::string, out, "",

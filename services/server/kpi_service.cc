@@ -457,10 +457,16 @@ absl::Status DoList(
     google::protobuf::RepeatedPtrField<typename Ops::Proto>* items,
     std::string* next_page_token) {
   Violations violations;
+  bool wildcard = false;
   if constexpr (Ops::kHasParent) {
-    absl::Status parsed =
-        domain::ParseName(parent, Ops::kParentType, "parent").status();
-    if (!parsed.ok()) AddViolation(parsed, "parent", &violations);
+    // AIP-159: a "-" ID lists the collection under every parent of it.
+    absl::StatusOr<domain::ListParent> parsed =
+        domain::ParseListParent(parent, Ops::kParentType, "parent");
+    if (!parsed.ok()) {
+      AddViolation(parsed.status(), "parent", &violations);
+    } else {
+      wildcard = parsed->wildcard;
+    }
   }
   ValidatePageSize(page_size, &violations);
   KPI_RETURN_IF_ERROR(InvalidRequest(violations));
@@ -470,7 +476,7 @@ absl::Status DoList(
   request.page_token = page_token;
   request.filter = filter;
   auto page = Ops::List(repo, request);
-  if (absl::IsNotFound(page.status()) && Ops::kHasParent) {
+  if (absl::IsNotFound(page.status()) && Ops::kHasParent && !wildcard) {
     return WithSuggestions(repo, Ops::kParentType, parent, page.status());
   }
   KPI_RETURN_IF_ERROR(page.status());

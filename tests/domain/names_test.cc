@@ -60,6 +60,46 @@ TEST(NameTest, RejectsWithPatternInMessage) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(ListParentTest, WildcardsStandForEveryId) {
+  auto plain = ParseListParent("strategies/s/measures/m",
+                               ResourceType::kMeasure, "parent");
+  ASSERT_THAT(plain, IsOk());
+  EXPECT_FALSE(plain->wildcard);
+  EXPECT_EQ(plain->like_pattern, "");
+
+  auto every_measure = ParseListParent("strategies/s/measures/-",
+                                       ResourceType::kMeasure, "parent");
+  ASSERT_THAT(every_measure, IsOk());
+  EXPECT_TRUE(every_measure->wildcard);
+  EXPECT_EQ(every_measure->like_pattern, "strategies/s/measures/%");
+  EXPECT_EQ(every_measure->fixed_ancestor, "strategies/s");
+
+  auto everywhere =
+      ParseListParent("strategies/-/kpis/-", ResourceType::kKpi, "parent");
+  ASSERT_THAT(everywhere, IsOk());
+  EXPECT_EQ(everywhere->like_pattern, "strategies/%/kpis/%");
+  EXPECT_EQ(everywhere->fixed_ancestor, "");
+
+  auto strategies =
+      ParseListParent("strategies/-", ResourceType::kStrategy, "parent");
+  ASSERT_THAT(strategies, IsOk());
+  EXPECT_EQ(strategies->like_pattern, "strategies/%");
+
+  // "-" is an ID, never a collection, and the rest must still be a name.
+  for (const char* bad : {"strategies/s/-/m", "-/s/measures/m",
+                          "strategies/s/kpis/-", "strategies/s/measures/--"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(
+        ParseListParent(bad, ResourceType::kMeasure, "parent"),
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 HasSubstr("strategies/{strategy}/measures/{measure}")));
+  }
+  EXPECT_THAT(
+      ParseListParent("strategies/s/kpis/-", ResourceType::kMeasure, "parent"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("or - for every one (AIP-159)")));
+}
+
 TEST(NameTest, MakesNamesAndFiscalYearIds) {
   EXPECT_EQ(MakeName("strategies/s", ResourceType::kKpi, "k"),
             "strategies/s/kpis/k");

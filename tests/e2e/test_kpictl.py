@@ -624,7 +624,7 @@ class KpictlTest(harness.ServerTestCase):
         out_path = os.path.join(self.tmp, "forecasts.csv")
         result = self.run_kpictl("batch", f"--in={series_csv}",
                                  f"--out={out_path}", "--horizon=4",
-                                 expect=1)
+                                 "--format=benchmark", expect=1)
         self.assertIn("2 series projected, 2 failed", result.stderr)
         self.assertIn("broken (line 7): INVALID_ARGUMENT", result.stderr)
         self.assertIn("late (line 8): INVALID_ARGUMENT", result.stderr)
@@ -650,7 +650,7 @@ class KpictlTest(harness.ServerTestCase):
 
         # Without target columns, from stdin to stdout, all good: exit 0.
         result = self.run_kpictl(
-            "batch", "--in=-", "--out=-", "--horizon=2",
+            "batch", "--in=-", "--out=-", "--horizon=2", "--format=benchmark",
             stdin="series_id,year,value\na,2020,1\na,2021,2\n")
         self.assertEqual(result.stdout.splitlines()[0],
                          "series_id,k,h,q025,q10,q50,q90,q975,p090,p100,"
@@ -659,6 +659,128 @@ class KpictlTest(harness.ServerTestCase):
                           for line in result.stdout.splitlines()[1:]],
                          [["a", "2", "1"], ["a", "2", "2"]])
         self.assertIn("1 series projected, 0 failed", result.stderr)
+
+    # The README's survey (a share surveyed every other year, target 65% in
+    # FY2024) and a visitor count that fell by half.
+    PEOPLE_SERIES = (
+        "series_id,year,value,unit,value_domain,direction,kind,shock_years,"
+        "target_value,target_fiscal_year\n"
+        "survey,2015,55.5,%,PERCENT,INCREASE,,,65,2024\n"
+        "survey,2017,58.1,,,,,,,\n"
+        "survey,2019,59.9,,,,,,,\n"
+        "visitors,2017,98000,人,非負,増加,水準,,,\n"
+        "visitors,2018,91000,,,,,,,\n"
+        "visitors,2019,76000,,,,,,,\n"
+        "visitors,2021,41000,,,,,,,\n")
+
+    def test_batch_for_people(self):
+        result = self.run_kpictl("batch", "--in=-", "--out=-", "--lang=en",
+                                 "--encoding=utf-8",
+                                 stdin=self.PEOPLE_SERIES)
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        self.assertEqual(list(rows[0].keys()), [
+            "series_id", "fiscal_year", "median", "lower_50", "upper_50",
+            "lower_80", "upper_80", "lower_95", "upper_95",
+            "attainment_probability"])
+        self.assertEqual([(r["series_id"], r["fiscal_year"]) for r in rows],
+                         [("survey", str(y)) for y in range(2020, 2025)] +
+                         [("visitors", str(y)) for y in range(2022, 2028)])
+        for r in rows:
+            q = [float(r[c]) for c in ("lower_95", "lower_80", "lower_50",
+                                       "median", "upper_50", "upper_80",
+                                       "upper_95")]
+            self.assertEqual(q, sorted(q), r)
+            if r["series_id"] == "survey":
+                self.assertTrue(0 <= float(r["attainment_probability"]) <= 1)
+            else:
+                # A count cannot go below 0, and has no target.
+                self.assertGreaterEqual(float(r["lower_95"]), 0, r)
+                self.assertEqual(r["attainment_probability"], "")
+
+        # Japanese headings and era labels; CSV is UTF-8 with a BOM by
+        # default, for Excel.
+        out_path = os.path.join(self.tmp, "people-ja.csv")
+        series_csv = self.write("people.csv", self.PEOPLE_SERIES)
+        self.run_kpictl("batch", f"--in={series_csv}", f"--out={out_path}",
+                        "--lang=ja")
+        with open(out_path, "rb") as f:
+            raw = f.read()
+        self.assertTrue(raw.startswith(b"\xef\xbb\xbf"))
+        lines = raw[3:].decode("utf-8").splitlines()
+        self.assertEqual(lines[0], "系列ID,年度,和暦,中央値,50%区間下限,"
+                         "50%区間上限,80%区間下限,80%区間上限,95%区間下限,"
+                         "95%区間上限,目標達成確率")
+        self.assertTrue(lines[5].startswith("survey,2024,令和6年度,"),
+                        lines[5])
+        # The same numbers as the English file.
+        self.assertEqual(
+            [line.split(",")[3:] for line in lines[1:]],
+            [line.split(",")[2:] for line in result.stdout.splitlines()[1:]])
+        # In CP932 for older systems.
+        self.run_kpictl("batch", f"--in={series_csv}", f"--out={out_path}",
+                        "--lang=ja", "--encoding=cp932")
+        with open(out_path, "rb") as f:
+            self.assertEqual(f.read().decode("cp932"), "\n".join(lines) + "\n")
+
+        # Strict input: the line, the column and what is accepted.
+        bad = self.run_kpictl(
+            "batch", "--in=-", "--out=-", expect=1,
+            stdin="series_id,year,value,direction\na,2020,1,sideways\n")
+        self.assertIn("a (line 2): INVALID_ARGUMENT: stdin:2:direction: ",
+                      bad.stderr)
+        self.assertIn("\"sideways\"", bad.stderr)
+        self.assertIn("低いほど良い", bad.stderr)
+        bad = self.run_kpictl("batch", "--in=-", "--out=-", "--format=table",
+                              expect=1, stdin="series_id,year,value\n")
+        self.assertIn("accepted: csv", bad.stderr)
+
+    def test_batch_gives_the_numbers_of_project_series(self):
+        """Each row of kpictl batch is the ProjectSeries answer for the same
+        series, number for number (at the CSV's ten significant digits)."""
+        result = self.run_kpictl("batch", "--in=-", "--out=-", "--lang=en",
+                                 "--encoding=utf-8",
+                                 stdin=self.PEOPLE_SERIES)
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        harness.generated_stubs()
+        from kpi.v1 import forecast_service_pb2
+        from kpi.v1 import forecast_service_pb2_grpc
+        from kpi.v1 import resources_pb2
+        F = forecast_service_pb2
+        R = resources_pb2
+        survey = F.Series(
+            series_id="survey", unit="%",
+            value_domain=R.VALUE_DOMAIN_PERCENT,
+            direction=R.DIRECTION_INCREASE, target_value=65,
+            target_fiscal_year=2024,
+            points=[F.SeriesPoint(fiscal_year=y, value=v)
+                    for y, v in ((2015, 55.5), (2017, 58.1), (2019, 59.9))])
+        visitors = F.Series(
+            series_id="visitors", unit="人",
+            value_domain=R.VALUE_DOMAIN_NON_NEGATIVE,
+            direction=R.DIRECTION_INCREASE, kind=R.KPI_KIND_LEVEL, horizon=6,
+            points=[F.SeriesPoint(fiscal_year=y, value=v)
+                    for y, v in ((2017, 98000), (2018, 91000),
+                                 (2019, 76000), (2021, 41000))])
+        expected = []
+        with harness.channel(self.server.address) as channel:
+            stub = forecast_service_pb2_grpc.ForecastServiceStub(channel)
+            for series in (survey, visitors):
+                p = stub.ProjectSeries(F.ProjectSeriesRequest(series=series),
+                                       timeout=30).projection
+                for y in p.years:
+                    numbers = [y.median, y.interval_50.lower,
+                               y.interval_50.upper, y.interval_80.lower,
+                               y.interval_80.upper, y.interval_95.lower,
+                               y.interval_95.upper]
+                    expected.append(
+                        [series.series_id, str(y.fiscal_year)] +
+                        [format(v, ".10g") for v in numbers] +
+                        [format(y.attainment_probability, ".10g")
+                         if y.HasField("attainment_probability") else ""])
+        self.assertEqual([list(r.values()) for r in rows], expected)
+        # The headline of issue 11: P(met) of the survey in FY2024 is the
+        # same through both doors (not 0.23 against 0.135).
+        self.assertEqual(rows[4]["fiscal_year"], "2024")
 
     def test_backtest(self):
         data = self.write("m3.csv", "series_id,split,t,year,value\n" + "".join(

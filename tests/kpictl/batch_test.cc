@@ -19,6 +19,7 @@ namespace {
 
 using ::kpi::testing::IsOk;
 using ::kpi::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
@@ -154,7 +155,9 @@ TEST(SeriesCsvReaderTest, RowErrorsFailOnlyTheirSeries) {
                        HasSubstr("s.csv:2:value: \"abc\" is not a finite")));
   EXPECT_THAT(series[1].status,
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("s.csv:3:year: \"20x1\" is not a whole")));
+                       HasSubstr("s.csv:3:year: \"20x1\" is not a fiscal "
+                                 "year; accepted: a year such as 2021 or an "
+                                 "era label such as 令和3年度 or R3")));
   EXPECT_THAT(series[2].status, IsOk());
   EXPECT_THAT(series[3].status, StatusIs(absl::StatusCode::kInvalidArgument,
                                          HasSubstr("s.csv:5:value")));
@@ -201,6 +204,105 @@ TEST(SeriesCsvReaderTest, ConflictingTargetsFail) {
   EXPECT_THAT(series[0].status,
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("s.csv:3:target_value: 6 differs from 5")));
+}
+
+TEST(SeriesCsvReaderTest, ReadsTheOptionalColumnsInEnglishOrJapanese) {
+  std::istringstream in(
+      "series_id,fiscal_year,value,unit,value_domain,direction,kind,"
+      "shock_years,target_value,target_fiscal_year,備考\n"
+      "survey,2015,55.5,%,PERCENT,INCREASE,LEVEL,,65,2024,x\n"
+      "survey,2017,58.1,,,,,,,,\n"
+      "survey,令和元年度,59.9,%,VALUE_DOMAIN_PERCENT,,,,,R6,\n"
+      "waiting,2018,45,人,非負,減少,水準,2020;2021,0,令和6年度,\n"
+      "waiting,2019,38,,,,,令和2年度、令和3年度,,,\n"
+      "total,2020,3,件,0以上,高いほど良い,累計,2021 2020 2021,,,\n");
+  absl::StatusOr<std::unique_ptr<SeriesCsvReader>> reader =
+      SeriesCsvReader::Create(&in, "s.csv");
+  ASSERT_THAT(reader, IsOk());
+  EXPECT_THAT((*reader)->ignored_columns(), ElementsAre("備考"));
+  std::vector<BatchSeries> series;
+  while (true) {
+    auto next = (*reader)->Next();
+    ASSERT_THAT(next, IsOk());
+    if (!next->has_value()) break;
+    series.push_back(**next);
+  }
+  ASSERT_EQ(series.size(), 3u);
+  for (const BatchSeries& s : series)
+    EXPECT_THAT(s.status, IsOk()) << s.series_id;
+  EXPECT_THAT(series[0].points, ElementsAre(Pair(2015, 55.5), Pair(2017, 58.1),
+                                            Pair(2019, 59.9)));
+  EXPECT_EQ(series[0].unit, "%");
+  EXPECT_EQ(series[0].value_domain, kpi::v1::VALUE_DOMAIN_PERCENT);
+  EXPECT_EQ(series[0].direction, kpi::v1::DIRECTION_INCREASE);
+  EXPECT_EQ(series[0].kind, kpi::v1::KPI_KIND_LEVEL);
+  EXPECT_EQ(series[0].target_value, 65.0);
+  EXPECT_EQ(series[0].target_year, 2024);
+  EXPECT_TRUE(series[0].shock_years.empty());
+  EXPECT_EQ(series[1].unit, "人");
+  EXPECT_EQ(series[1].value_domain, kpi::v1::VALUE_DOMAIN_NON_NEGATIVE);
+  EXPECT_EQ(series[1].direction, kpi::v1::DIRECTION_DECREASE);
+  EXPECT_EQ(series[1].kind, kpi::v1::KPI_KIND_LEVEL);
+  EXPECT_THAT(series[1].shock_years, ElementsAre(2020, 2021));
+  EXPECT_EQ(series[1].target_value, 0.0);
+  EXPECT_EQ(series[1].target_year, 2024);
+  EXPECT_EQ(series[2].kind, kpi::v1::KPI_KIND_RUNNING_TOTAL);
+  EXPECT_EQ(series[2].value_domain, kpi::v1::VALUE_DOMAIN_NON_NEGATIVE);
+  EXPECT_THAT(series[2].shock_years, ElementsAre(2020, 2021));
+  EXPECT_FALSE(series[2].target_value.has_value());
+
+  // The series-level columns reach the request as given.
+  kpi::v1::StreamProjectSeriesRequest request;
+  AddBatchSeries(series[1], 6, &request, /*thresholds=*/false);
+  const kpi::v1::Series& sent = request.series(0);
+  EXPECT_EQ(sent.unit(), "人");
+  EXPECT_EQ(sent.value_domain(), kpi::v1::VALUE_DOMAIN_NON_NEGATIVE);
+  EXPECT_EQ(sent.direction(), kpi::v1::DIRECTION_DECREASE);
+  EXPECT_EQ(sent.kind(), kpi::v1::KPI_KIND_LEVEL);
+  EXPECT_THAT(sent.shock_fiscal_years(), ElementsAre(2020, 2021));
+  EXPECT_TRUE(sent.has_target_value());
+  EXPECT_EQ(sent.target_value(), 0);
+  EXPECT_EQ(sent.target_fiscal_year(), 2024);
+  EXPECT_TRUE(sent.probability_thresholds().empty());
+}
+
+TEST(SeriesCsvReaderTest, OptionalColumnsAreParsedStrictly) {
+  const auto series = ReadSeries(
+      "series_id,year,value,unit,value_domain,direction,kind,shock_years\n"
+      "a,2019,1,,positive,,,\n"
+      "b,2019,1,,,up-ish,,\n"
+      "c,2019,1,,,,累積値,\n"
+      "d,2019,1,,,,,2020/2021\n"
+      "e,2019,1,%,,,,\n"
+      "e,2020,1,人,,,,\n"
+      "f,2019,1,,非負,,,\n"
+      "f,2020,1,,PERCENT,,,\n"
+      "g,2019,1,,,,,2020\n"
+      "g,2020,1,,,,,2020;2021\n");
+  ASSERT_EQ(series.size(), 7u);
+  const auto fails = [](const BatchSeries& s, const std::string& where,
+                        const std::string& accepted) {
+    EXPECT_THAT(s.status,
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr(where), HasSubstr(accepted))))
+        << s.series_id;
+  };
+  fails(series[0], "s.csv:2:value_domain: ", "非負");
+  fails(series[0], "\"positive\"", "NON_NEGATIVE");
+  fails(series[1], "s.csv:3:direction: ", "減少");
+  fails(series[2], "s.csv:4:kind: ", "RUNNING_TOTAL");
+  fails(series[3], "s.csv:5:shock_years: \"2020/2021\" is not a list",
+        "such as 2020;2021 or 令和2年度、令和3年度");
+  fails(series[4], "s.csv:7:unit: \"人\" differs from \"%\"",
+        "a series has one unit");
+  fails(series[5],
+        "s.csv:9:value_domain: \"PERCENT\" differs from "
+        "\"VALUE_DOMAIN_NON_NEGATIVE\"",
+        "a series has one value_domain");
+  fails(series[6],
+        "s.csv:11:shock_years: \"2020;2021\" differs from "
+        "\"2020\"",
+        "a series has one shock_years");
 }
 
 TEST(SeriesCsvReaderTest, HeaderErrors) {
@@ -297,11 +399,13 @@ class FakeForecastService final : public kpi::v1::ForecastService::Service {
         const double median = last->value() + (year - last->fiscal_year());
         y->set_fiscal_year(year);
         y->set_median(median);
+        y->mutable_interval_50()->set_lower(median - 0.5);
+        y->mutable_interval_50()->set_upper(median + 0.5);
         y->mutable_interval_80()->set_lower(median - 1);
         y->mutable_interval_80()->set_upper(median + 1);
         y->mutable_interval_95()->set_lower(median - 2);
         y->mutable_interval_95()->set_upper(median + 2);
-        y->set_attainment_probability(series.has_target_value() ? 0.75 : 0);
+        if (series.has_target_value()) y->set_attainment_probability(0.75);
         for (int i = 0; i < series.probability_thresholds_size(); ++i) {
           y->add_threshold_probabilities(0.1 * (i + 1));
         }
@@ -344,6 +448,7 @@ TEST_F(RunBatchTest, WritesRowsInOrderAndListsFailures) {
   std::ostringstream out, progress;
   BatchOptions options;
   options.horizon = 2;
+  options.format = BatchFormat::kBenchmark;
   absl::StatusOr<BatchSummary> summary =
       RunBatch(stub_.get(), &in, "s.csv", &out, &progress, options);
   ASSERT_THAT(summary, IsOk());
@@ -382,8 +487,10 @@ TEST_F(RunBatchTest, ManySeriesStreamThrough) {
   }
   std::istringstream in(text);
   std::ostringstream out, progress;
+  BatchOptions options;
+  options.format = BatchFormat::kBenchmark;
   absl::StatusOr<BatchSummary> summary =
-      RunBatch(stub_.get(), &in, "s.csv", &out, &progress, BatchOptions());
+      RunBatch(stub_.get(), &in, "s.csv", &out, &progress, options);
   ASSERT_THAT(summary, IsOk());
   EXPECT_EQ(summary->projected, kSeries);
   EXPECT_TRUE(summary->failures.empty());
@@ -409,6 +516,7 @@ TEST_F(RunBatchTest, ChunksFollowTheOptionAndSkipUnreadableSeries) {
   BatchOptions options;
   options.chunk_series = 4;
   options.horizon = 1;
+  options.format = BatchFormat::kBenchmark;
   absl::StatusOr<BatchSummary> summary =
       RunBatch(stub_.get(), &in, "s.csv", &out, &progress, options);
   ASSERT_THAT(summary, IsOk());
@@ -426,6 +534,71 @@ TEST_F(RunBatchTest, ChunksFollowTheOptionAndSkipUnreadableSeries) {
   EXPECT_THAT(RunBatch(stub_.get(), &again, "s.csv", &out, &progress, options),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("chunk_series: 1001; accepted: 1 to 1000")));
+}
+
+TEST_F(RunBatchTest, YearsFormatForPeopleInEnglishAndJapanese) {
+  const std::string text =
+      "series_id,year,value,target_value,target_fiscal_year,note\n"
+      "survey,2017,58.1,65,2024,a\n"
+      "survey,2019,59.9,,,\n"
+      "count,2021,7,,,\n";
+  std::istringstream in(text);
+  std::ostringstream out, progress;
+  BatchOptions options;
+  options.horizon = 2;
+  options.language = i18n::Language::kEn;
+  ASSERT_THAT(RunBatch(stub_.get(), &in, "s.csv", &out, &progress, options),
+              IsOk());
+  EXPECT_EQ(out.str(),
+            "series_id,fiscal_year,median,lower_50,upper_50,lower_80,"
+            "upper_80,lower_95,upper_95,attainment_probability\n"
+            "survey,2020,60.9,60.4,61.4,59.9,61.9,58.9,62.9,0.75\n"
+            "survey,2021,61.9,61.4,62.4,60.9,62.9,59.9,63.9,0.75\n"
+            "survey,2022,62.9,62.4,63.4,61.9,63.9,60.9,64.9,0.75\n"
+            "survey,2023,63.9,63.4,64.4,62.9,64.9,61.9,65.9,0.75\n"
+            "survey,2024,64.9,64.4,65.4,63.9,65.9,62.9,66.9,0.75\n"
+            "count,2022,8,7.5,8.5,7,9,6,10,\n"
+            "count,2023,9,8.5,9.5,8,10,7,11,\n");
+  EXPECT_THAT(progress.str(),
+              HasSubstr("s.csv: not reading the column \"note\"; read are "
+                        "series_id,year,value[,unit,"));
+  // No thresholds are asked for in this format.
+  std::istringstream again(text);
+  out.str("");
+  options.language = i18n::Language::kJa;
+  options.encoding = dataset::TextEncoding::kUtf8WithBom;
+  ASSERT_THAT(RunBatch(stub_.get(), &again, "s.csv", &out, &progress, options),
+              IsOk());
+  const std::vector<std::string> lines = absl::StrSplit(out.str(), '\n');
+  ASSERT_EQ(lines.size(), 9u);
+  EXPECT_EQ(lines[0],
+            "\xEF\xBB\xBF系列ID,年度,和暦,中央値,50%区間下限,50%区間上限,"
+            "80%区間下限,80%区間上限,95%区間下限,95%区間上限,目標達成確率");
+  EXPECT_EQ(lines[5],
+            "survey,2024,令和6年度,64.9,64.4,65.4,63.9,65.9,62.9,"
+            "66.9,0.75");
+  EXPECT_EQ(lines[7], "count,2023,令和5年度,9,8.5,9.5,8,10,7,11,");
+}
+
+TEST_F(RunBatchTest, Cp932OutputAndCharactersItCannotHold) {
+  std::istringstream in("series_id,year,value\n旭川,2021,1\n");
+  std::ostringstream out, progress;
+  BatchOptions options;
+  options.horizon = 1;
+  options.encoding = dataset::TextEncoding::kCp932;
+  ASSERT_THAT(RunBatch(stub_.get(), &in, "s.csv", &out, &progress, options),
+              IsOk());
+  // 系列ID ... in CP932: 系 is 0x8C 0x6E; 旭川 is 0x88 0xAE 0x90 0xEC.
+  EXPECT_EQ(out.str().substr(0, 2), "\x8C\x6E");
+  EXPECT_THAT(out.str(), HasSubstr("\n\x88\xAE\x90\xEC,2022,\x97\xDF"));
+
+  std::istringstream bad("series_id,year,value\na,2021,1\n𠮷野,2021,1\n");
+  out.str("");
+  options.chunk_series = 1;
+  EXPECT_THAT(RunBatch(stub_.get(), &bad, "s.csv", &out, &progress, options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("--encoding=cp932: output"),
+                             HasSubstr("line 3"))));
 }
 
 TEST_F(RunBatchTest, MalformedFileIsAnError) {

@@ -472,6 +472,11 @@ TEST_F(KpiServiceTest, KpiStandardMethods) {
   ASSERT_TRUE(Call(kpi(), &Stub::ListKpis, list, &listed).ok());
   ASSERT_THAT(listed.kpis(), SizeIs(1));
   EXPECT_EQ(listed.kpis(0).name(), "strategies/s/kpis/total");
+  // Short forms, units and names, as a city analyst types them.
+  list.set_filter("measure = m1 AND unit = \"%\" AND display_name : \"雇用\"");
+  ASSERT_TRUE(Call(kpi(), &Stub::ListKpis, list, &listed).ok());
+  ASSERT_THAT(listed.kpis(), SizeIs(1));
+  EXPECT_EQ(listed.kpis(0).name(), "strategies/s/kpis/employment");
 
   // A nested path replaces only that field of the target.
   v1::UpdateKpiRequest update;
@@ -654,6 +659,20 @@ TEST_F(KpiServiceTest, EvaluationStandardMethods) {
   ASSERT_TRUE(Call(kpi(), &Stub::ListEvaluations, list, &listed).ok());
   ASSERT_THAT(listed.evaluations(), SizeIs(1));
   EXPECT_EQ(listed.evaluations(0).kpi_assessment(), "概ね順調");
+
+  // AIP-159: every measure's evaluations; an unknown strategy is NOT_FOUND.
+  list.set_parent("strategies/s/measures/-");
+  list.set_filter("fiscal_year >= 2021");
+  ASSERT_TRUE(Call(kpi(), &Stub::ListEvaluations, list, &listed).ok());
+  ASSERT_THAT(listed.evaluations(), SizeIs(2));
+  EXPECT_EQ(listed.evaluations(1).name(),
+            "strategies/s/measures/m1/evaluations/fy2022");
+  list.set_parent("strategies/nope/measures/-");
+  EXPECT_EQ(Call(kpi(), &Stub::ListEvaluations, list, &listed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  list.set_parent("strategies/s/-");
+  EXPECT_INVALID_FIELD(Call(kpi(), &Stub::ListEvaluations, list, &listed),
+                       "parent");
 
   v1::UpdateEvaluationRequest update;
   update.mutable_evaluation()->set_name(

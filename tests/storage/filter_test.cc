@@ -65,6 +65,82 @@ TEST(ParseFilterTest, NamesMayBeQuotedEitherWayOrBare) {
   }
 }
 
+TEST(ParseFilterTest, ShortFormsResolveUnderTheParentStrategy) {
+  auto parsed = ParseFilter(ResourceType::kKpi,
+                            "goal = goal-1 AND measure = 'm2'", "strategies/s");
+  ASSERT_THAT(parsed, IsOk());
+  ASSERT_EQ(parsed->size(), 2u);
+  EXPECT_EQ(std::get<std::string>((*parsed)[0].value),
+            "strategies/s/goals/goal-1");
+  EXPECT_EQ(std::get<std::string>((*parsed)[1].value),
+            "strategies/s/measures/m2");
+  // The canonical form holds the full names.
+  EXPECT_EQ(FormatFilter(ResourceType::kKpi, *parsed),
+            "goal = \"strategies/s/goals/goal-1\" AND measure = "
+            "\"strategies/s/measures/m2\"");
+  // A measure's parent measure, under a wildcard-free strategy.
+  auto measures =
+      ParseFilter(ResourceType::kMeasure, "parent = m1", "strategies/s");
+  ASSERT_THAT(measures, IsOk());
+  EXPECT_EQ(std::get<std::string>((*measures)[0].value),
+            "strategies/s/measures/m1");
+  // Full names are taken as they are, whatever the parent.
+  auto full = ParseFilter(ResourceType::kKpi, "goal = strategies/t/goals/g",
+                          "strategies/s");
+  ASSERT_THAT(full, IsOk());
+  EXPECT_EQ(std::get<std::string>((*full)[0].value), "strategies/t/goals/g");
+  // Without a strategy to resolve under, an ID is refused, saying why.
+  for (const char* parent : {"", "strategies/-"}) {
+    SCOPED_TRACE(parent);
+    auto refused = ParseFilter(ResourceType::kKpi, "goal = g1", parent);
+    EXPECT_THAT(
+        refused,
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 AllOf(HasSubstr("\"g1\" at position 7 is an ID"),
+                       HasSubstr("strategies/{strategy}/goals/{goal}"))));
+    EXPECT_THAT(refused, HasFilterViolation("names no strategy"));
+  }
+  // Neither a full name nor an ID: both forms are named.
+  EXPECT_THAT(ParseFilter(ResourceType::kKpi, "goal = Goal_1", "strategies/s"),
+              HasFilterViolation("or the ID alone (goal = g1)"));
+}
+
+TEST(ParseFilterTest, TextFieldsOfKpis) {
+  auto parsed = ParseFilter(ResourceType::kKpi,
+                            "unit = \"%\" AND display_name : '空港' AND "
+                            "display_name != \"観光入込客数\"");
+  ASSERT_THAT(parsed, IsOk());
+  ASSERT_EQ(parsed->size(), 3u);
+  EXPECT_EQ((*parsed)[0].field, "unit");
+  EXPECT_EQ((*parsed)[0].op, FilterOp::kEq);
+  EXPECT_EQ(std::get<std::string>((*parsed)[0].value), "%");
+  EXPECT_EQ((*parsed)[1].field, "display_name");
+  EXPECT_EQ((*parsed)[1].op, FilterOp::kHas);
+  EXPECT_EQ(std::get<std::string>((*parsed)[1].value), "空港");
+  EXPECT_EQ((*parsed)[2].op, FilterOp::kNe);
+  const std::string canonical = FormatFilter(ResourceType::kKpi, *parsed);
+  EXPECT_EQ(canonical,
+            "unit = \"%\" AND display_name : \"空港\" AND display_name != "
+            "\"観光入込客数\"");
+  auto again = ParseFilter(ResourceType::kKpi, canonical);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(FormatFilter(ResourceType::kKpi, *again), canonical);
+}
+
+TEST(ParseFilterTest, StatusAndRatingOfKpis) {
+  auto parsed = ParseFilter(ResourceType::kKpi,
+                            "status = OBSERVATION_STATUS_PROVISIONAL AND "
+                            "rating != RATING_REVISE");
+  ASSERT_THAT(parsed, IsOk());
+  ASSERT_EQ(parsed->size(), 2u);
+  EXPECT_EQ(std::get<int64_t>((*parsed)[0].value), 2);
+  EXPECT_EQ(std::get<int64_t>((*parsed)[1].value), 3);
+  EXPECT_THAT(ParseFilter(ResourceType::kKpi, "status = ON_TRACK"),
+              HasFilterViolation("\"ON_TRACK\" at position 9 is not a value "
+                                 "of status; accepted: "
+                                 "OBSERVATION_STATUS_UNSPECIFIED"));
+}
+
 TEST(ParseFilterTest, EnumsMapToTheirNumbers) {
   auto kind = ParseFilter(ResourceType::kKpi, "kind = KPI_KIND_PERIOD_SUM");
   ASSERT_THAT(kind, IsOk());
@@ -76,11 +152,13 @@ TEST(ParseFilterTest, EnumsMapToTheirNumbers) {
 }
 
 TEST(ParseFilterTest, UnknownFieldListsTheAcceptedFields) {
-  auto unit = ParseFilter(ResourceType::kKpi, "unit = \"%\"");
-  EXPECT_THAT(unit, StatusIs(absl::StatusCode::kInvalidArgument,
-                             AllOf(HasSubstr("filter"), HasSubstr("\"unit\""),
-                                   HasSubstr("goal, measure, kind"))));
-  EXPECT_THAT(unit, HasFilterViolation("accepted fields for kpis"));
+  auto ordinal = ParseFilter(ResourceType::kKpi, "ordinal = 1");
+  EXPECT_THAT(ordinal,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("filter"), HasSubstr("\"ordinal\""),
+                             HasSubstr("goal, measure, kind, unit, "
+                                       "display_name, status, rating"))));
+  EXPECT_THAT(ordinal, HasFilterViolation("accepted fields for kpis"));
   EXPECT_THAT(
       ParseFilter(ResourceType::kMeasure, "kind = KPI_KIND_LEVEL"),
       StatusIs(absl::StatusCode::kInvalidArgument,
@@ -110,6 +188,14 @@ TEST(ParseFilterTest, BadValuesSayWhatIsAccepted) {
       {ResourceType::kKpi, "goal = \"strategies/s", "unterminated string"},
       {ResourceType::kKpi, "kind == KPI_KIND_LEVEL", "not an operator"},
       {ResourceType::kStrategy, "name = \"x\"", "cannot be filtered"},
+      {ResourceType::kKpi, "unit : \"%\"",
+       "unit at position 7 does not support : (contains); accepted: = and !="},
+      {ResourceType::kObservation, "fiscal_year : 2020",
+       "accepted: = != < <= > >="},
+      {ResourceType::kKpi, "display_name < \"a\"",
+       "only supports =, != and : (contains)"},
+      {ResourceType::kKpi, "display_name : \"\"", "needs a non-empty text"},
+      {ResourceType::kKpi, "unit =: \"%\"", "\"=:\" is not an operator"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.filter);
@@ -151,6 +237,7 @@ TEST(FilterOpSqlTest, SpellsEveryOperator) {
   EXPECT_EQ(FilterOpSql(FilterOp::kLe), "<=");
   EXPECT_EQ(FilterOpSql(FilterOp::kGt), ">");
   EXPECT_EQ(FilterOpSql(FilterOp::kGe), ">=");
+  EXPECT_EQ(FilterOpSql(FilterOp::kHas), "");
 }
 
 // Found by tests/fuzz/filter_fuzzer: tokens were quoted whole.

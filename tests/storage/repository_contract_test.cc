@@ -794,12 +794,143 @@ TEST_P(RepositoryContractTest, FiltersSelectByField) {
   EXPECT_EQ(p2.next_page_token, "");
 }
 
+TEST_P(RepositoryContractTest, KpisFilterOnUnitNameStatusAndShortForms) {
+  Seed();
+  domain::Kpi k3 = *repo_->GetKpi("strategies/s/kpis/k3");
+  k3.unit = "%";
+  k3.display_name = "空港乗降客数（国内線）";
+  ASSERT_THAT(repo_->UpdateKpi(k3, ""), IsOk());
+  auto kpis = [&](const std::string& filter) {
+    auto page = repo_->ListKpis({kS, 0, "", filter});
+    EXPECT_THAT(page, IsOk()) << filter;
+    return page.ok() ? Names(page->items) : std::vector<std::string>{};
+  };
+  EXPECT_THAT(kpis("unit = \"%\""), ElementsAre("strategies/s/kpis/k3"));
+  EXPECT_THAT(kpis("unit != '%'"),
+              ElementsAre("strategies/s/kpis/k1", "strategies/s/kpis/k2"));
+  // Substrings by character, in both backends alike: case counts, and a
+  // pattern character of LIKE is only itself.
+  EXPECT_THAT(kpis("display_name : \"空港\""),
+              ElementsAre("strategies/s/kpis/k3"));
+  EXPECT_THAT(kpis("display_name : \"路線バス\" AND display_name : k2"),
+              ElementsAre("strategies/s/kpis/k2"));
+  EXPECT_THAT(kpis("display_name : \"%\""), IsEmpty());
+  EXPECT_THAT(kpis("display_name : \"_\""), IsEmpty());
+  EXPECT_THAT(kpis("display_name : K2"), IsEmpty());
+  EXPECT_THAT(kpis("display_name = \"空港乗降客数（国内線）\""),
+              ElementsAre("strategies/s/kpis/k3"));
+  // Short forms resolve under the parent strategy.
+  EXPECT_THAT(kpis("goal = g1"),
+              ElementsAre("strategies/s/kpis/k1", "strategies/s/kpis/k2"));
+  EXPECT_THAT(kpis("measure = m1-a"), ElementsAre("strategies/s/kpis/k2"));
+  EXPECT_THAT(kpis("goal != g1"), ElementsAre("strategies/s/kpis/k3"));
+
+  // status: that of the latest observation. k1 has FY2020 and FY2021 final;
+  // its FY2021 becomes provisional, then an earlier provisional year does
+  // not count once a later final one exists.
+  EXPECT_THAT(kpis("status = OBSERVATION_STATUS_FINAL"),
+              ElementsAre("strategies/s/kpis/k1"));
+  const std::string k1 = "strategies/s/kpis/k1";
+  ASSERT_OK_AND_ASSIGN(auto o,
+                       repo_->GetObservation(k1 + "/observations/fy2021"));
+  o.status = domain::ObservationStatus::kProvisional;
+  ASSERT_THAT(repo_->UpdateObservation(o, "", "provisional"), IsOk());
+  domain::Observation k2_2019 =
+      MakeObservation("strategies/s/kpis/k2", 2019, 1);
+  k2_2019.status = domain::ObservationStatus::kProvisional;
+  ASSERT_THAT(repo_->CreateObservation(k2_2019), IsOk());
+  ASSERT_THAT(repo_->CreateObservation(
+                  MakeObservation("strategies/s/kpis/k2", 2020, 2)),
+              IsOk());
+  EXPECT_THAT(kpis("status = OBSERVATION_STATUS_PROVISIONAL"), ElementsAre(k1));
+  EXPECT_THAT(kpis("status = OBSERVATION_STATUS_FINAL"),
+              ElementsAre("strategies/s/kpis/k2"));
+  // k3 has no observation: it has no status to match or to differ.
+  EXPECT_THAT(kpis("status != OBSERVATION_STATUS_FINAL"), ElementsAre(k1));
+
+  // rating: that of the latest evaluation of the KPI's measure.
+  EXPECT_THAT(kpis("rating = RATING_CONTINUE"), ElementsAre(k1));
+  ASSERT_THAT(repo_->CreateEvaluation(MakeEvaluation(
+                  "strategies/s/measures/m1", 2022, domain::Rating::kRevise)),
+              IsOk());
+  ASSERT_THAT(repo_->CreateEvaluation(MakeEvaluation(
+                  "strategies/s/measures/m2", 2020, domain::Rating::kContinue)),
+              IsOk());
+  EXPECT_THAT(kpis("rating = RATING_REVISE"), ElementsAre(k1));
+  EXPECT_THAT(kpis("rating = RATING_CONTINUE AND unit = \"%\""),
+              ElementsAre("strategies/s/kpis/k3"));
+}
+
+TEST_P(RepositoryContractTest, WildcardParentsListAcrossParents) {
+  Seed();
+  const std::string m1 = "strategies/s/measures/m1";
+  const std::string m2 = "strategies/s/measures/m2";
+  ASSERT_THAT(repo_->CreateEvaluation(
+                  MakeEvaluation(m2, 2020, domain::Rating::kRevise)),
+              IsOk());
+  ASSERT_THAT(repo_->CreateEvaluation(
+                  MakeEvaluation(m1, 2022, domain::Rating::kRevise)),
+              IsOk());
+  ASSERT_THAT(repo_->CreateStrategy(MakeStrategy("t")), IsOk());
+  ASSERT_THAT(repo_->CreateGoal(MakeGoal("t", "g1", 1)), IsOk());
+  ASSERT_THAT(repo_->CreateMeasure(MakeMeasure("t", "m1", "g1")), IsOk());
+  ASSERT_THAT(repo_->CreateEvaluation(MakeEvaluation(
+                  "strategies/t/measures/m1", 2021, domain::Rating::kRevise)),
+              IsOk());
+  ASSERT_OK_AND_ASSIGN(
+      auto all, repo_->ListEvaluations({"strategies/s/measures/-", 0, "", ""}));
+  EXPECT_THAT(Names(all.items), ElementsAre(m1 + "/evaluations/fy2021",
+                                            m1 + "/evaluations/fy2022",
+                                            m2 + "/evaluations/fy2020"));
+  ASSERT_OK_AND_ASSIGN(auto revise,
+                       repo_->ListEvaluations({"strategies/s/measures/-", 0, "",
+                                               "rating = RATING_REVISE"}));
+  EXPECT_THAT(Names(revise.items), ElementsAre(m1 + "/evaluations/fy2022",
+                                               m2 + "/evaluations/fy2020"));
+  ASSERT_OK_AND_ASSIGN(auto everywhere,
+                       repo_->ListEvaluations({"strategies/-/measures/-", 0, "",
+                                               "fiscal_year <= 2021"}));
+  EXPECT_THAT(
+      Names(everywhere.items),
+      ElementsAre(m1 + "/evaluations/fy2021", m2 + "/evaluations/fy2020",
+                  "strategies/t/measures/m1/evaluations/fy2021"));
+  // Pages follow name order across parents.
+  ASSERT_OK_AND_ASSIGN(
+      auto p1, repo_->ListEvaluations({"strategies/s/measures/-", 2, "", ""}));
+  EXPECT_THAT(Names(p1.items), ElementsAre(m1 + "/evaluations/fy2021",
+                                           m1 + "/evaluations/fy2022"));
+  ASSERT_OK_AND_ASSIGN(
+      auto p2, repo_->ListEvaluations(
+                   {"strategies/s/measures/-", 2, p1.next_page_token, ""}));
+  EXPECT_THAT(Names(p2.items), ElementsAre(m2 + "/evaluations/fy2020"));
+  EXPECT_EQ(p2.next_page_token, "");
+  // Observations of every KPI, KPIs of every strategy.
+  ASSERT_OK_AND_ASSIGN(
+      auto observations,
+      repo_->ListObservations({"strategies/s/kpis/-", 0, "", ""}));
+  EXPECT_EQ(observations.items.size(), 2u);
+  ASSERT_OK_AND_ASSIGN(auto kpis, repo_->ListKpis({"strategies/-", 0, "",
+                                                   "kind = "
+                                                   "KPI_KIND_LEVEL"}));
+  EXPECT_THAT(Names(kpis.items), ElementsAre("strategies/s/kpis/k1"));
+  // The strategy before the wildcard must exist; a short form needs one.
+  EXPECT_THAT(repo_->ListEvaluations({"strategies/x/measures/-", 0, "", ""}),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("strategy strategies/x does not exist")));
+  EXPECT_THAT(repo_->ListKpis({"strategies/-", 0, "", "goal = g1"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("names no strategy")));
+  EXPECT_THAT(repo_->ListEvaluations({"strategies/s/-/m1", 0, "", ""}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("strategies/{strategy}/measures/{measure}")));
+}
+
 TEST_P(RepositoryContractTest, BadFiltersNameTheFieldAndWhatIsAccepted) {
   Seed();
-  EXPECT_THAT(
-      repo_->ListKpis({kS, 0, "", "unit = \"%\""}),
-      StatusIs(absl::StatusCode::kInvalidArgument,
-               AllOf(HasSubstr("unit"), HasSubstr("goal, measure, kind"))));
+  EXPECT_THAT(repo_->ListKpis({kS, 0, "", "ordinal = 1"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("ordinal"),
+                             HasSubstr("goal, measure, kind, unit"))));
   EXPECT_THAT(repo_->ListObservations(
                   {"strategies/s/kpis/k1", 0, "", "status = FINAL"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
