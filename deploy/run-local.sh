@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make run: starts kpi_server on LISTEN with the store DB (a SQLite path,
 # created with its directory, or a postgresql:// URL), waits until it
-# serves, prints the projection table of every KPI through kpictl, then
+# serves, prints the projection table of every KPI through kpictl, writes
+# the Asahikawa report (kpictl report) to var/report/ (KPI_REPORT_DIR) and
+# prints its path, then
 # keeps the server in the foreground with its log until Ctrl-C, which stops
 # it gracefully (SIGTERM: calls in flight finish). Nothing is left running.
 #
@@ -83,6 +85,17 @@ echo
 if ! "$kpictl_bin" --server="$target" --lang="$lang" project --all --format=table; then
   echo "run-local: kpictl could not print the projections (above); the" \
     "server keeps running" >&2
+fi
+# The Asahikawa strategy's report: index.html and one .svg per KPI.
+report_dir=${KPI_REPORT_DIR:-var/report}
+if report_index=$("$kpictl_bin" --server="$target" --lang="$lang" report \
+    --strategy=asahikawa-2020 --out="$report_dir"); then
+  echo
+  echo "The Asahikawa report: $report_index"
+  echo "(open it in a browser, or print it: A4, a page per goal; one .svg per KPI beside it)"
+else
+  echo "run-local: kpictl could not write the report (above); the server" \
+    "keeps running" >&2
 fi
 cat <<EOF
 

@@ -349,6 +349,97 @@ constexpr Entry kCatalogue[] = {
     {MessageId::kColumnUpper95, "95%区間上限", "upper_95"},
     {MessageId::kColumnAttainmentProbability, "目標達成確率",
      "attainment_probability"},
+
+    // Fan charts (lib/report/fan_chart.h): legend entries and axis titles.
+    {MessageId::kChartObserved, "実績値", "observed"},
+    {MessageId::kChartProvisional, "実績値 (暫定値)", "observed (provisional)"},
+    {MessageId::kChartCarriedOver, "実績値 (据置)", "observed (carried over)"},
+    {MessageId::kChartMedian, "予測 (中央値)", "projection (median)"},
+    {MessageId::kChartBand, "$0%予測区間", "$0% interval"},
+    {MessageId::kChartTarget, "目標", "target"},
+    {MessageId::kChartAlternative, "別シナリオ: $0", "other scenario: $0"},
+    {MessageId::kChartShockYears, "ショック年", "shock years"},
+    {MessageId::kChartAxisYear, "年度", "fiscal year"},
+    {MessageId::kChartAxisUnit, "単位: $0", "unit: $0"},
+    // The chart's <desc>. $0: the number of observations, $1, $2: the first
+    // and last fiscal years (FiscalYearInText).
+    {MessageId::kChartDescObserved, "実績値$0点 ($1〜$2)。",
+     "$0 observations ($1 to $2)."},
+    // $0: the last projected year, $1: the median with its unit, $2, $3:
+    // the 80% interval's ends.
+    {MessageId::kChartDescProjected,
+     "$0の予測中央値は$1、80%予測区間は$2〜$3。",
+     "Projected median for $0: $1, 80% interval $2 to $3."},
+    // $0: the target year, $1: the target with its unit, $2: the
+    // probability, $3: the likelihood words.
+    {MessageId::kChartDescTarget, "$0の目標$1の達成確率は$2 ($3)。",
+     "Target $1 in $0: probability of meeting it $2 ($3)."},
+    // $0: the scenario's name, $1: its median in the last year.
+    {MessageId::kChartDescAlternative, "別シナリオ ($0) の中央値は$1。",
+     "Other scenario ($0): median $1."},
+    {MessageId::kScenarioRecovery, "ショック前の傾向へ回復",
+     "recovery to the pre-shock path"},
+    {MessageId::kScenarioAsData, "ショック年もデータとして使用",
+     "shock years as data"},
+    {MessageId::kScenarioBlend, "2つのシナリオの混合", "blend of both"},
+
+    // The strategy report (lib/report/report.h). $0: the strategy's name,
+    // $1: the evaluation's fiscal year (FiscalYearLabel).
+    {MessageId::kReportTitle, "$0 KPI評価報告 $1", "$0: KPI report, $1"},
+    // $0: the date (FormatDate).
+    {MessageId::kReportPrepared, "作成日: $0", "Prepared on $0"},
+    {MessageId::kReportSummary, "概要", "Summary"},
+    {MessageId::kReportStatusCounts, "進捗区分別のKPI数", "KPIs by status"},
+    {MessageId::kReportLowestFirst, "達成確率の低い順",
+     "By probability of meeting the target, lowest first"},
+    // $0: the goal's number.
+    {MessageId::kReportGoal, "基本目標$0", "Goal $0"},
+    // $0: the evaluation's fiscal year (FiscalYearInText).
+    {MessageId::kReportCityRating, "市の評価 ($0)", "City's rating ($0)"},
+    {MessageId::kReportSuggestedRating, "達成確率からの提案",
+     "Suggested from the likelihoods"},
+    // $0: the mean probability, $1: the number of KPIs it is taken over.
+    {MessageId::kReportRuleBasis, "KPI $1件の達成確率の平均 $0",
+     "mean probability of meeting the targets of $1 KPI(s): $0"},
+    {MessageId::kReportRule,
+     "提案の規則: 施策のKPIの達成確率の平均 "
+     "(達成が見込まれる目標の割合の期待値) "
+     "が66%以上なら「継続」(現状の取組で目標に届く見込み)、33%超66%未満なら"
+     "「継続発展」(取組の拡充が必要)、33%以下なら「見直し」("
+     "現状の取組では目標に"
+     "届かない見込み)。目標のないKPIは数えません。",
+     "Suggestion rule: the mean of the probabilities that the measure's KPIs "
+     "meet their targets (the expected share of its targets met): 66% or "
+     "more suggests continue (the current efforts reach the targets), more "
+     "than 33% and less than 66% continue and expand (more effort needed), "
+     "33% or less revise (the current efforts fall short). KPIs without a "
+     "target are not counted."},
+    // $0: measures where both agree, $1: measures with both.
+    {MessageId::kReportAgreement,
+     "市の評価と提案が一致した施策: $1施策中$0施策",
+     "The city's rating and the suggestion agree for $0 of $1 measures"},
+    {MessageId::kReportNoRating, "評価なし", "no rating"},
+    {MessageId::kReportNoSuggestion, "提案なし (達成確率のあるKPIがない)",
+     "no suggestion (no KPI with a probability)"},
+    {MessageId::kReportProjected, "予測 (中央値、80%予測区間)",
+     "projected (median, 80% interval)"},
+    {MessageId::kReportProbability, "達成確率", "probability of meeting it"},
+    {MessageId::kReportExplanation, "説明", "explanation"},
+    {MessageId::kReportWarnings, "注意", "warnings"},
+    {MessageId::kReportCityAssessment, "KPIの現状認識 (市)",
+     "The city's assessment of its KPIs"},
+    {MessageId::kReportCityViewpoint, "評価の視点 (市)",
+     "The city's viewpoint"},
+    // $0: why (the error's message).
+    {MessageId::kReportNotProjected, "予測できません: $0",
+     "cannot be projected: $0"},
+    // $0: a count of KPIs.
+    {MessageId::kReportCount, "$0件", "$0"},
+    {MessageId::kReportMeasure, "施策", "measure"},
+    // $0: the KPI's name.
+    {MessageId::kReportChart, "$0の推移と予測", "$0: observed and projected"},
+    {MessageId::kReportProgressStatus, "進捗区分", "status"},
+    {MessageId::kReportCityOutlook, "今後の考え方 (市)", "The city's outlook"},
 };
 
 constexpr bool RowsInIdOrder() {

@@ -646,6 +646,9 @@ std::string SubcommandSummary() {
                                        the short-window backtest in-process (no server)
   calibrate --data SERIES.csv --out FILE [--version V]
                                        learn a calibration from series (their train rows), no server
+  report --out DIR [--strategy S]      the strategy report: DIR/index.html (self-contained,
+                                       A4 print) and one DIR/<kpi>.svg fan chart per KPI
+                                       (--lang=ja|en)
   health [SERVICE]                     SERVING or not (exit 0 only when SERVING), for probes
   changes [RESOURCE] [--actor A] [--since T] [--until T] [--limit N] [--format=table|json]
                                        the change log, newest first: who wrote what, when

@@ -19,6 +19,7 @@
 #include "services/kpictl/admin.h"
 #include "services/kpictl/calibrate.h"
 #include "services/kpictl/commands.h"
+#include "services/kpictl/report.h"
 #include "services/kpictl/rpc.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
@@ -215,6 +216,10 @@ int Run(const std::vector<char*>& positional) {
       changes.until = absl::GetFlag(FLAGS_until);
       changes.limit = absl::GetFlag(FLAGS_limit);
       status = RunChanges(rpc, args, options, changes, io);
+    } else if (command == "report") {
+      const auto report_stub = kpi::v1::ReportService::NewStub(channel);
+      status = no_args("report");
+      if (status.ok()) status = RunReport(rpc, *report_stub, options, io);
     } else if (command == "batch") {
       status = no_args("batch");
       if (status.ok()) status = RunBatchCommand(rpc, options, io);

@@ -38,6 +38,7 @@ constexpr MethodRule kMethodRules[] = {
     {"/kpi.v1.ForecastService/BatchProjectKpis", kReader},
     {"/kpi.v1.ForecastService/BatchProjectSeries", kReader},
     {"/kpi.v1.ForecastService/StreamProjectSeries", kReader},
+    {"/kpi.v1.ReportService/RenderReport", kReader},
 
     {"/kpi.v1.KpiService/GetStrategy", kReader},
     {"/kpi.v1.KpiService/ListStrategies", kReader},

@@ -17,6 +17,7 @@
 #include "services/server/forecast_service.h"
 #include "services/server/kpi_service.h"
 #include "services/server/reflection_service.h"
+#include "services/server/report_service.h"
 #include "services/server/served_descriptors.h"
 
 namespace kpi::services {
@@ -161,6 +162,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       options.repository, engine, options.projection_cache_entries,
       options.project_kpi_threads > 0 ? options.project_kpi_threads
                                       : DefaultProjectKpiThreads());
+  server->report_service_ = std::make_unique<ReportService>(
+      options.repository, engine,
+      options.clock != nullptr ? options.clock : base::Clock::Real());
 
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -171,6 +175,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       MakeServerCredentials(options.tls, options.authorizer), &server->port_);
   builder.RegisterService(server->kpi_service_.get());
   builder.RegisterService(server->forecast_service_.get());
+  builder.RegisterService(server->report_service_.get());
   builder.RegisterService(server->reflection_service_.get());
   if (options.log_calls) {
     std::vector<

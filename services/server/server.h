@@ -1,7 +1,8 @@
 #ifndef KPI_SERVICES_SERVER_SERVER_H_
 #define KPI_SERVICES_SERVER_SERVER_H_
 
-// The kpi_server gRPC server: KpiService and ForecastService on one port,
+// The kpi_server gRPC server: KpiService, ForecastService and ReportService
+// on one port,
 // with server reflection (v1alpha, what Debian's gRPC 1.51 serves), the
 // standard health service (a serving status per service name, described
 // through reflection), message size limits, SO_REUSEPORT off (a taken port
@@ -18,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "lib/base/clock.h"
 #include "lib/forecast/engine.h"
 #include "lib/storage/repository.h"
 #include "services/server/auth.h"
@@ -27,6 +29,7 @@ namespace kpi::services {
 
 class KpiService;
 class ForecastService;
+class ReportService;
 class ReflectionService;
 
 struct ServerOptions {
@@ -36,6 +39,9 @@ struct ServerOptions {
   storage::Repository* repository = nullptr;
   // Not owned; null means forecast::DefaultEngine().
   const forecast::Engine* engine = nullptr;
+  // The time ReportService dates its reports by; null means the real clock.
+  // Not owned; must outlive the server.
+  const base::Clock* clock = nullptr;
   // Largest request or response, in bytes.
   int max_message_bytes = 16 * 1024 * 1024;
   // ProjectKpi responses cached (services/server/projection_cache.h); 0 for
@@ -71,7 +77,8 @@ int DefaultProjectKpiThreads();
 // The service names the health service reports on: each gRPC service of the
 // server and "" (the server as a whole).
 inline constexpr std::string_view kHealthServiceNames[] = {
-    "kpi.v1.KpiService", "kpi.v1.ForecastService", "grpc.health.v1.Health", ""};
+    "kpi.v1.KpiService", "kpi.v1.ForecastService", "kpi.v1.ReportService",
+    "grpc.health.v1.Health", ""};
 
 // A running server. Thread-safe: Shutdown and Wait may be called from any
 // thread, Shutdown more than once.
@@ -110,6 +117,7 @@ class Server {
   // finishes every call, so no task of ForecastService's pool is left.
   std::unique_ptr<KpiService> kpi_service_;
   std::unique_ptr<ForecastService> forecast_service_;
+  std::unique_ptr<ReportService> report_service_;
   std::unique_ptr<ReflectionService> reflection_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

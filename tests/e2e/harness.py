@@ -224,7 +224,8 @@ def generated_stubs():
         [protoc, f"-I{os.path.join(source, 'proto')}", f"-I{googleapis}",
          f"--plugin=protoc-gen-grpc_python={plugin}", f"--python_out={out}",
          f"--grpc_python_out={out}", "kpi/v1/resources.proto",
-         "kpi/v1/kpi_service.proto", "kpi/v1/forecast_service.proto"],
+         "kpi/v1/kpi_service.proto", "kpi/v1/forecast_service.proto",
+         "kpi/v1/report_service.proto"],
     ]
     for command in runs:
         result = subprocess.run(command, capture_output=True, text=True)

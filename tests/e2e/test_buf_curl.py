@@ -52,7 +52,8 @@ class BufCurlTest(harness.ServerTestCase):
         self.assertEqual(out, [
             "grpc.health.v1.Health",
             "grpc.reflection.v1alpha.ServerReflection",
-            "kpi.v1.ForecastService", "kpi.v1.KpiService"])
+            "kpi.v1.ForecastService", "kpi.v1.KpiService",
+            "kpi.v1.ReportService"])
 
     def test_describe_methods(self):
         methods = self.curl("--list-methods", self.base).stdout.split()

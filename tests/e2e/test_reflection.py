@@ -16,6 +16,7 @@ SERVICES = [
     "grpc.reflection.v1alpha.ServerReflection",
     "kpi.v1.ForecastService",
     "kpi.v1.KpiService",
+    "kpi.v1.ReportService",
 ]
 
 
@@ -46,6 +47,7 @@ class ReflectionTest(harness.ServerTestCase):
             "kpi.v1.ForecastService": {
                 "ProjectKpi", "ProjectSeries", "BatchProjectKpis",
                 "BatchProjectSeries", "StreamProjectSeries"},
+            "kpi.v1.ReportService": {"RenderReport"},
         }
         resources = ["Strategy", "Goal", "Measure", "Kpi", "Observation",
                      "Evaluation", "Reference"]
@@ -165,7 +167,7 @@ class ReflectionTest(harness.ServerTestCase):
         serving = check.output_type.fields_by_name["status"].enum_type \
             .values_by_name["SERVING"].name
         for service in ["", "kpi.v1.KpiService", "kpi.v1.ForecastService",
-                        "grpc.health.v1.Health"]:
+                        "kpi.v1.ReportService", "grpc.health.v1.Health"]:
             with self.subTest(service=service):
                 response = api.unary("grpc.health.v1.Health/Check",
                                      {"service": service})

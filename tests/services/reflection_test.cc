@@ -102,7 +102,8 @@ TEST(ReflectionTest, ListsEveryService) {
   EXPECT_THAT(names,
               ElementsAre("grpc.health.v1.Health",
                           "grpc.reflection.v1alpha.ServerReflection",
-                          "kpi.v1.ForecastService", "kpi.v1.KpiService"));
+                          "kpi.v1.ForecastService", "kpi.v1.KpiService",
+                          "kpi.v1.ReportService"));
   EXPECT_EQ(responses[0].valid_host(), "localhost");
   EXPECT_EQ(responses[0].original_request().list_services(), "");
 }

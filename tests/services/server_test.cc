@@ -41,7 +41,8 @@ TEST(ServerTest, HealthServingPerServiceName) {
   auto server = TestServer::Start();
   ASSERT_NE(server, nullptr);
   for (const char* name : {"kpi.v1.KpiService", "kpi.v1.ForecastService",
-                           "grpc.health.v1.Health", ""}) {
+                           "kpi.v1.ReportService", "grpc.health.v1.Health",
+                           ""}) {
     HealthCheckRequest request;
     request.set_service(name);
     HealthCheckResponse response;
