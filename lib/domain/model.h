@@ -125,7 +125,7 @@ struct ObservationRevision {
   absl::Time revise_time = absl::UnixEpoch();
   std::string reason;
   // Who made the change (Repository::WithActor); "" for a change made
-  // before the store recorded it (schema version 1).
+  // before the store recorded it (schema versions 1 and 2).
   std::string actor;
 };
 

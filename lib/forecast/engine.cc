@@ -175,6 +175,10 @@ class Projector {
   Projector(const Calibration& cal, const SeriesInput& in)
       : cal_(cal), in_(in) {}
 
+  // The history the fit would learn from, for a calibration
+  // (TrainingSeriesOf): the points SelectPoints keeps, all of them.
+  std::optional<TrainingSeries> History();
+
   void Fit();
   const std::vector<Distribution>& distributions() const { return dists_; }
   std::vector<Distribution> TakeDistributions() { return std::move(dists_); }
@@ -203,6 +207,7 @@ class Projector {
   int points_without_shocks_ = 0;
   bool shocks_excluded_ = false;
   bool dropped_carried_over_ = false;
+  bool whole_history_ = false;  // History(): no cut to the last kMaxWindow
   TrendBasis trend_;
   // The scale the path is made coherent on, the value it starts from, and
   // the reporting resolution (0: values are not rounded to 0).
@@ -323,12 +328,52 @@ void Projector::SelectPoints() {
     if (!dedup.empty() && dedup.back().t == f.t) dedup.pop_back();
     dedup.push_back(f);
   }
-  if (dedup.size() > static_cast<size_t>(kMaxWindow) &&
+  if (dedup.size() > static_cast<size_t>(kMaxWindow) && !whole_history_ &&
       in_.kind == KpiKind::kLevel) {
     dedup.erase(dedup.begin(), dedup.end() - kMaxWindow);
   }
   used_ = dedup;
   points_without_shocks_ = fell_back ? 0 : static_cast<int>(used_.size());
+}
+
+std::optional<TrainingSeries> Projector::History() {
+  whole_history_ = true;
+  SelectPoints();
+  TrainingSeries out;
+  out.id = in_.id;
+  // Only points at a whole year: a range's middle between two years has no
+  // place in a yearly history (learn.h counts horizons in years).
+  const auto whole = [](double t) { return t == std::floor(t); };
+  if (in_.kind == KpiKind::kRunningTotal || in_.kind == KpiKind::kPeriodSum) {
+    // What ProjectIncrements fits: yearly increments, averaged over gaps,
+    // never negative, on the log scale.
+    std::vector<FitPoint> cum = used_;
+    if (in_.kind == KpiKind::kPeriodSum &&
+        cum.front().fiscal_year >= period_first_) {
+      FitPoint zero;
+      zero.t = zero.fiscal_year = zero.first_year = period_first_ - 1;
+      cum.insert(cum.begin(), zero);
+    }
+    for (size_t i = 1; i < cum.size(); ++i) {
+      if (!whole(cum[i].t)) continue;
+      const double years = cum[i].t - cum[i - 1].t;
+      out.years.push_back(static_cast<int32_t>(cum[i].t));
+      out.values.push_back(std::max(0.0, cum[i].value - cum[i - 1].value) /
+                           years);
+    }
+    out.value_domain = ValueDomain::kNonNegative;
+  } else {
+    for (const FitPoint& f : used_) {
+      if (!whole(f.t)) continue;
+      out.years.push_back(static_cast<int32_t>(f.t));
+      out.values.push_back(f.value);
+    }
+    out.value_domain = in_.value_domain == ValueDomain::kUnspecified
+                           ? ValueDomain::kReal
+                           : in_.value_domain;
+  }
+  if (out.years.size() < 2) return std::nullopt;
+  return out;
 }
 
 void Projector::ProjectLevel() {
@@ -877,6 +922,24 @@ const std::string& Engine::calibration_version() const {
 }
 
 const Calibration& Engine::calibration() const { return impl_->calibration; }
+
+std::optional<TrainingSeries> TrainingSeriesOf(const SeriesInput& input) {
+  if (input.points.empty()) return std::nullopt;
+  SeriesInput in = input;
+  // Only the history matters: the target is not looked at.
+  int32_t last = in.points.front().fiscal_year;
+  for (const Point& p : in.points) last = std::max(last, p.fiscal_year);
+  in.target_fiscal_year = last + 1;
+  in.target_value.reset();
+  in.probability_thresholds.clear();
+  if (!Validate(in).ok()) return std::nullopt;
+  // Shock years are left out, as the recovery scenario leaves them out: they
+  // say what a shock did, not how the KPI moves.
+  if (in.shock_treatment != ShockTreatment::kInclude) {
+    in.shock_treatment = ShockTreatment::kExclude;
+  }
+  return Projector(DefaultEngine().calibration(), in).History();
+}
 
 const Engine& DefaultEngine() {
   static const Engine* const engine = [] {

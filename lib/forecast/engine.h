@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/domain/model.h"
+#include "lib/forecast/training_data.h"
 
 namespace kpi::forecast {
 
@@ -300,6 +301,17 @@ class Engine {
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The history a calibration learns from for `input` (lib/forecast/learn.h),
+// as the engine would fit it with every point kept: carried-over values and
+// shock years left out (unless input.shock_treatment is kInclude), a range
+// of a level at its middle year (a range whose middle falls between two
+// years is left out), the baseline when no point covers it; running totals
+// and period sums as their yearly increments (averaged over gaps, never
+// negative) on the log scale, as they are projected; levels on the scale of
+// input.value_domain. nullopt when the input does not validate (as Project
+// would refuse it) or fewer than two points remain. Thread-safe.
+std::optional<TrainingSeries> TrainingSeriesOf(const SeriesInput& input);
 
 // The engine with the calibration shipped in the repository (compiled in).
 // Never fails once built; the reference is shared and never destroyed.

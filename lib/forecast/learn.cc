@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/base/status_macros.h"
 #include "lib/forecast/transform.h"
 
 namespace kpi::forecast {
@@ -712,8 +713,14 @@ absl::StatusOr<LearnedCalibration> Shrunk(const Data& d,
   for (int i = 0; i < n; ++i) every.push_back(i);
   for (int k = 1; k <= max_k; ++k) all_ks.push_back(k);
   LearnedCalibration out;
+  const auto past_deadline = [&options, n]() -> absl::Status {
+    if (absl::Now() < options.deadline) return absl::OkStatus();
+    return absl::DeadlineExceededError(absl::StrFormat(
+        "learning from %d series did not finish before its deadline", n));
+  };
   const Cells cells = Collect(d, every, prior.params, all_ks, max_k, max_h,
                               &out.report.windows);
+  KPI_RETURN_IF_ERROR(past_deadline());
   const std::vector<int> score_ks = ScoredKs(max_k);
   for (int k : score_ks) {
     for (int h = 1; h <= cv_h; ++h) {
@@ -725,6 +732,7 @@ absl::StatusOr<LearnedCalibration> Shrunk(const Data& d,
   for (int i = 0; i < n; ++i) (i % 2 == 0 ? even : odd)[i] = true;
   const Own own_even = OwnEstimates(prior, cells, even, score_ks, cv_h);
   const Own own_odd = OwnEstimates(prior, cells, odd, score_ks, cv_h);
+  KPI_RETURN_IF_ERROR(past_deadline());
   // The candidates, from the least shrinkage to the most (the prior).
   std::vector<ShrinkCandidate> candidates;
   for (double strength : kShrinkStrengths) {
@@ -734,6 +742,7 @@ absl::StatusOr<LearnedCalibration> Shrunk(const Data& d,
   candidates.push_back({kInf, true, 0});
   std::vector<ScoreSums> sums;
   for (ShrinkCandidate& c : candidates) {
+    KPI_RETURN_IF_ERROR(past_deadline());
     const Calibration a = Shrink(prior, own_even, c.strength, c.centered);
     const Calibration b = Shrink(prior, own_odd, c.strength, c.centered);
     ScoreSums s = ScoreCells(d, cells, a, odd);
@@ -876,9 +885,13 @@ HeldOutScore ScoreCalibration(const Calibration& calibration,
   for (size_t i = 0; i < d.series.size(); ++i) every.push_back(i);
   const int max_h = std::min(kScoredMaxH, std::max(1, calibration.max_h));
   const int max_k = std::max(1, calibration.max_k);
-  const Cells cells =
-      Collect(d, every, calibration.params, ScoredKs(max_k), max_k, max_h);
-  return ScoreCells(d, cells, calibration).Mean();
+  int64_t windows = 0;
+  const Cells cells = Collect(d, every, calibration.params, ScoredKs(max_k),
+                              max_k, max_h, &windows);
+  HeldOutScore out = ScoreCells(d, cells, calibration).Mean();
+  out.series = static_cast<int>(d.series.size());
+  out.windows = windows;
+  return out;
 }
 
 }  // namespace kpi::forecast

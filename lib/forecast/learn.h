@@ -40,6 +40,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "lib/forecast/model.h"
 #include "lib/forecast/training_data.h"
 
@@ -68,6 +70,10 @@ struct LearnOptions {
   double max_bias_share = 0.5;
   // Progress lines (grid points, scores); may be empty.
   std::function<void(const std::string&)> log;
+  // Shrunk only: learning stops with DEADLINE_EXCEEDED once this time has
+  // passed (checked between its steps, each a fraction of the whole: the
+  // server's CalibrateStore bounds its CPU time with it).
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 // Held-out figures of a calibration on rolling windows (k = 2, 3, 5, 7,
@@ -80,6 +86,10 @@ struct HeldOutScore {
   double cov80 = 0;  // share of outcomes inside the 80% interval
   double cov95 = 0;
   int64_t forecasts = 0;
+  // ScoreCalibration only: the series scored (two points or more on their
+  // scale) and their rolling windows of the scored lengths.
+  int series = 0;
+  int64_t windows = 0;
 };
 
 // One setting of the shrinkage tried by the cross-validation.
@@ -116,7 +126,8 @@ struct LearnedCalibration {
 
 // Learns a calibration from `series` (nothing else is read). INVALID_ARGUMENT
 // for a bad version label or options, or (on its own) when fewer than 20
-// series have windows to learn from; FAILED_PRECONDITION never.
+// series have windows to learn from; DEADLINE_EXCEEDED past
+// options.deadline; FAILED_PRECONDITION never.
 // Deterministic. Thread-safe (it only reads its arguments); CPU-bound, about
 // a second per thousand series shrunk, minutes on its own.
 absl::StatusOr<LearnedCalibration> LearnCalibration(

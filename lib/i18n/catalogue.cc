@@ -440,6 +440,69 @@ constexpr Entry kCatalogue[] = {
     {MessageId::kReportChart, "$0の推移と予測", "$0: observed and projected"},
     {MessageId::kReportProgressStatus, "進捗区分", "status"},
     {MessageId::kReportCityOutlook, "今後の考え方 (市)", "The city's outlook"},
+    // $0: the calibration's version, $1: KPIs, $2: rolling windows, $3:
+    // forecasts checked.
+    {MessageId::kSkillHeading,
+     "較正 $0 の実績 (保存済みKPI $1件の履歴、移動窓 $2、検証した予測 $3件)",
+     "How calibration $0 did on the store's history ($1 KPIs, $2 rolling "
+     "windows, $3 forecasts checked)"},
+    // $0: the KPIs scored.
+    {MessageId::kSkillSampled,
+     "KPIが多いため、均等に選んだ$0件で評価しました。",
+     "The store holds more KPIs; $0 of them, spread evenly, were scored."},
+    {MessageId::kSkillColumnMeasure, "指標", "measure"},
+    {MessageId::kSkillColumnMeasured, "実測", "measured"},
+    {MessageId::kSkillColumnIdeal, "理想", "ideal"},
+    {MessageId::kSkillCoverage80, "80%予測区間に入った割合",
+     "share inside the 80% interval"},
+    {MessageId::kSkillCoverage95, "95%予測区間に入った割合",
+     "share inside the 95% interval"},
+    {MessageId::kSkillBrier, "ブライアスコア (到達確率の誤差)",
+     "Brier score (error of the probabilities)"},
+    {MessageId::kSkillMase, "MASE (中央値の誤差÷平均年変化)",
+     "MASE (median error / mean yearly change)"},
+    {MessageId::kSkillLowerIsBetter, "低いほど良い", "lower is better"},
+    {MessageId::kSkillReading,
+     "各KPIの過去の年を隠して2・3・5・7年分から1〜6年先を予測し、実績と比べた"
+     "結果です。区間に入った割合が理想より低ければ予測区間は狭すぎ、高ければ広"
+     "すぎます。",
+     "Each KPI's later years were hidden, projected from 2, 3, 5 and 7 years "
+     "before them (1 to 6 years ahead) and compared with what was measured. "
+     "A share below the ideal means the intervals are too narrow, above it "
+     "too wide."},
+    {MessageId::kCalibrateColumnNew, "新しい較正", "new"},
+    {MessageId::kCalibrateColumnInUse, "使用中の較正", "in use"},
+    {MessageId::kCalibrateScore, "スコア (SQL + 8×Brier)",
+     "score (SQL + 8 x Brier)"},
+    // $0: the new calibration's version, $1: the stored version number.
+    {MessageId::kCalibrateSwitched,
+     "交差検証で使用中の較正より良かったため、$0 (第$1版) に切り替えました。"
+     "全てのレプリカが従います。",
+     "Switched to $0 (version $1): it scored better out of sample than the "
+     "calibration in use. Every replica follows."},
+    // $0: the calibration kept.
+    {MessageId::kCalibrateKeptNotBetter,
+     "新しい較正は交差検証で良くならなかったため、$0 を使い続けます。",
+     "Keeping $0: the new calibration did not score better out of sample."},
+    {MessageId::kCalibrateKeptBuiltIn,
+     "KPIの数が少なく、組み込みの較正 $0 から離れる根拠がないため、そのまま"
+     "使い続けます。",
+     "Keeping the built-in calibration $0: the store's KPIs give no reason "
+     "to depart from it."},
+    {MessageId::kCalibrateValidateOnly,
+     "--validate_only: 何も保存・切替していません。",
+     "--validate_only: nothing stored or switched."},
+    // $0: the strength in pseudo-series.
+    {MessageId::kCalibrateShrinkage,
+     "組み込みの較正への縮小: 擬似系列$0件分 (交差検証で選択)",
+     "Shrunk toward the built-in calibration by $0 pseudo-series (chosen by "
+     "cross-validation)"},
+    {MessageId::kCalibrateShrinkageInfinite,
+     "組み込みの較正への縮小: 完全 (組み込みのまま)",
+     "Shrunk toward the built-in calibration completely (kept as it is)"},
+    // $0: the KPIs left out.
+    {MessageId::kCalibrateSkipped, "観測が2点未満のKPI $0件は使っていません。",
+     "$0 KPIs with fewer than two points were not used."},
 };
 
 constexpr bool RowsInIdOrder() {

@@ -65,6 +65,24 @@ struct Page {
   std::string next_page_token;  // "" on the last page
 };
 
+// A calibration of the forecast engine learned from the store's own history
+// (ForecastService.CalibrateStore), kept so that every replica sharing the
+// store uses the same one.
+struct StoredCalibration {
+  int64_t version = 0;  // 1, 2, ... in the order stored; set by the store
+  std::string label;    // the calibration's version label ("store-3")
+  std::string text;     // the calibration file (lib/forecast/model.h)
+  int32_t series = 0;   // series it was learned from
+  int64_t windows = 0;  // their rolling windows
+  // Held-out score (lower is better) of this calibration and of the one in
+  // use when it was learned, on the same windows (lib/forecast/learn.h).
+  double score = 0;
+  double previous_score = 0;
+  std::string previous_label;  // the calibration in use then
+  std::string creator;         // who asked for it
+  absl::Time create_time;      // set by the store
+};
+
 struct ImportResult {
   int created_count = 0;
   int replaced_count = 0;
@@ -263,6 +281,29 @@ class Repository {
 
   // True when the store holds no strategy (first start).
   virtual absl::StatusOr<bool> IsEmpty() = 0;
+
+  // Stores `calibration` (its version, label and text must be set: the
+  // version must be NextCalibrationVersion()'s, as the label names it) and,
+  // when `activate`, makes it the active one, provided the active version is
+  // still `expected_active` (0: none, the built-in calibration). A write:
+  // ChangeSequence() changes, so every replica's projection cache misses.
+  // ABORTED when another process stored that version or switched the active
+  // one meanwhile (learn again); INVALID_ARGUMENT for a version below 1 or
+  // an empty label or text. Returns it with create_time set.
+  virtual absl::StatusOr<StoredCalibration> AddCalibration(
+      const StoredCalibration& calibration, bool activate,
+      int64_t expected_active) = 0;
+
+  // The version the next AddCalibration should use: one more than the
+  // largest stored.
+  virtual absl::StatusOr<int64_t> NextCalibrationVersion() = 0;
+
+  // The active calibration's version, 0 when none is (the engine's built-in
+  // calibration is then in use). One single-row read.
+  virtual absl::StatusOr<int64_t> ActiveCalibrationVersion() = 0;
+
+  // A stored calibration. NOT_FOUND when no such version was stored.
+  virtual absl::StatusOr<StoredCalibration> GetCalibration(int64_t version) = 0;
 
   // A number that changes after every committed write by any process
   // sharing the store (cache invalidation across replicas).

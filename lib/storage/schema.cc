@@ -155,7 +155,28 @@ const std::vector<std::vector<std::string_view>>& Migrations() {
               "CREATE INDEX evaluations_by_parent ON evaluations "
               "(parent, name)",
           },
-          // 2: who made each write. Revisions made before it have actor ''.
+          // 2: calibrations learned from the store (ForecastService.
+          // CalibrateStore), every one kept; the active one is shared by
+          // the replicas (0: the built-in calibration).
+          {
+              R"(CREATE TABLE calibrations (
+                   version BIGINT PRIMARY KEY,
+                   label TEXT NOT NULL,
+                   body TEXT NOT NULL,
+                   series INTEGER NOT NULL,
+                   windows BIGINT NOT NULL,
+                   score DOUBLE PRECISION NOT NULL,
+                   previous_score DOUBLE PRECISION NOT NULL,
+                   previous_label TEXT NOT NULL,
+                   creator TEXT NOT NULL,
+                   create_time BIGINT NOT NULL))",
+              R"(CREATE TABLE calibration_state (
+                   id INTEGER PRIMARY KEY CHECK (id = 1),
+                   active_version BIGINT NOT NULL))",
+              "INSERT INTO calibration_state (id, active_version) VALUES (1, "
+              "0)",
+          },
+          // 3: who made each write. Revisions made before it have actor ''.
           // change_log rows outlive the resources they name (no foreign
           // key), so a deleted resource's history stays listable.
           {

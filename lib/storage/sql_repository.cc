@@ -1510,6 +1510,116 @@ class SqlRepository : public Repository {
     return sequence;
   }
 
+  absl::StatusOr<StoredCalibration> AddCalibration(
+      const StoredCalibration& calibration, bool activate,
+      int64_t expected_active) override {
+    if (calibration.version < 1 || calibration.label.empty() ||
+        calibration.text.empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "calibration version %d, label \"%s\", %d bytes of text; accepted: "
+          "a version from 1, a label and the calibration's text",
+          calibration.version, calibration.label, calibration.text.size()));
+    }
+    StoredCalibration out = calibration;
+    KPI_RETURN_IF_ERROR(db_->Transact(
+        TransactionMode::kWrite, [&](SqlTransaction& tx) -> absl::Status {
+          KPI_ASSIGN_OR_RETURN(Write w, BeginWrite(tx));
+          KPI_ASSIGN_OR_RETURN(
+              std::vector<SqlRow> taken,
+              tx.Query("SELECT version FROM calibrations WHERE version = $1",
+                       {calibration.version}));
+          if (!taken.empty()) {
+            return absl::AbortedError(absl::StrFormat(
+                "calibration version %d was stored by another caller "
+                "meanwhile; calibrate again",
+                calibration.version));
+          }
+          if (activate) {
+            KPI_ASSIGN_OR_RETURN(const int64_t active, ActiveVersion(tx));
+            if (active != expected_active) {
+              return absl::AbortedError(absl::StrFormat(
+                  "the active calibration changed meanwhile (version %d, "
+                  "expected %d); calibrate again to compare with it",
+                  active, expected_active));
+            }
+          }
+          out.create_time = absl::FromUnixNanos(w.now);
+          KPI_RETURN_IF_ERROR(
+              tx.Exec("INSERT INTO calibrations (version, label, body, series, "
+                      "windows, score, previous_score, previous_label, "
+                      "creator, create_time) VALUES ($1, $2, $3, $4, $5, $6, "
+                      "$7, $8, $9, $10)",
+                      {calibration.version, calibration.label, calibration.text,
+                       int64_t{calibration.series}, calibration.windows,
+                       calibration.score, calibration.previous_score,
+                       calibration.previous_label, calibration.creator, w.now})
+                  .status());
+          if (activate) {
+            KPI_RETURN_IF_ERROR(
+                tx.Exec("UPDATE calibration_state SET active_version = $1 "
+                        "WHERE id = 1",
+                        {calibration.version})
+                    .status());
+          }
+          return absl::OkStatus();
+        }));
+    return out;
+  }
+
+  absl::StatusOr<int64_t> NextCalibrationVersion() override {
+    int64_t next = 1;
+    KPI_RETURN_IF_ERROR(db_->Transact(
+        TransactionMode::kRead, [&](SqlTransaction& tx) -> absl::Status {
+          KPI_ASSIGN_OR_RETURN(
+              std::vector<SqlRow> rows,
+              tx.Query("SELECT COALESCE(MAX(version), 0) FROM calibrations",
+                       {}));
+          next = (rows.empty() ? 0 : rows[0].Int(0)) + 1;
+          return absl::OkStatus();
+        }));
+    return next;
+  }
+
+  absl::StatusOr<int64_t> ActiveCalibrationVersion() override {
+    int64_t active = 0;
+    KPI_RETURN_IF_ERROR(db_->Transact(
+        TransactionMode::kRead, [&](SqlTransaction& tx) -> absl::Status {
+          KPI_ASSIGN_OR_RETURN(active, ActiveVersion(tx));
+          return absl::OkStatus();
+        }));
+    return active;
+  }
+
+  absl::StatusOr<StoredCalibration> GetCalibration(int64_t version) override {
+    StoredCalibration out;
+    KPI_RETURN_IF_ERROR(db_->Transact(
+        TransactionMode::kRead, [&](SqlTransaction& tx) -> absl::Status {
+          KPI_ASSIGN_OR_RETURN(
+              std::vector<SqlRow> rows,
+              tx.Query("SELECT version, label, body, series, windows, score, "
+                       "previous_score, previous_label, creator, create_time "
+                       "FROM calibrations WHERE version = $1",
+                       {version}));
+          if (rows.empty()) {
+            return absl::NotFoundError(absl::StrFormat(
+                "calibration version %d is not in the store", version));
+          }
+          const SqlRow& r = rows[0];
+          out.version = r.Int(0);
+          out.label = r.Text(1);
+          out.text = r.Text(2);
+          out.series = static_cast<int32_t>(r.Int(3));
+          out.windows = r.Int(4);
+          out.score = r.Double(5);
+          out.previous_score = r.Double(6);
+          out.previous_label = r.Text(7);
+          out.creator = r.Text(8);
+          out.create_time = absl::FromUnixNanos(r.Int(9));
+          return absl::OkStatus();
+        }));
+    return out;
+  }
+
   std::optional<int64_t> TryChangeSequence() override {
     if (watches_.empty()) return std::nullopt;
     // Each call starts at the next watch and takes the first free one, so
@@ -1532,6 +1642,17 @@ class SqlRepository : public Repository {
   }
 
  private:
+  static absl::StatusOr<int64_t> ActiveVersion(SqlTransaction& tx) {
+    KPI_ASSIGN_OR_RETURN(
+        std::vector<SqlRow> rows,
+        tx.Query("SELECT active_version FROM calibration_state WHERE id = 1",
+                 {}));
+    if (rows.empty()) {
+      return absl::DataLossError("the calibration_state row is missing");
+    }
+    return rows[0].Int(0);
+  }
+
   // Takes the store's write lock and the transaction's revision.
   absl::StatusOr<Write> BeginWrite(SqlTransaction& tx) {
     KPI_RETURN_IF_ERROR(

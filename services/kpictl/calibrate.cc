@@ -1,5 +1,6 @@
 #include "services/kpictl/calibrate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -16,6 +17,8 @@
 #include "lib/forecast/learn.h"
 #include "lib/forecast/model.h"
 #include "lib/forecast/training_data.h"
+#include "lib/i18n/catalogue.h"
+#include "services/kpictl/format.h"
 
 namespace kpi::kpictl {
 namespace {
@@ -141,6 +144,124 @@ absl::Status RunCalibrateFile(const Options& options,
       << absl::StrFormat("  %-14s %10.3f %12.3f\n", "SQL", r.held_out.sql,
                          p.sql);
   err << "wrote " << options.out << " (version " << learn.version << ")\n";
+  return absl::OkStatus();
+}
+
+namespace {
+
+std::string Fixed(double value, int decimals) {
+  return absl::StrFormat("%.*f", decimals, value);
+}
+
+}  // namespace
+
+absl::Status RunCalibrateServer(const Rpc& rpc, const Options& options,
+                                bool force, const Streams& io) {
+  const i18n::Language lang = options.language;
+  using i18n::MessageId;
+  grpc::ClientContext context;
+  SetDeadline(&context, std::max(rpc.timeout, absl::Minutes(6)));
+  v1::CalibrateStoreRequest request;
+  request.set_validate_only(options.validate_only);
+  request.set_force(force);
+  v1::CalibrateStoreResponse response;
+  const grpc::Status status =
+      rpc.forecast->CalibrateStore(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status, "CalibrateStore");
+  const v1::CalibrationSkill& n = response.candidate();
+  const v1::CalibrationSkill& u = response.in_use();
+  std::ostream& out = *io.out;
+  out << i18n::Format(MessageId::kSkillHeading, lang, u.calibration_version(),
+                      u.series(), u.windows(), u.forecasts())
+      << "\n";
+  TextTable table(
+      {std::string(i18n::Text(MessageId::kSkillColumnMeasure, lang)),
+       std::string(i18n::Text(MessageId::kCalibrateColumnNew, lang)) + " " +
+           n.calibration_version(),
+       std::string(i18n::Text(MessageId::kCalibrateColumnInUse, lang)) + " " +
+           u.calibration_version(),
+       std::string(i18n::Text(MessageId::kSkillColumnIdeal, lang))},
+      {false, true, true, true});
+  const std::string lower(i18n::Text(MessageId::kSkillLowerIsBetter, lang));
+  table.AddRow({std::string(i18n::Text(MessageId::kCalibrateScore, lang)),
+                Fixed(n.score(), 4), Fixed(u.score(), 4), lower});
+  table.AddRow({std::string(i18n::Text(MessageId::kSkillCoverage80, lang)),
+                Fixed(n.coverage_80(), 3), Fixed(u.coverage_80(), 3), "0.800"});
+  table.AddRow({std::string(i18n::Text(MessageId::kSkillCoverage95, lang)),
+                Fixed(n.coverage_95(), 3), Fixed(u.coverage_95(), 3), "0.950"});
+  table.AddRow({std::string(i18n::Text(MessageId::kSkillBrier, lang)),
+                Fixed(n.brier(), 4), Fixed(u.brier(), 4), lower});
+  table.AddRow({std::string(i18n::Text(MessageId::kSkillMase, lang)),
+                Fixed(n.mase(), 3), Fixed(u.mase(), 3), lower});
+  out << table.Render();
+  if (response.shrink_strength() > 0) {
+    out << i18n::Format(MessageId::kCalibrateShrinkage, lang,
+                        FormatValue(response.shrink_strength()))
+        << "\n";
+  } else {
+    out << i18n::Text(MessageId::kCalibrateShrinkageInfinite, lang) << "\n";
+  }
+  if (response.series_skipped() > 0) {
+    out << i18n::Format(MessageId::kCalibrateSkipped, lang,
+                        response.series_skipped())
+        << "\n";
+  }
+  if (u.sampled()) {
+    out << i18n::Format(MessageId::kSkillSampled, lang, u.series()) << "\n";
+  }
+  if (response.switched()) {
+    out << i18n::Format(MessageId::kCalibrateSwitched, lang,
+                        response.calibration_version(), response.version())
+        << "\n";
+  } else if (response.shrink_strength() == 0 && n.score() == u.score()) {
+    out << i18n::Format(MessageId::kCalibrateKeptBuiltIn, lang,
+                        response.calibration_in_use())
+        << "\n";
+  } else {
+    out << i18n::Format(MessageId::kCalibrateKeptNotBetter, lang,
+                        response.calibration_in_use())
+        << "\n";
+  }
+  if (options.validate_only) {
+    out << i18n::Text(MessageId::kCalibrateValidateOnly, lang) << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunSkill(const Rpc& rpc, const Options& options,
+                      const Streams& io) {
+  const i18n::Language lang = options.language;
+  using i18n::MessageId;
+  grpc::ClientContext context;
+  SetDeadline(&context, std::max(rpc.timeout, absl::Minutes(2)));
+  v1::CalibrationSkill skill;
+  const grpc::Status status =
+      rpc.forecast->GetCalibrationSkill(&context, {}, &skill);
+  if (!status.ok()) return FromGrpc(status, "GetCalibrationSkill");
+  std::ostream& out = *io.out;
+  out << i18n::Format(MessageId::kSkillHeading, lang,
+                      skill.calibration_version(), skill.series(),
+                      skill.windows(), skill.forecasts())
+      << "\n";
+  TextTable table(
+      {std::string(i18n::Text(MessageId::kSkillColumnMeasure, lang)),
+       std::string(i18n::Text(MessageId::kSkillColumnMeasured, lang)),
+       std::string(i18n::Text(MessageId::kSkillColumnIdeal, lang))},
+      {false, true, true});
+  const std::string lower(i18n::Text(MessageId::kSkillLowerIsBetter, lang));
+  table.AddRow({std::string(i18n::Text(MessageId::kSkillCoverage80, lang)),
+                Fixed(skill.coverage_80(), 3), "0.800"});
+  table.AddRow({std::string(i18n::Text(MessageId::kSkillCoverage95, lang)),
+                Fixed(skill.coverage_95(), 3), "0.950"});
+  table.AddRow({std::string(i18n::Text(MessageId::kSkillBrier, lang)),
+                Fixed(skill.brier(), 4), lower});
+  table.AddRow({std::string(i18n::Text(MessageId::kSkillMase, lang)),
+                Fixed(skill.mase(), 3), lower});
+  out << table.Render();
+  if (skill.sampled()) {
+    out << i18n::Format(MessageId::kSkillSampled, lang, skill.series()) << "\n";
+  }
+  out << i18n::Text(MessageId::kSkillReading, lang) << "\n";
   return absl::OkStatus();
 }
 

@@ -7,10 +7,10 @@
 //     shrunk toward the built-in one);
 //   calibrate (no --data): the server learns one from every stored KPI's
 //     history and adopts it when it scores better out of sample
-//     (CalibrationService.CalibrateStore, admin only; --validate_only
-//     learns and compares without storing);
+//     (ForecastService.CalibrateStore, admin only; --validate_only
+//     learns and compares without storing, --force switches anyway);
 //   skill: how the calibration in use scores on the store's own history
-//     (CalibrationService.GetForecastSkill).
+//     (ForecastService.GetCalibrationSkill).
 // Not thread-safe with respect to the streams.
 
 #include <string>
@@ -28,6 +28,18 @@ namespace kpi::kpictl {
 // missing file.
 absl::Status RunCalibrateFile(const Options& options,
                               const std::string& version, const Streams& io);
+
+// `calibrate --server ADDRESS` (no --data): CalibrateStore, then both
+// calibrations' held-out figures as a table and what happened, in
+// options.language. The call's deadline is 6 minutes (the server learns for
+// at most 5). The server's error otherwise.
+absl::Status RunCalibrateServer(const Rpc& rpc, const Options& options,
+                                bool force, const Streams& io);
+
+// `skill`: GetCalibrationSkill as a table (measured against ideal) with a
+// sentence on how to read it, in options.language.
+absl::Status RunSkill(const Rpc& rpc, const Options& options,
+                      const Streams& io);
 
 }  // namespace kpi::kpictl
 

@@ -649,6 +649,11 @@ std::string SubcommandSummary() {
   report --out DIR [--strategy S]      the strategy report: DIR/index.html (self-contained,
                                        A4 print) and one DIR/<kpi>.svg fan chart per KPI
                                        (--lang=ja|en)
+  calibrate [--validate_only] [--force]
+                                       the server learns from every stored KPI and switches
+                                       when the new calibration scores better (admin)
+  skill                                how the calibration in use did on the stored KPIs'
+                                       history: interval coverage, Brier, MASE
   health [SERVICE]                     SERVING or not (exit 0 only when SERVING), for probes
   changes [RESOURCE] [--actor A] [--since T] [--until T] [--limit N] [--format=table|json]
                                        the change log, newest first: who wrote what, when

@@ -72,6 +72,9 @@ ABSL_FLAG(std::string, data, "",
           "series_id,year,value).");
 ABSL_FLAG(std::string, windows, "2,3,5,7",
           "backtest: window lengths k, comma-separated.");
+ABSL_FLAG(bool, force, false,
+          "calibrate (against a server): switch to the new calibration even "
+          "when it does not score better than the one in use.");
 ABSL_FLAG(std::string, calibration, "",
           "backtest: a calibration file (kpictl calibrate) to use instead of "
           "the built-in one.");
@@ -220,6 +223,15 @@ int Run(const std::vector<char*>& positional) {
       const auto report_stub = kpi::v1::ReportService::NewStub(channel);
       status = no_args("report");
       if (status.ok()) status = RunReport(rpc, *report_stub, options, io);
+    } else if (command == "calibrate") {
+      status = no_args("calibrate");
+      if (status.ok()) {
+        status =
+            RunCalibrateServer(rpc, options, absl::GetFlag(FLAGS_force), io);
+      }
+    } else if (command == "skill") {
+      status = no_args("skill");
+      if (status.ok()) status = RunSkill(rpc, options, io);
     } else if (command == "batch") {
       status = no_args("batch");
       if (status.ok()) status = RunBatchCommand(rpc, options, io);

@@ -39,6 +39,8 @@ constexpr MethodRule kMethodRules[] = {
     {"/kpi.v1.ForecastService/BatchProjectSeries", kReader},
     {"/kpi.v1.ForecastService/StreamProjectSeries", kReader},
     {"/kpi.v1.ReportService/RenderReport", kReader},
+    {"/kpi.v1.ForecastService/CalibrateStore", kAdmin},
+    {"/kpi.v1.ForecastService/GetCalibrationSkill", kReader},
 
     {"/kpi.v1.KpiService/GetStrategy", kReader},
     {"/kpi.v1.KpiService/ListStrategies", kReader},

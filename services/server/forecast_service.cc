@@ -486,9 +486,11 @@ class ProjectKpiAllocator
 ForecastService::ForecastService(storage::Repository* repository,
                                  const forecast::Engine* engine,
                                  size_t projection_cache_entries,
-                                 int project_kpi_threads)
+                                 int project_kpi_threads,
+                                 const Authorizer* authorizer)
     : repository_(repository),
-      engine_(engine),
+      authorizer_(authorizer),
+      calibration_(repository, engine),
       cache_enabled_(projection_cache_entries > 0),
       cache_(projection_cache_entries),
       project_kpi_messages_(std::make_unique<ProjectKpiAllocator>()),
@@ -558,8 +560,13 @@ grpc::Status ForecastService::ProjectKpiBlocking(
   Violations violations;
   const i18n::Language language =
       LanguageFor(request.language_code(), "language_code", &violations);
+  // The calibration of the store state the data is read at: a switch
+  // changes the state, so no entry made before it is served after it.
+  const std::shared_ptr<const forecast::Engine> engine =
+      sequence.has_value() ? calibration_.At(*sequence)
+                           : calibration_.Current();
   absl::StatusOr<Projected> projected = ProjectStored(
-      *repository_, *engine_, request.name(), "name",
+      *repository_, *engine, request.name(), "name",
       request.target_fiscal_year(), request.options(), std::move(violations));
   if (!projected.ok()) return ToGrpcStatus(projected.status());
   ToProto(projected->main, language, response->mutable_projection());
@@ -581,9 +588,10 @@ grpc::Status ForecastService::ProjectSeries(
   const i18n::Language language =
       LanguageFor(request->language_code(), "language_code", &violations);
   if (!violations.empty()) return ToGrpcStatus(InvalidRequest(violations));
-  absl::StatusOr<Projected> projected = ProjectAdHoc(
-      *engine_, request->has_series() ? &request->series() : nullptr,
-      request->options(), "series", "options");
+  absl::StatusOr<Projected> projected =
+      ProjectAdHoc(*calibration_.Current(),
+                   request->has_series() ? &request->series() : nullptr,
+                   request->options(), "series", "options");
   if (!projected.ok()) return ToGrpcStatus(projected.status());
   ToProto(projected->main, language, response->mutable_projection());
   if (projected->alternative.has_value()) {
@@ -640,6 +648,7 @@ grpc::Status ForecastService::BatchProjectKpis(
       list.page_token = page->next_page_token;
     } while (!list.page_token.empty());
   }
+  const std::shared_ptr<const forecast::Engine> engine = calibration_.Current();
   for (size_t i = 0; i < names.size(); ++i) {
     if (context->IsCancelled()) {
       return grpc::Status(grpc::StatusCode::CANCELLED,
@@ -657,7 +666,7 @@ grpc::Status ForecastService::BatchProjectKpis(
                             names[i], request->parent(), request->parent())}});
     } else {
       projected =
-          ProjectStored(*repository_, *engine_, names[i], field,
+          ProjectStored(*repository_, *engine, names[i], field,
                         request->target_fiscal_year(), request->options());
     }
     FillResult(projected, names[i], static_cast<int64_t>(i), language,
@@ -681,8 +690,8 @@ grpc::Status ForecastService::BatchProjectSeries(
   const i18n::Language language =
       LanguageFor(request->language_code(), "language_code", &violations);
   if (!violations.empty()) return ToGrpcStatus(InvalidRequest(violations));
-  ProjectChunk(request->series(), request->options(), language, 0,
-               response->mutable_results());
+  ProjectChunk(*calibration_.Current(), request->series(), request->options(),
+               language, 0, response->mutable_results());
   if (context->IsCancelled()) {
     return grpc::Status(grpc::StatusCode::CANCELLED,
                         "the client cancelled the call");
@@ -691,6 +700,7 @@ grpc::Status ForecastService::BatchProjectSeries(
 }
 
 void ForecastService::ProjectChunk(
+    const forecast::Engine& engine,
     const google::protobuf::RepeatedPtrField<v1::Series>& series,
     const v1::ScenarioOptions& options, i18n::Language language,
     int64_t first_index,
@@ -710,7 +720,7 @@ void ForecastService::ProjectChunk(
       },
       [&](int i) {
         const v1::Series& s = series.Get(i);
-        FillResult(ProjectAdHoc(*engine_, &s, options,
+        FillResult(ProjectAdHoc(engine, &s, options,
                                 absl::StrCat("series[", i, "]"), "options"),
                    s.series_id(), first_index + i, language,
                    results->Mutable(first + i));
@@ -757,8 +767,8 @@ grpc::Status ForecastService::StreamProjectSeries(
     auto* response =
         google::protobuf::Arena::CreateMessage<v1::StreamProjectSeriesResponse>(
             &arena);
-    ProjectChunk(request->series(), request->options(), language, index,
-                 response->mutable_results());
+    ProjectChunk(*calibration_.Current(), request->series(), request->options(),
+                 language, index, response->mutable_results());
     index += request->series_size();
     const bool written = stream->Write(*response);
     arena.Reset();
@@ -768,6 +778,56 @@ grpc::Status ForecastService::StreamProjectSeries(
     return grpc::Status(grpc::StatusCode::CANCELLED,
                         "the client cancelled the stream");
   }
+  return grpc::Status::OK;
+}
+
+namespace {
+
+void SkillToProto(const Skill& in, v1::CalibrationSkill* out) {
+  out->set_calibration_version(in.calibration_version);
+  out->set_coverage_80(in.score.cov80);
+  out->set_coverage_95(in.score.cov95);
+  out->set_brier(in.score.brier);
+  out->set_mase(in.score.mase);
+  out->set_sql(in.score.sql);
+  out->set_score(in.score.score);
+  out->set_series(in.score.series);
+  out->set_windows(in.score.windows);
+  out->set_forecasts(in.score.forecasts);
+  out->set_sampled(in.sampled);
+}
+
+}  // namespace
+
+grpc::Status ForecastService::CalibrateStore(
+    grpc::ServerContext* context, const v1::CalibrateStoreRequest* request,
+    v1::CalibrateStoreResponse* response) {
+  absl::StatusOr<std::string> creator = AuthorOf(authorizer_, *context);
+  if (!creator.ok()) return ToGrpcStatus(creator.status());
+  const absl::Time deadline =
+      absl::FromChrono(context->deadline());  // far future without one
+  absl::StatusOr<CalibrateOutcome> outcome = calibration_.Calibrate(
+      request->validate_only(), request->force(), *creator, deadline);
+  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
+  response->set_version(outcome->version);
+  response->set_calibration_version(outcome->label);
+  response->set_switched(outcome->switched);
+  response->set_reason(outcome->reason);
+  SkillToProto(outcome->candidate, response->mutable_candidate());
+  SkillToProto(outcome->in_use, response->mutable_in_use());
+  response->set_shrink_strength(
+      std::isinf(outcome->shrink_strength) ? 0 : outcome->shrink_strength);
+  response->set_series_skipped(outcome->series_skipped);
+  response->set_calibration_in_use(outcome->in_use_after);
+  return grpc::Status::OK;
+}
+
+grpc::Status ForecastService::GetCalibrationSkill(
+    grpc::ServerContext*, const v1::GetCalibrationSkillRequest*,
+    v1::CalibrationSkill* response) {
+  absl::StatusOr<Skill> skill = calibration_.CurrentSkill();
+  if (!skill.ok()) return ToGrpcStatus(skill.status());
+  SkillToProto(*skill, response);
   return grpc::Status::OK;
 }
 

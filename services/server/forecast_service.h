@@ -2,8 +2,9 @@
 #define KPI_SERVICES_SERVER_FORECAST_SERVICE_H_
 
 // kpi.v1.ForecastService: projections of stored KPIs (read through a
-// storage::Repository) and of ad-hoc series, by a forecast::Engine. Nothing
-// here writes to the store.
+// storage::Repository) and of ad-hoc series, by a forecast::Engine, and the
+// store calibrating itself (services/server/store_calibration.h): only
+// CalibrateStore writes to the store.
 //
 // Errors: INVALID_ARGUMENT with a google.rpc.BadRequest detail naming each
 // bad field ("series.points[2].fiscal_year", "target_fiscal_year" with the
@@ -35,7 +36,9 @@
 #include "lib/forecast/engine.h"
 #include "lib/i18n/catalogue.h"
 #include "lib/storage/repository.h"
+#include "services/server/auth.h"
 #include "services/server/projection_cache.h"
+#include "services/server/store_calibration.h"
 
 namespace kpi::services {
 
@@ -52,7 +55,11 @@ class ForecastService final
     : public v1::ForecastService::WithCallbackMethod_ProjectKpi<
           v1::ForecastService::Service> {
  public:
-  // Neither is owned; both must outlive the service. ProjectKpi keeps up
+  // None is owned; all must outlive the service. A non-null `engine` pins
+  // the calibration (kpi_server --calibration); null follows the store's
+  // (StoreCalibration; the caller runs Refresh() through calibration() at
+  // start). `authorizer` (null: everyone is "anonymous") names the creator
+  // of a stored calibration. ProjectKpi keeps up
   // to `projection_cache_entries` responses
   // (services/server/projection_cache.h: valid while the store's
   // ChangeSequence() is unchanged); 0 caches none. ProjectKpi calls that may
@@ -63,7 +70,8 @@ class ForecastService final
   ForecastService(storage::Repository* repository,
                   const forecast::Engine* engine,
                   size_t projection_cache_entries = 0,
-                  int project_kpi_threads = 4);
+                  int project_kpi_threads = 4,
+                  const Authorizer* authorizer = nullptr);
 
   // Never waits on the store on the calling gRPC thread: answers a cache hit
   // validated by Repository::TryChangeSequence at once, and hands anything
@@ -95,6 +103,15 @@ class ForecastService final
   }
   // Of those hits, the ones answered on gRPC's thread, without the pool.
   int64_t project_kpi_inline_hits() const { return inline_hits_.load(); }
+  // The calibration in use and the store's.
+  StoreCalibration& calibration() { return calibration_; }
+
+  grpc::Status CalibrateStore(grpc::ServerContext*,
+                              const v1::CalibrateStoreRequest*,
+                              v1::CalibrateStoreResponse*) override;
+  grpc::Status GetCalibrationSkill(grpc::ServerContext*,
+                                   const v1::GetCalibrationSkillRequest*,
+                                   v1::CalibrationSkill*) override;
   grpc::Status ProjectSeries(grpc::ServerContext*,
                              const v1::ProjectSeriesRequest*,
                              v1::ProjectSeriesResponse*) override;
@@ -115,13 +132,15 @@ class ForecastService final
 
  private:
   storage::Repository* const repository_;
-  const forecast::Engine* const engine_;
+  const Authorizer* const authorizer_;
+  StoreCalibration calibration_;
   const bool cache_enabled_;
   ProjectionCache cache_;
   // Projects the ad-hoc `series` into as many new `results`, in order,
   // numbered from `first_index`, explained in `language`, on this thread and
   // idle pool threads.
   void ProjectChunk(
+      const forecast::Engine& engine,
       const google::protobuf::RepeatedPtrField<v1::Series>& series,
       const v1::ScenarioOptions& options, i18n::Language language,
       int64_t first_index,

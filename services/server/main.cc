@@ -24,6 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "lib/base/status_macros.h"
+#include "lib/forecast/engine.h"
 #include "lib/storage/repository.h"
 #include "services/convert.h"
 #include "services/server/auth.h"
@@ -60,6 +61,14 @@ ABSL_FLAG(int32_t, project_kpi_threads, 0,
           "answered on gRPC's own threads. Idle ones also help project the "
           "chunks of BatchProjectSeries and StreamProjectSeries (one per "
           "other core). 0 means twice the hardware threads, at least 4.");
+ABSL_FLAG(std::string, calibration, "",
+          "A calibration file (kpictl calibrate --data ... --out FILE) to "
+          "project with instead of the store's: the server then ignores the "
+          "calibration the store learned (ForecastService.CalibrateStore, "
+          "which it refuses). Empty: the store's active calibration, the "
+          "built-in one until CalibrateStore switches it; replicas follow a "
+          "switch at their next ProjectKpi cache miss, and within 30 s for "
+          "other calls.");
 ABSL_FLAG(bool, log_calls, true,
           "Log one line per call on stderr: method, status code, latency.");
 
@@ -244,6 +253,28 @@ int Run() {
     return 2;
   }
 
+  std::unique_ptr<forecast::Engine> pinned;
+  if (const std::string file = absl::GetFlag(FLAGS_calibration);
+      !file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::cerr << "kpi_server: --calibration=" << file
+                << ": cannot read the file; accepted: a calibration file "
+                   "written by kpictl calibrate\n";
+      return 2;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    absl::StatusOr<std::unique_ptr<forecast::Engine>> engine =
+        forecast::Engine::Create(text.str());
+    if (!engine.ok()) {
+      std::cerr << "kpi_server: --calibration=" << file << ": "
+                << engine.status().message() << "\n";
+      return 2;
+    }
+    pinned = *std::move(engine);
+  }
+
   storage::RepositoryOptions repository_options;
   repository_options.pool_size = pool_size;
   absl::StatusOr<std::unique_ptr<storage::Repository>> repository =
@@ -279,6 +310,7 @@ int Run() {
   options.projection_cache_entries =
       static_cast<size_t>(absl::GetFlag(FLAGS_projection_cache_entries));
   options.project_kpi_threads = absl::GetFlag(FLAGS_project_kpi_threads);
+  options.engine = pinned.get();
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(std::move(options));
   if (!server.ok()) {
@@ -286,6 +318,11 @@ int Run() {
     return 1;
   }
   std::cerr << "kpi_server: " << SecuritySummary(tls.get(), *authorizer) << "\n"
+            << "kpi_server: calibration " << (*server)->calibration_in_use()
+            << (pinned != nullptr ? " (--calibration, fixed)"
+                                  : " (the store's; CalibrateStore switches "
+                                    "it)")
+            << "\n"
             << "kpi_server listening on " << (*server)->address() << "\n"
             << std::flush;
 

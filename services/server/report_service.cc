@@ -1,5 +1,6 @@
 #include "services/server/report_service.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -18,9 +19,9 @@
 namespace kpi::services {
 
 ReportService::ReportService(storage::Repository* repository,
-                             const forecast::Engine* engine,
+                             StoreCalibration* calibration,
                              const base::Clock* clock)
-    : repository_(repository), engine_(engine), clock_(clock) {}
+    : repository_(repository), calibration_(calibration), clock_(clock) {}
 
 grpc::Status ReportService::RenderReport(grpc::ServerContext*,
                                          const v1::RenderReportRequest* request,
@@ -64,8 +65,10 @@ grpc::Status ReportService::RenderReport(grpc::ServerContext*,
   // The day in Japan, where the report is read.
   const absl::CivilDay today =
       absl::ToCivilDay(clock_->Now(), absl::FixedTimeZone(9 * 60 * 60));
+  const std::shared_ptr<const forecast::Engine> engine =
+      calibration_->Current();
   absl::StatusOr<report::ReportInput> input =
-      report::LoadReportInput(*repository_, *engine_, request->name(), today);
+      report::LoadReportInput(*repository_, *engine, request->name(), today);
   if (!input.ok()) {
     return ToGrpcStatus(WithSuggestions(*repository_,
                                         domain::ResourceType::kStrategy,

@@ -19,6 +19,7 @@
 #include "lib/base/clock.h"
 #include "lib/forecast/engine.h"
 #include "lib/storage/repository.h"
+#include "services/server/store_calibration.h"
 
 namespace kpi::services {
 
@@ -26,7 +27,9 @@ class ReportService final : public v1::ReportService::Service {
  public:
   // None is owned; all must outlive the service. The report's date is the
   // clock's day in Japan (UTC+9), where its readers are.
-  ReportService(storage::Repository* repository, const forecast::Engine* engine,
+  // Projections use `calibration`'s engine in use (the store's, or the
+  // pinned one), as ForecastService's do.
+  ReportService(storage::Repository* repository, StoreCalibration* calibration,
                 const base::Clock* clock);
 
   grpc::Status RenderReport(grpc::ServerContext* context,
@@ -35,7 +38,7 @@ class ReportService final : public v1::ReportService::Service {
 
  private:
   storage::Repository* const repository_;
-  const forecast::Engine* const engine_;
+  StoreCalibration* const calibration_;
   const base::Clock* const clock_;
 };
 

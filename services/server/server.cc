@@ -136,8 +136,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         "the authorizer identifies callers by client certificate, but the "
         "server does not require one (--tls_client_ca_file)");
   }
-  const forecast::Engine* engine =
-      options.engine != nullptr ? options.engine : &forecast::DefaultEngine();
 
   grpc::EnableDefaultHealthCheckService(true);
 
@@ -159,11 +157,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   server->kpi_service_ =
       std::make_unique<KpiService>(options.repository, options.authorizer);
   server->forecast_service_ = std::make_unique<ForecastService>(
-      options.repository, engine, options.projection_cache_entries,
+      options.repository, options.engine, options.projection_cache_entries,
       options.project_kpi_threads > 0 ? options.project_kpi_threads
-                                      : DefaultProjectKpiThreads());
+                                      : DefaultProjectKpiThreads(),
+      options.authorizer);
+  // The store's calibration from the first call on (services/server/
+  // store_calibration.h).
+  if (absl::Status s = server->forecast_service_->calibration().Refresh();
+      !s.ok()) {
+    return absl::Status(
+        s.code(),
+        absl::StrCat("cannot read the store's calibration: ", s.message()));
+  }
+  // The report projects with the calibration in use, as ProjectKpi does.
   server->report_service_ = std::make_unique<ReportService>(
-      options.repository, engine,
+      options.repository, &server->forecast_service_->calibration(),
       options.clock != nullptr ? options.clock : base::Clock::Real());
 
   grpc::ServerBuilder builder;
@@ -209,6 +217,10 @@ Server::~Server() {
   if (server_ == nullptr) return;
   Shutdown(absl::ZeroDuration());
   server_->Wait();
+}
+
+std::string Server::calibration_in_use() const {
+  return forecast_service_->calibration().Current()->calibration_version();
 }
 
 void Server::Shutdown(absl::Duration grace) {

@@ -37,7 +37,10 @@ struct ServerOptions {
   std::string listen_address = "127.0.0.1:0";
   // Required; not owned; must outlive the server.
   storage::Repository* repository = nullptr;
-  // Not owned; null means forecast::DefaultEngine().
+  // Pins the calibration (kpi_server --calibration FILE): not owned. Null
+  // follows the store's active calibration (the built-in one until
+  // ForecastService.CalibrateStore switches it), read at start and checked
+  // as services/server/store_calibration.h says.
   const forecast::Engine* engine = nullptr;
   // The time ReportService dates its reports by; null means the real clock.
   // Not owned; must outlive the server.
@@ -100,6 +103,9 @@ class Server {
   int port() const { return port_; }
   // The listen address with the bound port, e.g. "127.0.0.1:43121".
   const std::string& address() const { return address_; }
+
+  // The version label of the calibration projections use now.
+  std::string calibration_in_use() const;
 
   // Marks every service NOT_SERVING, stops accepting calls, lets calls in
   // flight finish until `grace` has passed and cancels those still running

@@ -809,6 +809,28 @@ class KpictlTest(harness.ServerTestCase):
         self.assertEqual(result.returncode, 1)
         self.assertIn("--windows=2,x", result.stderr)
 
+    def test_skill_and_calibrate_against_the_server(self):
+        # How the calibration in use did on the seeded KPIs' history, in
+        # Japanese and English.
+        ja = self.run_kpictl("skill", "--lang=ja").stdout
+        self.assertIn("較正 m3-train-v3 の実績", ja)
+        self.assertIn("80%予測区間に入った割合", ja)
+        self.assertIn("低いほど良い", ja)
+        en = self.run_kpictl("skill", "--lang=en").stdout
+        self.assertIn("How calibration m3-train-v3 did", en)
+        self.assertIn("share inside the 95% interval", en)
+        self.assertIn("0.950", en)
+        # Learning from the store and comparing, without storing (the store
+        # is shared by the other tests).
+        out = self.run_kpictl("calibrate", "--validate_only",
+                              "--lang=en").stdout
+        self.assertIn("score (SQL + 8 x Brier)", out)
+        self.assertIn("in use m3-train-v3", out)
+        self.assertIn("--validate_only: nothing stored or switched.", out)
+        self.assertIn("Keeping", out)
+        result = self.run_kpictl("calibrate", "extra", expect=1)
+        self.assertIn("calibrate takes no arguments", result.stderr)
+
     def test_calibrate_from_a_file_then_backtest_with_it(self):
         import random
         rng = random.Random(4)
@@ -855,6 +877,30 @@ class KpictlTest(harness.ServerTestCase):
             capture_output=True, text=True, timeout=120)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("(calibration city-2024)", result.stderr)
+        # kpi_server --calibration projects with it (and names it), and does
+        # not let the store replace it.
+        server = harness.ServerProcess(
+            os.path.join(self.tmp, "pinned.sqlite3"),
+            ["--seed_dataset=builtin", f"--calibration={cal}"]).start()
+
+        def stop():
+            self.assertEqual(server.stop(), 0, server.log[-2000:])
+        self.addCleanup(stop)
+        self.assertIn("calibration city-2024 (--calibration, fixed)",
+                      server.log)
+        projected = json.loads(self.run_kpictl(
+            "project", SEED_KPI, "--format=json", server=server.address).stdout)
+        self.assertIn("(city-2024)", json.dumps(projected))
+        result = self.run_kpictl("calibrate", server=server.address, expect=1)
+        self.assertIn("FAILED_PRECONDITION", result.stderr)
+        self.assertIn("--calibration", result.stderr)
+        bad_server = subprocess.run(
+            [harness.tool("KPI_SERVER"), "--listen=127.0.0.1:0",
+             f"--db={os.path.join(self.tmp, 'bad.sqlite3')}",
+             f"--calibration={os.path.join(self.tmp, 'missing.txt')}"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(bad_server.returncode, 2)
+        self.assertIn("--calibration=", bad_server.stderr)
         # Bad input: the line and column, exit 1, nothing written.
         bad = self.write("bad.csv", "series_id,split,t,year,value\n"
                          "A,train,1,2000,1\nA,valid,2,2001,2\n")

@@ -46,7 +46,8 @@ class ReflectionTest(harness.ServerTestCase):
                 "ServerReflectionInfo"},
             "kpi.v1.ForecastService": {
                 "ProjectKpi", "ProjectSeries", "BatchProjectKpis",
-                "BatchProjectSeries", "StreamProjectSeries"},
+                "BatchProjectSeries", "StreamProjectSeries", "CalibrateStore",
+                "GetCalibrationSkill"},
             "kpi.v1.ReportService": {"RenderReport"},
         }
         resources = ["Strategy", "Goal", "Measure", "Kpi", "Observation",

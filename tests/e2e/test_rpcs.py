@@ -5,6 +5,7 @@ page token, a missing field, an out-of-range year), each with the expected
 gRPC code and a message (and, for INVALID_ARGUMENT, a google.rpc.BadRequest
 field violation) that names the field."""
 
+import os
 import unittest
 
 import grpc
@@ -537,6 +538,39 @@ class ForecastServiceTest(RpcTestCase):
                          {"name": SEED_KPI,
                           "options": {"shock_treatment": 7}},
                          self.INVALID, field="options.shock_treatment")
+
+    def test_calibration_skill_and_calibrate_store(self):
+        skill = self.call(f"{FORECAST}/GetCalibrationSkill", {})
+        self.assertEqual(skill["calibration_version"], "m3-train-v3")
+        self.assertGreater(skill["series"], 0)
+        self.assertGreater(int(skill["forecasts"]), 0)
+        self.assertTrue(0 < skill["coverage_80"] <= 1)
+        # validate_only: learned and compared, nothing stored (the store is
+        # shared by the other tests).
+        response = self.call(f"{FORECAST}/CalibrateStore",
+                             {"validate_only": True})
+        self.assertFalse(response.get("switched", False))
+        self.assertEqual(response["calibration_in_use"], "m3-train-v3")
+        self.assertEqual(response["in_use"]["calibration_version"],
+                         "m3-train-v3")
+        self.assertIn("validate_only", response["reason"])
+        # A store with no history to learn from or score.
+        server = harness.ServerProcess(
+            os.path.join(self.tmp, "empty-calibration.sqlite3"),
+            ["--seed_dataset=none"]).start()
+        try:
+            channel = harness.channel(server.address)
+            api = reflected.ReflectedApi(channel)
+            for method in ("GetCalibrationSkill", "CalibrateStore"):
+                with self.assertRaises(grpc.RpcError) as caught:
+                    api.unary(f"{FORECAST}/{method}", {})
+                CALLED["error"].add(f"{FORECAST}/{method}")
+                self.assertEqual(caught.exception.code(),
+                                 grpc.StatusCode.FAILED_PRECONDITION)
+                self.assertIn("two observations", caught.exception.details())
+            channel.close()
+        finally:
+            self.assertEqual(server.stop(), 0, server.log[-2000:])
 
     def test_project_series(self):
         request = {"series": series("s1", [(2018, 10), (2019, 12),

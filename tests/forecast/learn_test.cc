@@ -255,5 +255,86 @@ TEST(LearnTest, RefusesWhatItCannotLearnFrom) {
                        HasSubstr("two points or more")));
 }
 
+// What the store's calibration learns from a KPI is what the engine fits:
+// shock years and carried-over values left out, totals as increments, every
+// point kept (not only the last ten).
+TEST(TrainingSeriesOfTest, TheHistoryAsTheEngineFitsIt) {
+  SeriesInput level;
+  level.id = "level";
+  level.value_domain = domain::ValueDomain::kNonNegative;
+  for (int year = 2000; year < 2014; ++year) {
+    Point p;
+    p.fiscal_year = year;
+    p.value = 100 + year - 2000;
+    if (year == 2013) p.status = domain::ObservationStatus::kCarriedOver;
+    level.points.push_back(p);
+  }
+  level.shock_fiscal_years = {2005};
+  std::optional<TrainingSeries> s = TrainingSeriesOf(level);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->id, "level");
+  EXPECT_EQ(s->value_domain, domain::ValueDomain::kNonNegative);
+  ASSERT_EQ(s->years.size(), 12u);  // 14 less the shock and the carried-over
+  EXPECT_EQ(s->years.front(), 2000);
+  EXPECT_EQ(s->years[5], 2006);
+  EXPECT_EQ(s->years.back(), 2012);
+  EXPECT_EQ(s->values.back(), 112);
+  // Shocks as data when the input says so.
+  level.shock_treatment = ShockTreatment::kInclude;
+  EXPECT_EQ(TrainingSeriesOf(level)->years.size(), 13u);
+
+  SeriesInput total;
+  total.kind = domain::KpiKind::kRunningTotal;
+  total.value_domain = domain::ValueDomain::kNonNegative;
+  for (auto [year, value] :
+       {std::pair{2018, 10.0}, {2019, 14.0}, {2021, 20.0}, {2022, 19.0}}) {
+    Point p;
+    p.fiscal_year = year;
+    p.value = value;
+    total.points.push_back(p);
+  }
+  s = TrainingSeriesOf(total);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->years, (std::vector<int32_t>{2019, 2021, 2022}));
+  // Yearly increments, averaged over the gap, never negative.
+  EXPECT_EQ(s->values, (std::vector<double>{4, 3, 0}));
+
+  SeriesInput period = total;
+  period.kind = domain::KpiKind::kPeriodSum;
+  period.period_first_fiscal_year = 2018;
+  s = TrainingSeriesOf(period);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->years, (std::vector<int32_t>{2018, 2019, 2021, 2022}));
+  EXPECT_EQ(s->values.front(), 10);  // from zero before the period
+
+  SeriesInput one;
+  one.points.push_back(Point{2020, 0, domain::Aggregation::kUnspecified, 5});
+  EXPECT_FALSE(TrainingSeriesOf(one).has_value());
+  SeriesInput bad = one;
+  bad.points.push_back(bad.points.front());  // the same year twice
+  EXPECT_FALSE(TrainingSeriesOf(bad).has_value());
+}
+
+// Learning stops at its deadline instead of running on in the server.
+TEST(LearnTest, StopsAtItsDeadline) {
+  std::vector<TrainingSeries> series;
+  for (int i = 0; i < 30; ++i) {
+    TrainingSeries s;
+    s.id = absl::StrCat("s", i);
+    for (int y = 0; y < 8; ++y) {
+      s.years.push_back(2000 + y);
+      s.values.push_back(100 + i + 3 * y);
+    }
+    series.push_back(s);
+  }
+  LearnOptions options;
+  options.version = "late";
+  options.prior = &DefaultEngine().calibration();
+  options.deadline = absl::Now() - absl::Seconds(1);
+  EXPECT_THAT(
+      LearnCalibration(series, options).status(),
+      StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("deadline")));
+}
+
 }  // namespace
 }  // namespace kpi::forecast

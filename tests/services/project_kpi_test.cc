@@ -251,6 +251,21 @@ class GatedRepository : public storage::Repository {
   ImportDatasetIntoEmptyStore(const domain::Dataset& dataset) override {
     return base_->ImportDatasetIntoEmptyStore(dataset);
   }
+  absl::StatusOr<storage::StoredCalibration> AddCalibration(
+      const storage::StoredCalibration& calibration, bool activate,
+      int64_t expected_active) override {
+    return base_->AddCalibration(calibration, activate, expected_active);
+  }
+  absl::StatusOr<int64_t> NextCalibrationVersion() override {
+    return base_->NextCalibrationVersion();
+  }
+  absl::StatusOr<int64_t> ActiveCalibrationVersion() override {
+    return base_->ActiveCalibrationVersion();
+  }
+  absl::StatusOr<storage::StoredCalibration> GetCalibration(
+      int64_t version) override {
+    return base_->GetCalibration(version);
+  }
   absl::StatusOr<domain::Dataset> ExportDataset(
       std::string_view strategy) override {
     return base_->ExportDataset(strategy);

@@ -96,6 +96,10 @@ class ChangeLogTest : public ::testing::TestWithParam<Backend> {
     return out;
   }
 
+  // Writes a store as schema `version` left it, opens it with this binary
+  // and checks what the migration kept and added.
+  void MigrateFrom(int version);
+
   TestStores stores_;
   base::FakeClock clock_;
   std::string spec_;
@@ -318,14 +322,21 @@ TEST_P(ChangeLogTest, RefusesAMalformedRequest) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-// A store written by the previous schema (version 1, before the change log)
-// opens, migrates and keeps its revisions, which show no actor.
-TEST_P(ChangeLogTest, MigratesAStoreOfTheFirstSchema) {
+// A store written by a schema before the change log (version 1, and 2 which
+// added calibrations) opens, migrates and keeps its revisions, which show no
+// actor.
+TEST_P(ChangeLogTest, MigratesAStoreOfTheFirstSchema) { MigrateFrom(1); }
+TEST_P(ChangeLogTest, MigratesAStoreOfTheSchemaBeforeTheChangeLog) {
+  MigrateFrom(2);
+}
+
+void ChangeLogTest::MigrateFrom(int version) {
+  ASSERT_LT(version, LatestSchemaVersion());
   ASSERT_OK_AND_ASSIGN(const std::string old_spec, stores_.NewSpec());
   {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqlDatabase> db,
                          stores_.OpenDatabase(old_spec));
-    ASSERT_THAT(ApplyMigrationsUpTo(*db, clock_, 1), IsOk());
+    ASSERT_THAT(ApplyMigrationsUpTo(*db, clock_, version), IsOk());
     // What version 1 wrote for strategies/s .. k1 and one corrected
     // observation, column by column.
     const std::vector<std::string> statements = {

@@ -1476,9 +1476,77 @@ TEST_P(RepositoryContractTest, ReplicasStartingTogetherMigrateOnce) {
                            }),
               IsOk());
   ASSERT_THAT(rows, SizeIs(1));
-  // Each version applied once.
   EXPECT_EQ(rows[0].Int(0), LatestSchemaVersion());
   EXPECT_EQ(rows[0].Int(1), LatestSchemaVersion());
+}
+
+StoredCalibration Calibration(int64_t version, double score) {
+  StoredCalibration c;
+  c.version = version;
+  c.label = absl::StrCat("store-", version);
+  c.text = absl::StrCat("calibration text ", version, "\n");
+  c.series = 30 + static_cast<int32_t>(version);
+  c.windows = 1000 + version;
+  c.score = score;
+  c.previous_score = 2.5;
+  c.previous_label = "m3-train-v3";
+  c.creator = "admin-token";
+  return c;
+}
+
+// Calibrations are versioned: every one is kept, one at most is active, and
+// a switch is a write (the change sequence moves, so replicas' caches miss)
+// that only succeeds against the active version it was compared with.
+TEST_P(RepositoryContractTest, CalibrationsAreVersionedAndSwitchedOnce) {
+  EXPECT_THAT(repo_->ActiveCalibrationVersion(), IsOkAndHolds(0));
+  EXPECT_THAT(repo_->NextCalibrationVersion(), IsOkAndHolds(1));
+  EXPECT_THAT(repo_->GetCalibration(1),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("version 1")));
+  ASSERT_OK_AND_ASSIGN(const int64_t before, repo_->ChangeSequence());
+
+  // Stored without switching: kept, not active.
+  ASSERT_OK_AND_ASSIGN(StoredCalibration first,
+                       repo_->AddCalibration(Calibration(1, 2.6), false, 0));
+  EXPECT_EQ(first.create_time, kStart);
+  EXPECT_THAT(repo_->ActiveCalibrationVersion(), IsOkAndHolds(0));
+  ASSERT_OK_AND_ASSIGN(const int64_t after_first, repo_->ChangeSequence());
+  EXPECT_NE(after_first, before);
+
+  // Stored and switched to.
+  ASSERT_THAT(repo_->AddCalibration(Calibration(2, 2.4), true, 0), IsOk());
+  EXPECT_THAT(repo_->ActiveCalibrationVersion(), IsOkAndHolds(2));
+  EXPECT_THAT(repo_->NextCalibrationVersion(), IsOkAndHolds(3));
+  ASSERT_OK_AND_ASSIGN(const int64_t after_switch, repo_->ChangeSequence());
+  EXPECT_NE(after_switch, after_first);
+
+  // Another replica opened on the same store sees the same.
+  ASSERT_OK_AND_ASSIGN(auto other, Open(spec_));
+  EXPECT_THAT(other->ActiveCalibrationVersion(), IsOkAndHolds(2));
+  ASSERT_OK_AND_ASSIGN(StoredCalibration got, other->GetCalibration(2));
+  EXPECT_EQ(got.label, "store-2");
+  EXPECT_EQ(got.text, "calibration text 2\n");
+  EXPECT_EQ(got.series, 32);
+  EXPECT_EQ(got.windows, 1002);
+  EXPECT_EQ(got.score, 2.4);
+  EXPECT_EQ(got.previous_score, 2.5);
+  EXPECT_EQ(got.previous_label, "m3-train-v3");
+  EXPECT_EQ(got.creator, "admin-token");
+  EXPECT_EQ(got.create_time, kStart);
+
+  // A switch compared with a version no longer active, or a version taken
+  // meanwhile, is ABORTED and writes nothing.
+  EXPECT_THAT(other->AddCalibration(Calibration(3, 2.3), true, 0),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("meanwhile")));
+  EXPECT_THAT(other->AddCalibration(Calibration(2, 2.3), false, 2),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("version 2")));
+  EXPECT_THAT(repo_->NextCalibrationVersion(), IsOkAndHolds(3));
+  EXPECT_THAT(repo_->ActiveCalibrationVersion(), IsOkAndHolds(2));
+  ASSERT_THAT(other->AddCalibration(Calibration(3, 2.3), true, 2), IsOk());
+  EXPECT_THAT(repo_->ActiveCalibrationVersion(), IsOkAndHolds(3));
+
+  StoredCalibration bad = Calibration(0, 1);
+  EXPECT_THAT(repo_->AddCalibration(bad, false, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContractTest,
