@@ -66,6 +66,8 @@ class BufCurlTest(harness.ServerTestCase):
         self.assertEqual(sorted(forecast), [
             "kpi.v1.ForecastService/BatchProjectKpis",
             "kpi.v1.ForecastService/BatchProjectSeries",
+            "kpi.v1.ForecastService/CalibrateStore",
+            "kpi.v1.ForecastService/GetCalibrationSkill",
             "kpi.v1.ForecastService/ProjectKpi",
             "kpi.v1.ForecastService/ProjectSeries",
             "kpi.v1.ForecastService/StreamProjectSeries"])
