@@ -388,6 +388,11 @@ absl::StatusOr<std::vector<FilterCondition>> ParseFilter(
     }
     ++i;
   }
+  if (out.size() > kMaxFilterConditions) {
+    return FilterError(absl::StrFormat(
+        "%d conditions; accepted: at most %d conditions joined by AND",
+        out.size(), kMaxFilterConditions));
+  }
   return out;
 }
 

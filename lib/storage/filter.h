@@ -35,11 +35,18 @@ struct FilterCondition {
   std::variant<int64_t, std::string> value;
 };
 
+// The most conditions a filter may join. A collection has at most seven
+// fields, so more conditions than this say nothing a shorter filter cannot;
+// the cap keeps the SQL statement (and its parameters) small for both
+// backends.
+inline constexpr size_t kMaxFilterConditions = 16;
+
 // Parses `filter` for a List of `collection` (the type listed) under
 // `parent` (the request's parent, whose strategy resolves short forms; ""
 // accepts full names only). "" yields no conditions. INVALID_ARGUMENT with a
 // base::FieldViolation on "filter" giving the position, what was wrong (the
-// input quoted) and what is accepted: an unknown field (listing the
+// input quoted) and what is accepted: more than kMaxFilterConditions
+// conditions (stating the cap), an unknown field (listing the
 // collection's fields), a bad value (listing the enum's names, or the name
 // pattern), an operator that does not apply (only = and != for names, enums
 // and unit; = != and : for display_name), or bad syntax.

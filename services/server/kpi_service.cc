@@ -287,6 +287,13 @@ absl::Status Fetch(Repository& repo, ResourceType type, const std::string& name,
   return absl::OkStatus();
 }
 
+// The number of resources in `d`.
+size_t DatasetSize(const domain::Dataset& d) {
+  return d.references.size() + d.strategies.size() + d.goals.size() +
+         d.measures.size() + d.kpis.size() + d.observations.size() +
+         d.evaluations.size();
+}
+
 // The stored resources `dataset` refers to and does not hold itself: the
 // parents of its resources, measures' goals and parent headings, KPIs'
 // measures and target references. ValidateDataset resolves references
@@ -514,6 +521,20 @@ absl::StatusOr<typename Ops::Proto> DoCreate(
     item = FromProto(*resource, Ops::kField, &violations);
   }
   KPI_RETURN_IF_ERROR(InvalidRequest(violations));
+  if constexpr (Ops::kHasParent) {
+    // Before validation, which would report the missing parent as a
+    // dangling reference (INVALID_ARGUMENT): the request names a parent
+    // that does not exist, NOT_FOUND as for Get and List.
+    domain::Dataset found;
+    KPI_RETURN_IF_ERROR(Fetch(repo, Ops::kParentType, parent, &found));
+    if (DatasetSize(found) == 0) {
+      return WithSuggestions(
+          repo, Ops::kParentType, parent,
+          absl::NotFoundError(absl::StrFormat(
+              "parent: %s %s does not exist; create it first",
+              AsAbsl(domain::TypeSingular(Ops::kParentType)), parent)));
+    }
+  }
   item.name = domain::MakeName(parent, Ops::kType, id);
   item.meta = domain::Meta();
   KPI_RETURN_IF_ERROR(ValidateWrite<Ops>(repo, item));

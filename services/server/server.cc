@@ -10,9 +10,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "google/protobuf/descriptor.h"
 #include "lib/base/address.h"
 #include "services/server/forecast_service.h"
 #include "services/server/kpi_service.h"
@@ -77,6 +81,145 @@ class CallLogFactory
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     return new CallLogInterceptor(info->method(), &sink_);
+  }
+
+ private:
+  const LogSink sink_;  // outlives every interceptor: owned by the server
+};
+
+// The gRPC error edge, one place for every handler: a status whose message
+// could show internals is replaced before it is sent, and a request that is
+// not a protobuf message of the method's type is INVALID_ARGUMENT.
+//
+// Server faults (INTERNAL, UNKNOWN, DATA_LOSS) and errors that come straight
+// from the store (messages starting "sqlite: " or "postgresql: ", which
+// quote SQL, file paths and connection strings) go to the client as a short
+// message with a request id; the original message is logged under that id.
+//
+// gRPC 1.51 answers a request it cannot deserialize with INTERNAL and an
+// empty message (synchronous methods) or UNIMPLEMENTED (callback methods),
+// before any handler runs. The interceptor sees that as a POST_RECV_MESSAGE
+// without a message and says what was wrong instead.
+class ErrorEdgeInterceptor : public grpc::experimental::Interceptor {
+ public:
+  ErrorEdgeInterceptor(std::string method, const LogSink* sink)
+      : method_(std::move(method)), sink_(sink) {}
+
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      undeserializable_ = true;
+    }
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      if (undeserializable_ &&
+          (status.error_code() == grpc::StatusCode::INTERNAL ||
+           status.error_code() == grpc::StatusCode::UNIMPLEMENTED)) {
+        methods->ModifySendStatus(grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            absl::StrFormat(
+                "the request is not a %s message in the protobuf binary "
+                "encoding (it may be cut short, or written for another "
+                "method); accepted: that message, serialized",
+                RequestTypeName())));
+      } else if (HidesInternals(status)) {
+        methods->ModifySendStatus(Scrub(status));
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  static bool HidesInternals(const grpc::Status& status) {
+    switch (status.error_code()) {
+      case grpc::StatusCode::OK:
+        return false;
+      case grpc::StatusCode::INTERNAL:
+      case grpc::StatusCode::UNKNOWN:
+      case grpc::StatusCode::DATA_LOSS:
+        return true;
+      default:
+        return absl::StartsWith(status.error_message(), "sqlite: ") ||
+               absl::StartsWith(status.error_message(), "postgresql: ");
+    }
+  }
+
+  grpc::Status Scrub(const grpc::Status& status) const {
+    const std::string id = NewRequestId();
+    std::string original = status.error_message();
+    absl::StrReplaceAll({{"\n", "\\n"}}, &original);
+    (*sink_)(
+        absl::StrFormat("error request_id=%s rpc %s %s: %s", id, method_,
+                        absl::StatusCodeToString(
+                            static_cast<absl::StatusCode>(status.error_code())),
+                        original));
+    std::string what;
+    switch (status.error_code()) {
+      case grpc::StatusCode::UNAVAILABLE:
+        what = "the store is unavailable or busy; retry with backoff";
+        break;
+      case grpc::StatusCode::ABORTED:
+        what =
+            "the store rolled the call back after a conflict with a "
+            "concurrent one; retry";
+        break;
+      case grpc::StatusCode::DEADLINE_EXCEEDED:
+        what = "the store did not answer in time; retry";
+        break;
+      case grpc::StatusCode::RESOURCE_EXHAUSTED:
+        what = "the store is out of space or memory; retry later";
+        break;
+      case grpc::StatusCode::INTERNAL:
+      case grpc::StatusCode::UNKNOWN:
+      case grpc::StatusCode::DATA_LOSS:
+        what = "internal error: this is the server's fault, not the request's";
+        break;
+      default:
+        what = "the store refused the call";
+        break;
+    }
+    return grpc::Status(
+        status.error_code(),
+        absl::StrFormat("%s; request id %s (the server's log has the details "
+                        "under it; quote it when reporting this)",
+                        what, id));
+  }
+
+  // "kpi.v1.GetKpiRequest" for "/kpi.v1.KpiService/GetKpi".
+  std::string RequestTypeName() const {
+    std::string full = method_.size() > 1 ? method_.substr(1) : method_;
+    std::replace(full.begin(), full.end(), '/', '.');
+    const google::protobuf::MethodDescriptor* method =
+        google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+            full);
+    return method != nullptr ? method->input_type()->full_name()
+                             : std::string("request");
+  }
+
+  // 16 hex digits, unique in practice across calls and replicas.
+  static std::string NewRequestId() {
+    static absl::Mutex mu(absl::kConstInit);
+    static absl::BitGen* gen ABSL_GUARDED_BY(mu) = new absl::BitGen();
+    absl::MutexLock lock(&mu);
+    return absl::StrFormat("%016x", absl::Uniform<uint64_t>(*gen));
+  }
+
+  const std::string method_;
+  const LogSink* const sink_;
+  bool undeserializable_ = false;
+};
+
+class ErrorEdgeFactory
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit ErrorEdgeFactory(LogSink sink) : sink_(std::move(sink)) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new ErrorEdgeInterceptor(info->method(), &sink_);
   }
 
  private:
@@ -185,13 +328,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(server->forecast_service_.get());
   builder.RegisterService(server->report_service_.get());
   builder.RegisterService(server->reflection_service_.get());
-  if (options.log_calls) {
+  {
+    const LogSink sink =
+        options.log_sink ? std::move(options.log_sink) : LogSink(WriteToStderr);
     std::vector<
         std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;
-    interceptors.push_back(std::make_unique<CallLogFactory>(
-        options.log_sink ? std::move(options.log_sink)
-                         : LogSink(WriteToStderr)));
+    // First, so that the call log records the code the client gets.
+    interceptors.push_back(std::make_unique<ErrorEdgeFactory>(sink));
+    if (options.log_calls) {
+      interceptors.push_back(std::make_unique<CallLogFactory>(sink));
+    }
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
   server->server_ = builder.BuildAndStart();

@@ -84,15 +84,15 @@ TEST(DecodeTextTest, RejectsWhatIsNeitherUtf8NorCp932) {
   // its trail byte.
   EXPECT_THAT(DecodeText("abc\x80", "bad.csv"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "bad.csv: not UTF-8 (byte 3) and not Shift_JIS/CP932 "
-                       "(byte 3); save it as UTF-8"));
+                       "bad.csv: not UTF-8 (line 1, byte 3) and not "
+                       "Shift_JIS/CP932 (line 1, byte 3); save it as UTF-8"));
   EXPECT_THAT(DecodeText("kpi\n\x88\xAE\xFD", "bad.csv"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "bad.csv: not UTF-8 (byte 4) and not Shift_JIS/CP932 "
-                       "(byte 6); save it as UTF-8"));
+                       "bad.csv: not UTF-8 (line 2, byte 4) and not "
+                       "Shift_JIS/CP932 (line 2, byte 6); save it as UTF-8"));
   EXPECT_THAT(DecodeText("\x81\x20", "bad.csv"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("not Shift_JIS/CP932 (byte 0)")));
+                       HasSubstr("not Shift_JIS/CP932 (line 1, byte 0)")));
 }
 
 TEST(DecodeTextTest, RejectsUtf16AndNul) {
@@ -111,15 +111,64 @@ TEST(DecodeTextTest, RejectsUtf16AndNul) {
 
 TEST(DecodeTextTest, RejectsEucJpRatherThanGarbleIt) {
   // あいう in EUC-JP reads in CP932 as the half-width ､｢､､､ｦ.
-  EXPECT_THAT(DecodeText("\xA4\xA2\xA4\xA4\xA4\xA6", "euc.csv"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("euc.csv: not UTF-8 (byte 0); it reads as "
-                                 "EUC-JP")));
+  EXPECT_THAT(
+      DecodeText("\xA4\xA2\xA4\xA4\xA4\xA6", "euc.csv"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("euc.csv: not UTF-8 (line 1, byte 0); it reads as "
+                         "EUC-JP")));
   // Half-width katakana beside kanji that EUC-JP cannot hold is CP932.
   absl::StatusOr<DecodedText> decoded =
       DecodeText(ToCp932("ﾃｽﾄ旭川"), "sjis.csv");
   ASSERT_THAT(decoded, IsOk());
   EXPECT_EQ(decoded->text, "ﾃｽﾄ旭川");
+}
+
+// 旭川市 is E6 97 AD E5 B7 9D E5 B8 82 in UTF-8 and 88 AE 90 EC 8E 73 in
+// CP932. Its UTF-8 bytes also read as CP932 (譌ｭ蟾晏ｸ...), so a UTF-8 file
+// spoilt by one stray byte must not be "converted" whole.
+TEST(DecodeTextTest, AsahikawaCityInEitherEncoding) {
+  const std::string csv = "kpi,value\n旭川市,1\n";
+  absl::StatusOr<DecodedText> decoded = DecodeText(csv, "utf8.csv");
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->text, csv);
+  EXPECT_EQ(decoded->encoding, TextEncoding::kUtf8);
+
+  ASSERT_EQ(ToCp932("旭川市"), "\x88\xAE\x90\xEC\x8E\x73");
+  decoded = DecodeText(ToCp932(csv), "sjis.csv");
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->text, csv);
+  EXPECT_EQ(decoded->encoding, TextEncoding::kCp932);
+}
+
+TEST(DecodeTextTest, RejectsUtf8WithOneCp932Row) {
+  const std::string mixed =
+      "kpi,value\n旭川市,1\n" + ToCp932("旭川市,2\n") + "旭川市,3\n";
+  EXPECT_THAT(DecodeText(mixed, "mixed.csv"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "mixed.csv: mixes encodings: line 2 is UTF-8 but line "
+                       "3 is not (byte 22); save the whole file as UTF-8"));
+  // The CP932 row first, the UTF-8 rows after it.
+  EXPECT_THAT(
+      DecodeText(ToCp932("旭川市,2\n") + "旭川市,3\n", "mixed.csv"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("line 2 is UTF-8 but line 1 is not (byte 0)")));
+}
+
+TEST(DecodeTextTest, RejectsUtf8WithACutCharacter) {
+  // 市 cut after its first two bytes, in a file with other UTF-8 rows.
+  EXPECT_THAT(DecodeText("kpi,value\n旭川市,1\n旭川\xE5\xB8,2\n", "cut.csv"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("cut.csv: mixes encodings: line 2 is UTF-8 "
+                                 "but line 3 is not (byte 28)")));
+  // The only non-ASCII row, cut: UTF-8 up to a character cut short.
+  EXPECT_THAT(DecodeText("kpi,value\n旭川\xE5\xB8,2\n", "cut.csv"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "cut.csv: line 2 is UTF-8 with a character cut short "
+                       "at byte 16; save the whole file as UTF-8"));
+  EXPECT_THAT(DecodeText("kpi,value\n旭川\xE5\xB8", "cut.csv"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 2 is UTF-8 with a character cut short "
+                                 "at byte 16")));
 }
 
 }  // namespace

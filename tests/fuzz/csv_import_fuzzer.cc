@@ -9,6 +9,7 @@
 // writing the rows back (WriteObservationsCsv) and parsing again gives the
 // same observations and identity columns, bit for bit.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "lib/dataset/observations_csv.h"
 #include "lib/dataset/text_encoding.h"
 #include "lib/domain/model.h"
@@ -58,6 +60,18 @@ void CheckDecoded(std::string_view bytes, const DecodedText& decoded) {
     case TextEncoding::kCp932:
       Check(domain::FindInvalidUtf8(bytes).has_value(),
             "valid UTF-8 input was converted from CP932");
+      // A file mixing UTF-8 lines with other bytes is refused, not
+      // converted: no converted line is UTF-8 beyond ASCII.
+      for (absl::string_view line : absl::StrSplit(
+               absl::string_view(bytes.data(), bytes.size()), '\n')) {
+        const bool ascii = std::all_of(line.begin(), line.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x80;
+        });
+        Check(ascii || domain::FindInvalidUtf8(
+                           std::string_view(line.data(), line.size()))
+                           .has_value(),
+              "a file with a UTF-8 line was converted from CP932");
+      }
       break;
   }
 }

@@ -162,6 +162,12 @@ csv_seeds = [
     "kpi,fiscal_year,value\n" + K + ",R3,1\n\x88\xae\n",
     b"kpi,fiscal_year,value\n" + K.encode() + b",R3,1\n\x88\xae\n",
     "kpi,fiscal_year,value\n\n,,\n" + K + ",R3,50.6\n" + K + ",2021,1\n",
+    # Refused: a UTF-8 file with one CP932 row, and with a character cut
+    # short (旭川市 in both encodings).
+    ("kpi,fiscal_year,value,source_note\n" + K + ",R3,1,旭川市\n").encode() +
+    (K + ",R2,2,旭川市\n").encode("cp932"),
+    ("kpi,fiscal_year,value,source_note\n" + K + ",R3,1,旭川市\n").encode() +
+    (K + ",R2,2,旭川").encode() + "市".encode()[:2] + b"\n",
 ]
 write("csv_import_fuzzer", csv_seeds)
 

@@ -349,11 +349,15 @@ TEST_F(KpiServiceTest, GoalBadInput) {
   EXPECT_INVALID_FIELD(status, "goal.number");
   EXPECT_INVALID_FIELD(status, "goal.display_name");
 
+  // A parent that does not exist is NOT_FOUND, as for Get and List.
   create.set_parent("strategies/nope");
   create.mutable_goal()->set_number(3);
   create.mutable_goal()->set_display_name("x");
-  EXPECT_INVALID_FIELD(Call(kpi(), &Stub::CreateGoal, create, &goal),
-                       "goal.name");
+  const grpc::Status missing = Call(kpi(), &Stub::CreateGoal, create, &goal);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND)
+      << missing.error_message();
+  EXPECT_THAT(missing.error_message(),
+              HasSubstr("strategy strategies/nope does not exist"));
 }
 
 // ---- Measures ----

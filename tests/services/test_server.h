@@ -211,6 +211,8 @@ class TestServer {
   Server& server() { return *server_; }
   storage::Repository& repository() { return *repository_; }
   const std::shared_ptr<grpc::Channel>& channel() { return channel_; }
+  // The temporary directory holding the store's file, kpi.sqlite3.
+  const std::filesystem::path& dir() const { return dir_; }
 
   std::vector<std::string> log() {
     absl::MutexLock lock(&mu_);

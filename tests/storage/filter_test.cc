@@ -253,5 +253,21 @@ TEST(ParseFilterTest, QuotesAShortValidPrefixOfTheInput) {
   EXPECT_LT(long_value.status().message().size(), 400u);
 }
 
+TEST(ParseFilterTest, CapsTheNumberOfConditions) {
+  std::string filter = "fiscal_year >= 2000";
+  for (size_t i = 1; i < kMaxFilterConditions; ++i) {
+    filter += " AND fiscal_year >= 2000";
+  }
+  auto parsed = ParseFilter(ResourceType::kObservation, filter);
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->size(), kMaxFilterConditions);
+  filter += " AND status = OBSERVATION_STATUS_FINAL";
+  parsed = ParseFilter(ResourceType::kObservation, filter);
+  EXPECT_THAT(parsed, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(parsed, HasFilterViolation(
+                          "17 conditions; accepted: at most 16 conditions "
+                          "joined by AND"));
+}
+
 }  // namespace
 }  // namespace kpi::storage
