@@ -322,6 +322,7 @@ void ToProto(const domain::Observation& in, v1::Observation* out) {
     revision->set_source_note(r.source_note);
     TimeToProto(r.revise_time, revision->mutable_revise_time());
     revision->set_reason(r.reason);
+    revision->set_actor(r.actor);
   }
   MetaToProto(in.meta, out);
 }
@@ -459,6 +460,7 @@ domain::Observation FromProto(const v1::Observation& in, std::string_view path,
     revision.source_note = r.source_note();
     revision.revise_time = TimeFromProto(r.revise_time());
     revision.reason = r.reason();
+    revision.actor = r.actor();
     out.revisions.push_back(std::move(revision));
   }
   out.meta = MetaFromProto(in.etag(), in.create_time(), in.update_time());

@@ -124,6 +124,9 @@ struct ObservationRevision {
   std::string source_note;
   absl::Time revise_time = absl::UnixEpoch();
   std::string reason;
+  // Who made the change (Repository::WithActor); "" for a change made
+  // before the store recorded it (schema versions 1 and 2).
+  std::string actor;
 };
 
 struct Observation {

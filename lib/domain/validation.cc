@@ -112,10 +112,20 @@ class Checker {
     return true;
   }
 
+  // A finite value within kMaxValueMagnitude.
   bool Finite(std::string_view field, double value) {
-    if (std::isfinite(value)) return true;
-    Add(field, absl::StrCat(Number(value), " is not a finite number"));
-    return false;
+    if (!std::isfinite(value)) {
+      Add(field, absl::StrCat(Number(value), " is not a finite number"));
+      return false;
+    }
+    if (std::fabs(value) > kMaxValueMagnitude) {
+      Add(field, absl::StrFormat("%s is larger in magnitude than the engine "
+                                 "can carry; accepted: %g to %g",
+                                 Number(value), -kMaxValueMagnitude,
+                                 kMaxValueMagnitude));
+      return false;
+    }
+    return true;
   }
 
   // A fiscal year, or a range first..fiscal_year with its aggregation, as in

@@ -26,6 +26,16 @@
 
 namespace kpi::domain {
 
+// The largest magnitude of a value (observation, baseline, target, reference
+// value, threshold) the service accepts. Doubles hold every integer up to
+// 2^53 (about 9.0e15) exactly, so every figure up to 1e15 keeps its units
+// digit through storage and JSON; the forecast engine squares deviations on
+// the linear scale and sums up to 30 yearly increments of a running total,
+// both far inside the double range at this bound, whereas values near
+// 1e308 overflowed to inf. No municipal KPI comes near it (Japan's nominal
+// GDP is about 6e14 yen).
+inline constexpr double kMaxValueMagnitude = 1e15;
+
 // A plan's KPIs are read over decades at most: a baseline or an observation
 // farther than this from its strategy's plan period is a typo.
 inline constexpr int kYearsAroundPlan = 30;

@@ -12,6 +12,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/base/field_violations.h"
+#include "lib/domain/validation.h"
+#include "lib/forecast/check_finite.h"
 #include "lib/forecast/embedded_calibration.h"
 #include "lib/forecast/explain.h"
 #include "lib/forecast/model.h"
@@ -55,6 +57,16 @@ std::string DomainRule(ValueDomain d) {
   return "a finite value";
 }
 
+// "" when `v` is a finite number within domain::kMaxValueMagnitude, else
+// what is wrong with it.
+std::string MagnitudeProblem(double v) {
+  if (!std::isfinite(v)) return "must be a finite number";
+  if (std::fabs(v) <= domain::kMaxValueMagnitude) return "";
+  return absl::StrFormat(
+      "%g is larger in magnitude than the engine can carry; accepted: %g to %g",
+      v, -domain::kMaxValueMagnitude, domain::kMaxValueMagnitude);
+}
+
 absl::Status Validate(const SeriesInput& in) {
   std::vector<base::FieldViolation> v;
   if (in.points.empty()) {
@@ -83,8 +95,8 @@ absl::Status Validate(const SeriesInput& in) {
                         " must be 0 (a single year) or a year from ",
                         kMinFiscalYear, " up to fiscal_year ", p.fiscal_year)});
     }
-    if (!std::isfinite(p.value)) {
-      v.push_back({f + ".value", "must be a finite number"});
+    if (std::string problem = MagnitudeProblem(p.value); !problem.empty()) {
+      v.push_back({f + ".value", std::move(problem)});
     } else if (!InDomain(in.value_domain, p.value)) {
       v.push_back({f + ".value", absl::StrCat(p.value,
                                               " is outside the value "
@@ -102,8 +114,11 @@ absl::Status Validate(const SeriesInput& in) {
                                 " years after it")});
     }
   }
-  if (in.target_value.has_value() && !std::isfinite(*in.target_value)) {
-    v.push_back({"target_value", "must be a finite number"});
+  if (in.target_value.has_value()) {
+    if (std::string problem = MagnitudeProblem(*in.target_value);
+        !problem.empty()) {
+      v.push_back({"target_value", std::move(problem)});
+    }
   }
   if (in.probability_thresholds.size() > kMaxThresholds) {
     v.push_back({"probability_thresholds",
@@ -111,14 +126,16 @@ absl::Status Validate(const SeriesInput& in) {
                               " given; at most ", kMaxThresholds)});
   }
   for (size_t i = 0; i < in.probability_thresholds.size(); ++i) {
-    if (!std::isfinite(in.probability_thresholds[i])) {
+    if (std::string problem = MagnitudeProblem(in.probability_thresholds[i]);
+        !problem.empty()) {
       v.push_back({absl::StrCat("probability_thresholds[", i, "]"),
-                   "must be a finite number"});
+                   std::move(problem)});
     }
   }
   if (in.baseline.has_value()) {
     const domain::Baseline& b = *in.baseline;
-    if (!std::isfinite(b.value) || !InDomain(in.value_domain, b.value)) {
+    if (!MagnitudeProblem(b.value).empty() ||
+        !InDomain(in.value_domain, b.value)) {
       v.push_back({"baseline.value",
                    absl::StrCat("accepted: ", DomainRule(in.value_domain))});
     }
@@ -844,6 +861,7 @@ absl::StatusOr<ScenarioProjections> Engine::ProjectScenarios(
                             std::nullopt};
     out.projection.explanation.scenario.rule = ScenarioRule::kNoShocks;
     Conclude(&out.projection);
+    if (absl::Status s = CheckFinite(out.projection); !s.ok()) return s;
     return out;
   }
   SeriesInput excluded_input = input;
@@ -914,7 +932,68 @@ absl::StatusOr<ScenarioProjections> Engine::ProjectScenarios(
     sc.outcomes = outcomes;
     Conclude(p);
   }
+  for (const Projection* p : {&out.projection, &*out.alternative}) {
+    if (absl::Status s = CheckFinite(*p); !s.ok()) return s;
+  }
   return out;
+}
+
+absl::Status CheckFinite(const Projection& p) {
+  std::string bad;
+  auto check = [&bad](double v, auto&& where) {
+    if (bad.empty() && !std::isfinite(v)) bad = where();
+  };
+  check(p.projected_value, [] { return std::string("projected_value"); });
+  check(p.attainment_probability,
+        [] { return std::string("attainment_probability"); });
+  const Progress& g = p.progress;
+  for (const auto& [name, v] :
+       {std::pair<const char*, double>{"base_value", g.base_value},
+        {"latest_value", g.latest_value},
+        {"required_change_per_year", g.required_change_per_year},
+        {"observed_change_per_year", g.observed_change_per_year},
+        {"growth_ratio", g.growth_ratio}}) {
+    check(v, [name = name] { return absl::StrCat("progress.", name); });
+  }
+  for (size_t i = 0; i < p.years.size(); ++i) {
+    const YearProjection& y = p.years[i];
+    for (const auto& [name, v] :
+         {std::pair<const char*, double>{"median", y.median},
+          {"interval_50.lower", y.interval_50.lower},
+          {"interval_50.upper", y.interval_50.upper},
+          {"interval_80.lower", y.interval_80.lower},
+          {"interval_80.upper", y.interval_80.upper},
+          {"interval_95.lower", y.interval_95.lower},
+          {"interval_95.upper", y.interval_95.upper},
+          {"attainment_probability", y.attainment_probability}}) {
+      check(v,
+            [&, name = name] { return absl::StrCat("years[", i, "].", name); });
+    }
+    for (size_t j = 0; j < y.threshold_probabilities.size(); ++j) {
+      check(y.threshold_probabilities[j], [&] {
+        return absl::StrCat("years[", i, "].threshold_probabilities[", j, "]");
+      });
+    }
+  }
+  if (p.explanation.trend.has_value()) {
+    const TrendComparison& t = *p.explanation.trend;
+    check(t.extrapolated_value,
+          [] { return std::string("explanation.trend.extrapolated_value"); });
+    check(t.change_per_year,
+          [] { return std::string("explanation.trend.change_per_year"); });
+    check(t.share_kept,
+          [] { return std::string("explanation.trend.share_kept"); });
+  }
+  for (const ScenarioOutcome& o : p.explanation.scenario.outcomes) {
+    check(o.projected_value, [] {
+      return std::string("explanation.scenario.outcomes.projected_value");
+    });
+  }
+  if (bad.empty()) return absl::OkStatus();
+  return absl::InternalError(absl::StrFormat(
+      "the forecast engine produced a non-finite %s for series %s; the "
+      "projection is withheld rather than sent with inf or nan",
+      bad, p.id));
 }
 
 const std::string& Engine::calibration_version() const {

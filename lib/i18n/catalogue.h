@@ -98,6 +98,13 @@ enum class MessageId {
   kColumnStatus,
   kColumnReported,
   kColumnSource,
+  // Columns of kpictl changes (the change log).
+  kColumnChangeTime,
+  kColumnActor,
+  kColumnOperation,
+  kColumnResource,
+  kColumnEtags,
+  kColumnSummary,
   kFieldMeasure,
   kFieldKind,
   kFieldSumPeriod,  // $0: the first year's label
@@ -108,7 +115,7 @@ enum class MessageId {
   // Heading of show's observation table; $0 the count.
   kObservationsHeading,
   // A kept earlier state. $0 observation ID, $1 time, $2 value, $3 status,
-  // $4 reason (may be empty).
+  // $4 reason (may be empty), $5 who made the change ("-" when unknown).
   kRevisedLine,
   // Heading of the evaluations of a measure: $0 code, $1 title, $2 count.
   kEvaluationsHeading,

@@ -25,13 +25,12 @@ uint64_t Fnv1a(std::string_view data, uint64_t h) {
   return h;
 }
 
-std::string Binding(domain::ResourceType collection, std::string_view parent,
+std::string Binding(std::string_view collection, std::string_view parent,
                     std::string_view filter) {
   uint64_t h = 0xcbf29ce484222325ULL;
   // A separator that cannot occur in the parts keeps ("ab","c") and
   // ("a","bc") apart.
-  for (std::string_view part :
-       {domain::CollectionId(collection), parent, filter}) {
+  for (std::string_view part : {collection, parent, filter}) {
     h = Fnv1a(part, h);
     h = Fnv1a(std::string_view("\0", 1), h);
   }
@@ -72,13 +71,28 @@ absl::StatusOr<int> EffectivePageSize(int page_size) {
 std::string EncodePageToken(domain::ResourceType collection,
                             std::string_view parent, std::string_view filter,
                             std::string_view last_name) {
+  return EncodePageToken(domain::CollectionId(collection), parent, filter,
+                         last_name);
+}
+
+absl::StatusOr<std::string> DecodePageToken(domain::ResourceType collection,
+                                            std::string_view parent,
+                                            std::string_view filter,
+                                            std::string_view token) {
+  return DecodePageToken(domain::CollectionId(collection), parent, filter,
+                         token);
+}
+
+std::string EncodePageToken(std::string_view collection,
+                            std::string_view parent, std::string_view filter,
+                            std::string_view last_name) {
   std::string raw =
       absl::StrCat(absl::string_view(&kVersion, 1),
                    Binding(collection, parent, filter), AsAbsl(last_name));
   return absl::WebSafeBase64Escape(raw);
 }
 
-absl::StatusOr<std::string> DecodePageToken(domain::ResourceType collection,
+absl::StatusOr<std::string> DecodePageToken(std::string_view collection,
                                             std::string_view parent,
                                             std::string_view filter,
                                             std::string_view token) {
@@ -97,7 +111,7 @@ absl::StatusOr<std::string> DecodePageToken(domain::ResourceType collection,
         absl::StrFormat(
             "was issued for a different collection, parent or filter "
             "than this request's (%s under %s with filter %s); %s",
-            AsAbsl(domain::CollectionId(collection)), base::QuoteInput(parent),
+            AsAbsl(collection), base::QuoteInput(parent),
             base::QuoteInput(filter), kRemedy));
   }
   return raw.substr(1 + kHashBytes);

@@ -42,6 +42,17 @@ absl::StatusOr<std::string> DecodePageToken(domain::ResourceType collection,
                                             std::string_view filter,
                                             std::string_view token);
 
+// As above, for a listing that is not of a resource type, named by
+// `collection_id` (e.g. "changes", the change log); `last_key` is whatever
+// marks the place of the last item returned.
+std::string EncodePageToken(std::string_view collection_id,
+                            std::string_view parent, std::string_view filter,
+                            std::string_view last_key);
+absl::StatusOr<std::string> DecodePageToken(std::string_view collection_id,
+                                            std::string_view parent,
+                                            std::string_view filter,
+                                            std::string_view token);
+
 }  // namespace kpi::storage
 
 #endif  // KPI_LIB_STORAGE_PAGE_TOKEN_H_

@@ -88,6 +88,55 @@ struct ImportResult {
   int replaced_count = 0;
 };
 
+// Who made writes that no caller was named for (Repository::WithActor):
+// kpi_server's own seeding, tools and tests working on the store directly.
+inline constexpr std::string_view kSystemActor = "system";
+
+// One committed write of one resource, as the change log keeps it. A write
+// that rolled back has none. An import has one per resource it wrote, all
+// with its sequence.
+struct Change {
+  // The store's change sequence the write set (its transaction's); with
+  // `position` it orders the log.
+  int64_t sequence = 0;
+  // The place of this change among its transaction's, from 1.
+  int32_t position = 1;
+  absl::Time time = absl::UnixEpoch();
+  // Who made it: the caller's token label, client certificate subject, or
+  // "anonymous" (Repository::WithActor), or kSystemActor.
+  std::string actor;
+  // The operation: "CreateKpi", "UpdateObservation", "DeleteStrategy",
+  // "ImportDataset" ... (the kpi.v1.KpiService method's name).
+  std::string method;
+  // The name of the resource written.
+  std::string resource;
+  // Its etag before and after the write; "" when it did not exist before (a
+  // create) or no longer exists after (a delete).
+  std::string etag_before;
+  std::string etag_after;
+  // What changed, briefly: an observation's old and new value and the
+  // reason given, the children a forced delete removed, "created" or
+  // "replaced" for an import; "" when there is nothing to add.
+  std::string summary;
+};
+
+// A ListChanges call: newest first, paged like ListRequest (page tokens are
+// bound to the filter fields).
+struct ChangeListRequest {
+  int page_size = 0;  // 0 means 100; capped at 1000; negative is invalid
+  std::string page_token;
+  // Only changes by this actor (exact); "" for all.
+  std::string actor;
+  // Only changes of this resource and the resources under it ("strategies/a"
+  // also gives its KPIs' observations); "" for all. Must be a resource name
+  // of some type.
+  std::string resource;
+  // Only changes made at or after start_time and before end_time; the
+  // infinite defaults select all.
+  absl::Time start_time = absl::InfinitePast();
+  absl::Time end_time = absl::InfiniteFuture();
+};
+
 class Repository {
  public:
   virtual ~Repository() = default;
@@ -215,6 +264,20 @@ class Repository {
   // Lists are in name order.
   virtual absl::StatusOr<domain::Dataset> ExportDataset(
       std::string_view strategy) = 0;
+
+  // A repository on the same store whose writes are recorded as made by
+  // `actor` (the change log, the revisions of observations). Writes through
+  // a repository that OpenRepository returned are recorded as kSystemActor.
+  // The view shares this repository's connections and may outlive it.
+  // Thread-safe; cheap (no I/O).
+  virtual std::unique_ptr<Repository> WithActor(std::string_view actor) = 0;
+
+  // The change log, newest first. INVALID_ARGUMENT (with a field violation)
+  // for a negative page size, a malformed or foreign page token, a resource
+  // filter that is not a resource name, or a start_time not before
+  // end_time.
+  virtual absl::StatusOr<Page<Change>> ListChanges(
+      const ChangeListRequest& request) = 0;
 
   // True when the store holds no strategy (first start).
   virtual absl::StatusOr<bool> IsEmpty() = 0;

@@ -176,6 +176,28 @@ const std::vector<std::vector<std::string_view>>& Migrations() {
               "INSERT INTO calibration_state (id, active_version) VALUES (1, "
               "0)",
           },
+          // 3: who made each write. Revisions made before it have actor ''.
+          // change_log rows outlive the resources they name (no foreign
+          // key), so a deleted resource's history stays listable.
+          {
+              "ALTER TABLE observation_revisions "
+              "ADD COLUMN actor TEXT NOT NULL DEFAULT ''",
+              R"(CREATE TABLE change_log (
+                   sequence BIGINT NOT NULL,
+                   position INTEGER NOT NULL,
+                   change_time BIGINT NOT NULL,
+                   actor TEXT NOT NULL,
+                   method TEXT NOT NULL,
+                   resource {name} NOT NULL,
+                   etag_before TEXT NOT NULL,
+                   etag_after TEXT NOT NULL,
+                   summary TEXT NOT NULL,
+                   PRIMARY KEY (sequence, position)))",
+              "CREATE INDEX change_log_by_actor ON change_log "
+              "(actor, sequence, position)",
+              "CREATE INDEX change_log_by_resource ON change_log "
+              "(resource, sequence, position)",
+          },
       };
   return *kMigrations;
 }
@@ -188,6 +210,16 @@ constexpr int64_t kMigrationLockKey = 0x6b70692d6d6967;  // "kpi-mig"
 int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
 absl::Status ApplyMigrations(SqlDatabase& db, const base::Clock& clock) {
+  return ApplyMigrationsUpTo(db, clock, LatestSchemaVersion());
+}
+
+absl::Status ApplyMigrationsUpTo(SqlDatabase& db, const base::Clock& clock,
+                                 int version) {
+  if (version < 1 || version > LatestSchemaVersion()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("schema version %d; accepted: 1 to %d", version,
+                        LatestSchemaVersion()));
+  }
   const std::string name_type =
       db.dialect() == SqlDialect::kPostgres ? "TEXT COLLATE \"C\"" : "TEXT";
   return db.Transact(
@@ -216,7 +248,7 @@ absl::Status ApplyMigrations(SqlDatabase& db, const base::Clock& clock) {
               "made with this version",
               current, LatestSchemaVersion()));
         }
-        for (int64_t v = current + 1; v <= LatestSchemaVersion(); ++v) {
+        for (int64_t v = current + 1; v <= version; ++v) {
           for (std::string_view statement : Migrations()[v - 1]) {
             std::string sql = absl::StrReplaceAll(
                 absl::string_view(statement.data(), statement.size()),

@@ -20,6 +20,12 @@ int LatestSchemaVersion();
 // the database's errors otherwise.
 absl::Status ApplyMigrations(SqlDatabase& db, const base::Clock& clock);
 
+// As ApplyMigrations, but only up to `version` (1 to LatestSchemaVersion()):
+// a store as an older binary left it, for migration tests.
+// INVALID_ARGUMENT for a version out of range.
+absl::Status ApplyMigrationsUpTo(SqlDatabase& db, const base::Clock& clock,
+                                 int version);
+
 }  // namespace kpi::storage
 
 #endif  // KPI_LIB_STORAGE_SCHEMA_H_

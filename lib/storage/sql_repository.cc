@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
+#include "lib/base/field_violations.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/names.h"
 #include "lib/domain/validation.h"
@@ -81,9 +82,50 @@ std::string_view TableOf(ResourceType type) {
 // The state of one write transaction.
 struct Write {
   SqlTransaction& tx;
-  int64_t revision;  // the change sequence this transaction set
-  int64_t now;       // Unix nanoseconds, from the injected clock
+  int64_t revision;        // the change sequence this transaction set
+  int64_t now;             // Unix nanoseconds, from the injected clock
+  std::string_view actor;  // who makes it (Repository::WithActor)
+  // Changes logged so far, the last one's position. Mutable: the one
+  // counter of the transaction, advanced by whichever step logs.
+  mutable int32_t logged = 0;
 };
+
+// The noun of a type in the KpiService method names ("CreateKpi").
+std::string_view MethodNoun(ResourceType type) {
+  switch (type) {
+    case ResourceType::kReference:
+      return "Reference";
+    case ResourceType::kStrategy:
+      return "Strategy";
+    case ResourceType::kGoal:
+      return "Goal";
+    case ResourceType::kMeasure:
+      return "Measure";
+    case ResourceType::kEvaluation:
+      return "Evaluation";
+    case ResourceType::kKpi:
+      return "Kpi";
+    case ResourceType::kObservation:
+      return "Observation";
+  }
+  return "Resource";
+}
+
+// Appends one entry to the change log, in the write's transaction: it is
+// committed with the write or not at all.
+absl::Status LogChange(const Write& w, std::string_view method,
+                       std::string_view resource, std::string_view etag_before,
+                       std::string_view etag_after, std::string_view summary) {
+  ++w.logged;
+  return w.tx
+      .Exec(
+          "INSERT INTO change_log (sequence, position, change_time, actor, "
+          "method, resource, etag_before, etag_after, summary) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+          {w.revision, int64_t{w.logged}, w.now, Text(w.actor), Text(method),
+           Text(resource), Text(etag_before), Text(etag_after), Text(summary)})
+      .status();
+}
 
 // Reads the columns of a row in order.
 class Cursor {
@@ -633,8 +675,8 @@ absl::Status LoadDetails(SqlTransaction& tx,
                          std::vector<domain::Observation>& items) {
   return ForDetailRows(
       tx, items,
-      "SELECT observation, value, status, source_note, revise_time, reason "
-      "FROM observation_revisions WHERE observation IN (%s) "
+      "SELECT observation, value, status, source_note, revise_time, reason, "
+      "actor FROM observation_revisions WHERE observation IN (%s) "
       "ORDER BY observation, position",
       [&](size_t i, Cursor& c) {
         domain::ObservationRevision r;
@@ -643,6 +685,7 @@ absl::Status LoadDetails(SqlTransaction& tx,
         r.source_note = c.Text();
         r.revise_time = absl::FromUnixNanos(c.Int());
         r.reason = c.Text();
+        r.actor = c.Text();
         items[i].revisions.push_back(std::move(r));
       });
 }
@@ -678,12 +721,54 @@ absl::Status RecordHistory(const Write& w, const domain::Observation& before,
   return w.tx
       .Exec(
           "INSERT INTO observation_revisions (observation, position, value, "
-          "status, source_note, revise_time, reason) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+          "status, source_note, revise_time, reason, actor) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
           {Text(before.name), position, before.value,
            int64_t{static_cast<int>(before.status)}, Text(before.source_note),
-           w.now, Text(reason)})
+           w.now, Text(reason), Text(w.actor)})
       .status();
+}
+
+// The status as the proto's enum value ends (FINAL, PROVISIONAL ...).
+std::string_view StatusWord(domain::ObservationStatus status) {
+  switch (status) {
+    case domain::ObservationStatus::kUnspecified:
+      return "UNSPECIFIED";
+    case domain::ObservationStatus::kFinal:
+      return "FINAL";
+    case domain::ObservationStatus::kProvisional:
+      return "PROVISIONAL";
+    case domain::ObservationStatus::kCarriedOver:
+      return "CARRIED_OVER";
+  }
+  return "UNSPECIFIED";
+}
+
+// The change log's summary of replacing `before` by `after`: for an
+// observation, what a reader of the figures wants to know (old and new
+// value, status, the reason); nothing for other types (the etags say it).
+template <typename T>
+std::string ChangeSummary(const T&, const T&, std::string_view) {
+  return "";
+}
+std::string ChangeSummary(const domain::Observation& before,
+                          const domain::Observation& after,
+                          std::string_view reason) {
+  std::vector<std::string> parts;
+  if (before.value != after.value) {
+    parts.push_back(absl::StrCat("value ", before.value, " -> ", after.value));
+  }
+  if (before.status != StoredStatus(after.status)) {
+    parts.push_back(
+        absl::StrCat("status ", AsAbsl(StatusWord(before.status)), " -> ",
+                     AsAbsl(StatusWord(StoredStatus(after.status)))));
+  }
+  if (before.source_note != after.source_note) {
+    parts.push_back("source_note changed");
+  }
+  if (!reason.empty())
+    parts.push_back(absl::StrCat("reason: ", AsAbsl(reason)));
+  return absl::StrJoin(parts, "; ");
 }
 
 // Children counted before a delete without force.
@@ -861,15 +946,19 @@ absl::Status ImportOne(const Write& w, const T& item, std::string_view prefix,
   KPI_RETURN_IF_ERROR(CheckReferences(w.tx, item, parsed, prefix));
   KPI_ASSIGN_OR_RETURN(std::optional<T> existing,
                        SelectOne<T>(w.tx, item.name));
+  const std::string etag_after = absl::StrCat(w.revision);
   if (existing.has_value()) {
     KPI_RETURN_IF_ERROR(RecordHistory(w, *existing, item, "import"));
     KPI_RETURN_IF_ERROR(UpdateRow(w, item));
     ++result.replaced_count;
-  } else {
-    KPI_RETURN_IF_ERROR(Insert(w, item, parsed.parent));
-    ++result.created_count;
+    const std::string changed = ChangeSummary(*existing, item, "");
+    return LogChange(
+        w, "ImportDataset", item.name, existing->meta.etag, etag_after,
+        changed.empty() ? "replaced" : absl::StrCat("replaced: ", changed));
   }
-  return absl::OkStatus();
+  KPI_RETURN_IF_ERROR(Insert(w, item, parsed.parent));
+  ++result.created_count;
+  return LogChange(w, "ImportDataset", item.name, "", etag_after, "created");
 }
 
 template <typename T>
@@ -967,6 +1056,12 @@ class SqlRepository : public Repository {
   // second where 1 answered 14,000 to 16,000 (40% of probes found it busy).
   static constexpr size_t kCommitWatches = 4;
 
+  // The page tokens of ListChanges are bound to this collection ID.
+  static constexpr std::string_view kChangesCollection = "changes";
+  // The longest actor filter: a certificate subject can be long, a token
+  // label is at most 128 bytes.
+  static constexpr size_t kMaxActorFilterBytes = 1024;
+
   struct KnownSequence {
     int64_t sequence;
     int64_t data_version;
@@ -978,12 +1073,143 @@ class SqlRepository : public Repository {
     std::optional<KnownSequence> known ABSL_GUARDED_BY(mu);
   };
 
-  SqlRepository(std::unique_ptr<SqlDatabase> db,
-                const RepositoryOptions& options,
-                std::vector<std::unique_ptr<Watch>> watches)
-      : db_(std::move(db)),
-        clock_(options.clock),
-        watches_(std::move(watches)) {}
+  // What every view of one store shares (WithActor).
+  struct Store {
+    Store(std::unique_ptr<SqlDatabase> d, const base::Clock* c,
+          std::vector<std::unique_ptr<Watch>> w)
+        : db(std::move(d)), clock(c), watches(std::move(w)) {}
+    const std::unique_ptr<SqlDatabase> db;
+    const base::Clock* const clock;
+    // TryChangeSequence's commit watches (none on PostgreSQL), each with
+    // the last sequence read and its own data version read just before it.
+    // Any pair read that way is valid, so a slow reader may replace a newer
+    // pair with its older one: that costs a miss, never a stale answer.
+    const std::vector<std::unique_ptr<Watch>> watches;
+    std::atomic<size_t> next_watch{0};
+  };
+
+  SqlRepository(std::shared_ptr<Store> store, std::string actor)
+      : store_(std::move(store)),
+        actor_(std::move(actor)),
+        db_(store_->db.get()),
+        clock_(store_->clock),
+        watches_(store_->watches),
+        next_watch_(store_->next_watch) {}
+
+  std::unique_ptr<Repository> WithActor(std::string_view actor) override {
+    return std::make_unique<SqlRepository>(store_, std::string(actor));
+  }
+
+  absl::StatusOr<Page<Change>> ListChanges(
+      const ChangeListRequest& request) override {
+    KPI_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(request.page_size));
+    std::vector<base::FieldViolation> violations;
+    if (request.actor.size() > kMaxActorFilterBytes) {
+      violations.push_back(
+          {"actor",
+           absl::StrFormat("%d bytes; accepted: at most %d bytes, the "
+                           "label or certificate subject exactly",
+                           request.actor.size(), kMaxActorFilterBytes)});
+    }
+    if (!request.resource.empty()) {
+      absl::Status parsed =
+          domain::ParseAnyName(request.resource, "resource").status();
+      if (!parsed.ok()) {
+        violations.push_back({"resource", std::string(parsed.message())});
+      }
+    }
+    if (request.start_time >= request.end_time) {
+      violations.push_back({"end_time",
+                            "is not after start_time; accepted: a time after "
+                            "start_time, or neither for all changes"});
+    }
+    if (!violations.empty()) {
+      return base::InvalidArgumentWithViolations("invalid request:",
+                                                 violations);
+    }
+    // The page token is bound to the filter: lengths keep the parts apart.
+    const std::string filter = absl::StrCat(
+        request.actor.size(), ":", request.actor, request.resource.size(), ":",
+        request.resource, ":", absl::ToUnixNanos(request.start_time), ":",
+        absl::ToUnixNanos(request.end_time));
+    KPI_ASSIGN_OR_RETURN(
+        std::string after,
+        DecodePageToken(kChangesCollection, "", filter, request.page_token));
+    std::string where = "1 = 1";
+    Params params;
+    auto param = [&](SqlValue v) {
+      params.push_back(std::move(v));
+      return absl::StrCat("$", params.size());
+    };
+    if (!after.empty()) {
+      const std::vector<absl::string_view> key = absl::StrSplit(after, ':');
+      int64_t sequence = 0, position = 0;
+      if (key.size() != 2 || !absl::SimpleAtoi(key[0], &sequence) ||
+          !absl::SimpleAtoi(key[1], &position)) {
+        return base::InvalidArgumentWithViolations(
+            "invalid request:",
+            {{"page_token",
+              "is not a page token this service issued; "
+              "accepted: the next_page_token of the previous "
+              "response, unchanged, with the same filter"}});
+      }
+      absl::StrAppend(&where, " AND (sequence < ", param(sequence),
+                      " OR (sequence = ", param(sequence), " AND position < ",
+                      param(position), "))");
+    }
+    if (!request.actor.empty()) {
+      absl::StrAppend(&where, " AND actor = ", param(Text(request.actor)));
+    }
+    if (!request.resource.empty()) {
+      // The name itself, or a name under it: names are compared bytewise,
+      // and '0' is the byte after '/'.
+      absl::StrAppend(
+          &where, " AND (resource = ", param(Text(request.resource)),
+          " OR (resource >= ", param(absl::StrCat(request.resource, "/")),
+          " AND resource < ", param(absl::StrCat(request.resource, "0")), "))");
+    }
+    if (request.start_time != absl::InfinitePast()) {
+      absl::StrAppend(&where, " AND change_time >= ",
+                      param(absl::ToUnixNanos(request.start_time)));
+    }
+    if (request.end_time != absl::InfiniteFuture()) {
+      absl::StrAppend(&where, " AND change_time < ",
+                      param(absl::ToUnixNanos(request.end_time)));
+    }
+    const std::string sql = absl::StrCat(
+        "SELECT sequence, position, change_time, actor, method, resource, "
+        "etag_before, etag_after, summary FROM change_log WHERE ",
+        where, " ORDER BY sequence DESC, position DESC LIMIT ", page_size + 1);
+    Page<Change> page;
+    KPI_RETURN_IF_ERROR(db_->Transact(
+        TransactionMode::kRead, [&](SqlTransaction& tx) -> absl::Status {
+          page = Page<Change>();
+          KPI_ASSIGN_OR_RETURN(std::vector<SqlRow> rows, tx.Query(sql, params));
+          for (const SqlRow& row : rows) {
+            Cursor c(row);
+            Change change;
+            change.sequence = c.Int();
+            change.position = c.Int32();
+            change.time = absl::FromUnixNanos(c.Int());
+            change.actor = c.Text();
+            change.method = c.Text();
+            change.resource = c.Text();
+            change.etag_before = c.Text();
+            change.etag_after = c.Text();
+            change.summary = c.Text();
+            page.items.push_back(std::move(change));
+          }
+          return absl::OkStatus();
+        }));
+    if (page.items.size() > static_cast<size_t>(page_size)) {
+      page.items.resize(page_size);
+      const Change& last = page.items.back();
+      page.next_page_token =
+          EncodePageToken(kChangesCollection, "", filter,
+                          absl::StrCat(last.sequence, ":", last.position));
+    }
+    return page;
+  }
 
   absl::StatusOr<domain::Reference> GetReference(
       std::string_view name) override {
@@ -1450,7 +1676,7 @@ class SqlRepository : public Repository {
     if (rows.empty()) {
       return absl::DataLossError("the store_state row is missing");
     }
-    return Write{tx, rows[0].Int(0), absl::ToUnixNanos(clock_->Now())};
+    return Write{tx, rows[0].Int(0), absl::ToUnixNanos(clock_->Now()), actor_};
   }
 
   template <typename T>
@@ -1580,7 +1806,9 @@ class SqlRepository : public Repository {
                                SelectOne<T>(tx, item.name));
           if (!stored.has_value()) return NotFound(Traits<T>::kType, item.name);
           out = *std::move(stored);
-          return absl::OkStatus();
+          return LogChange(
+              w, absl::StrCat("Create", AsAbsl(MethodNoun(Traits<T>::kType))),
+              item.name, "", out.meta.etag, "");
         }));
     return out;
   }
@@ -1612,7 +1840,10 @@ class SqlRepository : public Repository {
                                SelectOne<T>(tx, item.name));
           if (!stored.has_value()) return NotFound(Traits<T>::kType, item.name);
           out = *std::move(stored);
-          return absl::OkStatus();
+          return LogChange(
+              w, absl::StrCat("Update", AsAbsl(MethodNoun(Traits<T>::kType))),
+              item.name, existing->meta.etag, out.meta.etag,
+              ChangeSummary(*existing, item, reason));
         }));
     return out;
   }
@@ -1624,7 +1855,7 @@ class SqlRepository : public Repository {
     KPI_RETURN_IF_ERROR(domain::ParseName(name, kType, "name").status());
     return db_->Transact(
         TransactionMode::kWrite, [&](SqlTransaction& tx) -> absl::Status {
-          KPI_RETURN_IF_ERROR(BeginWrite(tx).status());
+          KPI_ASSIGN_OR_RETURN(const Write w, BeginWrite(tx));
           KPI_ASSIGN_OR_RETURN(std::optional<T> existing,
                                SelectOne<T>(tx, name));
           if (!existing.has_value()) return NotFound(kType, name);
@@ -1655,11 +1886,17 @@ class SqlRepository : public Repository {
                 DescribeCounts(children)));
           }
           // Children go through ON DELETE CASCADE.
-          return tx
-              .Exec(absl::StrCat("DELETE FROM ", AsAbsl(TableOf(kType)),
-                                 " WHERE name = $1"),
-                    {Text(name)})
-              .status();
+          KPI_RETURN_IF_ERROR(
+              tx.Exec(absl::StrCat("DELETE FROM ", AsAbsl(TableOf(kType)),
+                                   " WHERE name = $1"),
+                      {Text(name)})
+                  .status());
+          return LogChange(
+              w, absl::StrCat("Delete", AsAbsl(MethodNoun(kType))), name,
+              existing->meta.etag, "",
+              children.empty()
+                  ? ""
+                  : absl::StrCat("with ", DescribeCounts(children)));
         });
   }
 
@@ -1687,14 +1924,13 @@ class SqlRepository : public Repository {
     return status;
   }
 
-  const std::unique_ptr<SqlDatabase> db_;
+  const std::shared_ptr<Store> store_;
+  const std::string actor_;
+  // store_'s parts, by their short names.
+  SqlDatabase* const db_;
   const base::Clock* const clock_;
-  // TryChangeSequence's commit watches (none on PostgreSQL), each with the
-  // last sequence read and its own data version read just before it. Any
-  // pair read that way is valid, so a slow reader may replace a newer pair
-  // with its older one: that costs a miss, never a stale answer.
-  const std::vector<std::unique_ptr<Watch>> watches_;
-  std::atomic<size_t> next_watch_{0};
+  const std::vector<std::unique_ptr<Watch>>& watches_;
+  std::atomic<size_t>& next_watch_;
 };
 
 }  // namespace
@@ -1704,8 +1940,6 @@ absl::StatusOr<std::unique_ptr<Repository>> NewSqlRepository(
   const base::Clock* clock =
       options.clock != nullptr ? options.clock : base::Clock::Real();
   KPI_RETURN_IF_ERROR(ApplyMigrations(*db, *clock));
-  RepositoryOptions effective = options;
-  effective.clock = clock;
   std::vector<std::unique_ptr<SqlRepository::Watch>> watches;
   for (size_t i = 0; i < SqlRepository::kCommitWatches; ++i) {
     KPI_ASSIGN_OR_RETURN(std::unique_ptr<SqlCommitWatch> watch,
@@ -1713,8 +1947,10 @@ absl::StatusOr<std::unique_ptr<Repository>> NewSqlRepository(
     if (watch == nullptr) break;
     watches.push_back(std::make_unique<SqlRepository::Watch>(std::move(watch)));
   }
-  return std::make_unique<SqlRepository>(std::move(db), effective,
-                                         std::move(watches));
+  return std::make_unique<SqlRepository>(
+      std::make_shared<SqlRepository::Store>(std::move(db), clock,
+                                             std::move(watches)),
+      std::string(kSystemActor));
 }
 
 }  // namespace kpi::storage

@@ -655,6 +655,9 @@ std::string SubcommandSummary() {
   skill                                how the calibration in use did on the stored KPIs'
                                        history: interval coverage, Brier, MASE
   health [SERVICE]                     SERVING or not (exit 0 only when SERVING), for probes
+  changes [RESOURCE] [--actor A] [--since T] [--until T] [--limit N] [--format=table|json]
+                                       the change log, newest first: who wrote what, when
+                                       (needs an admin token)
   help                                 this text
 KPI is a full name (strategies/S/kpis/K), or, with --strategy or when the store
 holds one strategy, a KPI's ID, its Japanese or English name, or the start of
@@ -830,7 +833,9 @@ absl::Status RunShow(const Rpc& rpc, const std::vector<std::string>& args,
           MessageId::kRevisedLine, lang, ShortId(o.name()),
           google::protobuf::util::TimeUtil::ToString(r.revise_time()),
           d.Value(r.value()), AsAbsl(StatusWord(r.status(), lang)),
-          r.reason().empty() ? "-" : r.reason());
+          r.reason().empty() ? "-" : r.reason(),
+          // A revision recorded before the server kept authors has none.
+          r.actor().empty() ? "-" : r.actor());
       out << line << "\n";
     }
   }

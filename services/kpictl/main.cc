@@ -58,7 +58,8 @@ ABSL_FLAG(std::string, format, "",
           "Output format: project takes table (default), json or csv; "
           "export takes json (default) or csv; batch takes csv (default: one "
           "row per series and fiscal year) or benchmark (the backtest's "
-          "series_id,k,h,q025,... format, which bench/ reads).");
+          "series_id,k,h,q025,... format, which bench/ reads); changes "
+          "takes table (default) or json (one entry per line).");
 ABSL_FLAG(bool, validate_only, false,
           "import: check the file on the server and write nothing.");
 ABSL_FLAG(std::string, out, "",
@@ -89,6 +90,17 @@ ABSL_FLAG(std::string, encoding, "",
           "utf-8-bom or cp932; empty for the format's default (CSV: "
           "utf-8-bom, which Japanese Excel opens without mojibake; JSON and "
           "--format=benchmark: utf-8).");
+ABSL_FLAG(std::string, actor, "",
+          "changes: only the changes of this actor (a token's label or a "
+          "client certificate's subject, exactly).");
+ABSL_FLAG(std::string, since, "",
+          "changes: only changes at or after this RFC 3339 time, e.g. "
+          "2025-04-01T00:00:00+09:00.");
+ABSL_FLAG(std::string, until, "",
+          "changes: only changes before this RFC 3339 time.");
+ABSL_FLAG(int, limit, 50,
+          "changes: most entries shown, newest first; 0 for "
+          "all.");
 ABSL_FLAG(int, horizon, 6,
           "batch, backtest: years to project past the last point when a "
           "series has no target year (1 to 30).");
@@ -200,6 +212,13 @@ int Run(const std::vector<char*>& positional) {
     } else if (command == "health") {
       const auto health_stub = grpc::health::v1::Health::NewStub(channel);
       status = RunHealth(*health_stub, absl::GetFlag(FLAGS_timeout), args, io);
+    } else if (command == "changes") {
+      ChangesOptions changes;
+      changes.actor = absl::GetFlag(FLAGS_actor);
+      changes.since = absl::GetFlag(FLAGS_since);
+      changes.until = absl::GetFlag(FLAGS_until);
+      changes.limit = absl::GetFlag(FLAGS_limit);
+      status = RunChanges(rpc, args, options, changes, io);
     } else if (command == "report") {
       const auto report_stub = kpi::v1::ReportService::NewStub(channel);
       status = no_args("report");

@@ -756,6 +756,12 @@ KpiService::KpiService(Repository* repository, const Authorizer* authorizer,
       response_budget_(static_cast<size_t>(
           std::max(max_message_bytes, kMinMessageBytes) - kResponseReserve)) {}
 
+absl::StatusOr<std::unique_ptr<Repository>> KpiService::WriterFor(
+    const grpc::ServerContextBase& context) const {
+  KPI_ASSIGN_OR_RETURN(const std::string actor, AuthorOf(authorizer_, context));
+  return repository_->WithActor(actor);
+}
+
 namespace {
 
 bool SameContent(const domain::Reference& a, const domain::Reference& b) {
@@ -823,29 +829,35 @@ grpc::Status KpiService::ListStrategies(
 }
 
 grpc::Status KpiService::CreateStrategy(
-    grpc::ServerContext*, const v1::CreateStrategyRequest* request,
+    grpc::ServerContext* context, const v1::CreateStrategyRequest* request,
     v1::Strategy* response) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return Reply(DoCreate<StrategyOps>(
-                   *repository_, "",
+                   **writer, "",
                    request->has_strategy() ? &request->strategy() : nullptr,
                    request->strategy_id()),
                response);
 }
 
 grpc::Status KpiService::UpdateStrategy(
-    grpc::ServerContext*, const v1::UpdateStrategyRequest* request,
+    grpc::ServerContext* context, const v1::UpdateStrategyRequest* request,
     v1::Strategy* response) {
-  return Reply(DoUpdate<StrategyOps>(
-                   *repository_,
-                   request->has_strategy() ? &request->strategy() : nullptr,
-                   request->update_mask(), ""),
-               response);
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
+  return Reply(
+      DoUpdate<StrategyOps>(
+          **writer, request->has_strategy() ? &request->strategy() : nullptr,
+          request->update_mask(), ""),
+      response);
 }
 
 grpc::Status KpiService::DeleteStrategy(
-    grpc::ServerContext*, const v1::DeleteStrategyRequest* request,
+    grpc::ServerContext* context, const v1::DeleteStrategyRequest* request,
     google::protobuf::Empty*) {
-  return ToGrpcStatus(DoDelete<StrategyOps>(*repository_, request->name(),
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
+  return ToGrpcStatus(DoDelete<StrategyOps>(**writer, request->name(),
                                             request->etag(), request->force()));
 }
 
@@ -866,30 +878,35 @@ grpc::Status KpiService::ListGoals(grpc::ServerContext*,
       response->mutable_next_page_token()));
 }
 
-grpc::Status KpiService::CreateGoal(grpc::ServerContext*,
+grpc::Status KpiService::CreateGoal(grpc::ServerContext* context,
                                     const v1::CreateGoalRequest* request,
                                     v1::Goal* response) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return Reply(
-      DoCreate<GoalOps>(*repository_, request->parent(),
+      DoCreate<GoalOps>(**writer, request->parent(),
                         request->has_goal() ? &request->goal() : nullptr,
                         request->goal_id()),
       response);
 }
 
-grpc::Status KpiService::UpdateGoal(grpc::ServerContext*,
+grpc::Status KpiService::UpdateGoal(grpc::ServerContext* context,
                                     const v1::UpdateGoalRequest* request,
                                     v1::Goal* response) {
-  return Reply(
-      DoUpdate<GoalOps>(*repository_,
-                        request->has_goal() ? &request->goal() : nullptr,
-                        request->update_mask(), ""),
-      response);
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
+  return Reply(DoUpdate<GoalOps>(
+                   **writer, request->has_goal() ? &request->goal() : nullptr,
+                   request->update_mask(), ""),
+               response);
 }
 
-grpc::Status KpiService::DeleteGoal(grpc::ServerContext*,
+grpc::Status KpiService::DeleteGoal(grpc::ServerContext* context,
                                     const v1::DeleteGoalRequest* request,
                                     google::protobuf::Empty*) {
-  return ToGrpcStatus(DoDelete<GoalOps>(*repository_, request->name(),
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
+  return ToGrpcStatus(DoDelete<GoalOps>(**writer, request->name(),
                                         request->etag(), request->force()));
 }
 
@@ -910,30 +927,36 @@ grpc::Status KpiService::ListMeasures(grpc::ServerContext*,
       response->mutable_next_page_token()));
 }
 
-grpc::Status KpiService::CreateMeasure(grpc::ServerContext*,
+grpc::Status KpiService::CreateMeasure(grpc::ServerContext* context,
                                        const v1::CreateMeasureRequest* request,
                                        v1::Measure* response) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return Reply(DoCreate<MeasureOps>(
-                   *repository_, request->parent(),
+                   **writer, request->parent(),
                    request->has_measure() ? &request->measure() : nullptr,
                    request->measure_id()),
                response);
 }
 
-grpc::Status KpiService::UpdateMeasure(grpc::ServerContext*,
+grpc::Status KpiService::UpdateMeasure(grpc::ServerContext* context,
                                        const v1::UpdateMeasureRequest* request,
                                        v1::Measure* response) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return Reply(
       DoUpdate<MeasureOps>(
-          *repository_, request->has_measure() ? &request->measure() : nullptr,
+          **writer, request->has_measure() ? &request->measure() : nullptr,
           request->update_mask(), ""),
       response);
 }
 
-grpc::Status KpiService::DeleteMeasure(grpc::ServerContext*,
+grpc::Status KpiService::DeleteMeasure(grpc::ServerContext* context,
                                        const v1::DeleteMeasureRequest* request,
                                        google::protobuf::Empty*) {
-  return ToGrpcStatus(DoDelete<MeasureOps>(*repository_, request->name(),
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
+  return ToGrpcStatus(DoDelete<MeasureOps>(**writer, request->name(),
                                            request->etag(), request->force()));
 }
 
@@ -954,28 +977,34 @@ grpc::Status KpiService::ListKpis(grpc::ServerContext*,
       response->mutable_next_page_token()));
 }
 
-grpc::Status KpiService::CreateKpi(grpc::ServerContext*,
+grpc::Status KpiService::CreateKpi(grpc::ServerContext* context,
                                    const v1::CreateKpiRequest* request,
                                    v1::Kpi* response) {
-  return Reply(DoCreate<KpiOps>(*repository_, request->parent(),
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
+  return Reply(DoCreate<KpiOps>(**writer, request->parent(),
                                 request->has_kpi() ? &request->kpi() : nullptr,
                                 request->kpi_id()),
                response);
 }
 
-grpc::Status KpiService::UpdateKpi(grpc::ServerContext*,
+grpc::Status KpiService::UpdateKpi(grpc::ServerContext* context,
                                    const v1::UpdateKpiRequest* request,
                                    v1::Kpi* response) {
-  return Reply(DoUpdate<KpiOps>(*repository_,
-                                request->has_kpi() ? &request->kpi() : nullptr,
-                                request->update_mask(), ""),
-               response);
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
+  return Reply(
+      DoUpdate<KpiOps>(**writer, request->has_kpi() ? &request->kpi() : nullptr,
+                       request->update_mask(), ""),
+      response);
 }
 
-grpc::Status KpiService::DeleteKpi(grpc::ServerContext*,
+grpc::Status KpiService::DeleteKpi(grpc::ServerContext* context,
                                    const v1::DeleteKpiRequest* request,
                                    google::protobuf::Empty*) {
-  return ToGrpcStatus(DoDelete<KpiOps>(*repository_, request->name(),
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
+  return ToGrpcStatus(DoDelete<KpiOps>(**writer, request->name(),
                                        request->etag(), request->force()));
 }
 
@@ -997,32 +1026,38 @@ grpc::Status KpiService::ListObservations(
 }
 
 grpc::Status KpiService::CreateObservation(
-    grpc::ServerContext*, const v1::CreateObservationRequest* request,
+    grpc::ServerContext* context, const v1::CreateObservationRequest* request,
     v1::Observation* response) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return Reply(
       DoCreate<ObservationOps>(
-          *repository_, request->parent(),
+          **writer, request->parent(),
           request->has_observation() ? &request->observation() : nullptr,
           request->observation_id()),
       response);
 }
 
 grpc::Status KpiService::UpdateObservation(
-    grpc::ServerContext*, const v1::UpdateObservationRequest* request,
+    grpc::ServerContext* context, const v1::UpdateObservationRequest* request,
     v1::Observation* response) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return Reply(
       DoUpdate<ObservationOps>(
-          *repository_,
+          **writer,
           request->has_observation() ? &request->observation() : nullptr,
           request->update_mask(), request->reason()),
       response);
 }
 
 grpc::Status KpiService::DeleteObservation(
-    grpc::ServerContext*, const v1::DeleteObservationRequest* request,
+    grpc::ServerContext* context, const v1::DeleteObservationRequest* request,
     google::protobuf::Empty*) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return ToGrpcStatus(DoDelete<ObservationOps>(
-      *repository_, request->name(), request->etag(), request->force()));
+      **writer, request->name(), request->etag(), request->force()));
 }
 
 // ---- Evaluations ----
@@ -1043,30 +1078,36 @@ grpc::Status KpiService::ListEvaluations(
 }
 
 grpc::Status KpiService::CreateEvaluation(
-    grpc::ServerContext*, const v1::CreateEvaluationRequest* request,
+    grpc::ServerContext* context, const v1::CreateEvaluationRequest* request,
     v1::Evaluation* response) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return Reply(DoCreate<EvaluationOps>(
-                   *repository_, request->parent(),
+                   **writer, request->parent(),
                    request->has_evaluation() ? &request->evaluation() : nullptr,
                    request->evaluation_id()),
                response);
 }
 
 grpc::Status KpiService::UpdateEvaluation(
-    grpc::ServerContext*, const v1::UpdateEvaluationRequest* request,
+    grpc::ServerContext* context, const v1::UpdateEvaluationRequest* request,
     v1::Evaluation* response) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return Reply(DoUpdate<EvaluationOps>(
-                   *repository_,
+                   **writer,
                    request->has_evaluation() ? &request->evaluation() : nullptr,
                    request->update_mask(), ""),
                response);
 }
 
 grpc::Status KpiService::DeleteEvaluation(
-    grpc::ServerContext*, const v1::DeleteEvaluationRequest* request,
+    grpc::ServerContext* context, const v1::DeleteEvaluationRequest* request,
     google::protobuf::Empty*) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return ToGrpcStatus(DoDelete<EvaluationOps>(
-      *repository_, request->name(), request->etag(), request->force()));
+      **writer, request->name(), request->etag(), request->force()));
 }
 
 // ---- References ----
@@ -1087,30 +1128,36 @@ grpc::Status KpiService::ListReferences(
 }
 
 grpc::Status KpiService::CreateReference(
-    grpc::ServerContext*, const v1::CreateReferenceRequest* request,
+    grpc::ServerContext* context, const v1::CreateReferenceRequest* request,
     v1::Reference* response) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return Reply(DoCreate<ReferenceOps>(
-                   *repository_, "",
+                   **writer, "",
                    request->has_reference() ? &request->reference() : nullptr,
                    request->reference_id()),
                response);
 }
 
 grpc::Status KpiService::UpdateReference(
-    grpc::ServerContext*, const v1::UpdateReferenceRequest* request,
+    grpc::ServerContext* context, const v1::UpdateReferenceRequest* request,
     v1::Reference* response) {
-  return Reply(DoUpdate<ReferenceOps>(
-                   *repository_,
-                   request->has_reference() ? &request->reference() : nullptr,
-                   request->update_mask(), ""),
-               response);
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
+  return Reply(
+      DoUpdate<ReferenceOps>(
+          **writer, request->has_reference() ? &request->reference() : nullptr,
+          request->update_mask(), ""),
+      response);
 }
 
 grpc::Status KpiService::DeleteReference(
-    grpc::ServerContext*, const v1::DeleteReferenceRequest* request,
+    grpc::ServerContext* context, const v1::DeleteReferenceRequest* request,
     google::protobuf::Empty*) {
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   return ToGrpcStatus(DoDelete<ReferenceOps>(
-      *repository_, request->name(), request->etag(), request->force()));
+      **writer, request->name(), request->etag(), request->force()));
 }
 
 // ---- Datasets ----
@@ -1136,8 +1183,10 @@ grpc::Status KpiService::ImportDataset(grpc::ServerContext* context,
       !allowed.ok()) {
     return ToGrpcStatus(allowed);
   }
+  absl::StatusOr<std::unique_ptr<Repository>> writer = WriterFor(*context);
+  if (!writer.ok()) return ToGrpcStatus(writer.status());
   absl::StatusOr<storage::ImportResult> result = ImportDomainDataset(
-      *repository_, dataset, request->validate_only(), "dataset.");
+      **writer, dataset, request->validate_only(), "dataset.");
   if (!result.ok()) return ToGrpcStatus(result.status());
   response->set_created_count(result->created_count);
   response->set_replaced_count(result->replaced_count);
@@ -1292,6 +1341,47 @@ grpc::Status KpiService::ExportDataset(grpc::ServerContext*,
       ++count;
     }
   }
+  return grpc::Status::OK;
+}
+
+// ---- Change log ----
+
+grpc::Status KpiService::ListChanges(grpc::ServerContext*,
+                                     const v1::ListChangesRequest* request,
+                                     v1::ListChangesResponse* response) {
+  Violations violations;
+  ValidatePageSize(request->page_size(), &violations);
+  if (absl::Status invalid = InvalidRequest(violations); !invalid.ok()) {
+    return ToGrpcStatus(invalid);
+  }
+  storage::ChangeListRequest list;
+  list.page_size = request->page_size();
+  list.page_token = request->page_token();
+  list.actor = request->actor();
+  list.resource = request->resource();
+  if (request->has_start_time()) {
+    list.start_time = TimeFromProto(request->start_time());
+  }
+  if (request->has_end_time()) {
+    list.end_time = TimeFromProto(request->end_time());
+  }
+  absl::StatusOr<storage::Page<storage::Change>> page =
+      repository_->ListChanges(list);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  response->mutable_changes()->Reserve(static_cast<int>(page->items.size()));
+  for (const storage::Change& c : page->items) {
+    v1::Change* out = response->add_changes();
+    out->set_sequence(c.sequence);
+    out->set_position(c.position);
+    TimeToProto(c.time, out->mutable_change_time());
+    out->set_actor(c.actor);
+    out->set_method(c.method);
+    out->set_resource(c.resource);
+    out->set_etag_before(c.etag_before);
+    out->set_etag_after(c.etag_after);
+    out->set_summary(c.summary);
+  }
+  response->set_next_page_token(std::move(page->next_page_token));
   return grpc::Status::OK;
 }
 

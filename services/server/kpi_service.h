@@ -15,6 +15,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -150,7 +151,18 @@ class KpiService final : public v1::KpiService::Service {
                              const v1::ExportDatasetRequest*,
                              v1::ExportDatasetResponse*) override;
 
+  grpc::Status ListChanges(grpc::ServerContext*, const v1::ListChangesRequest*,
+                           v1::ListChangesResponse*) override;
+
  private:
+  // The repository as the caller of `context` writes to it: every write
+  // handler goes through it, so that each write is recorded (change log,
+  // observation revisions) as made by the caller's token label, client
+  // certificate subject or "anonymous" (AuthorOf). UNAUTHENTICATED when the
+  // caller's token was revoked since the call was authorized.
+  absl::StatusOr<std::unique_ptr<storage::Repository>> WriterFor(
+      const grpc::ServerContextBase& context) const;
+
   storage::Repository* const repository_;
   const Authorizer* const authorizer_;
   // Bytes a response may spend on resources: the message limit less room

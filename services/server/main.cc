@@ -16,8 +16,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
@@ -133,8 +135,9 @@ ABSL_FLAG(std::string, auth_tokens_file, "",
           "need `authorization: Bearer TOKEN` (UNAUTHENTICATED without, "
           "PERMISSION_DENIED below the method's role); health and reflection "
           "stay open. reader: Get, List, Export, projections; writer: also "
-          "Create, Update, ImportDataset; admin: also Delete and reference "
-          "tables. Re-read on SIGHUP (a bad file keeps the tokens in use).");
+          "Create, Update, ImportDataset; admin: also Delete, reference "
+          "tables and the change log (ListChanges). Re-read on SIGHUP (a bad "
+          "file keeps the tokens in use).");
 ABSL_FLAG(std::string, client_cert_role, "reader",
           "With --tls_client_ca_file and no --auth_tokens_file: the role of "
           "every client whose certificate verifies (reader, writer or "
@@ -398,6 +401,14 @@ int Run() {
 }  // namespace
 }  // namespace kpi::services
 
+namespace {
+
+bool IsServerFlagFile(absl::string_view path) {
+  return absl::StrContains(path, "services/server/");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // Before any thread starts, so that every thread inherits the mask and
   // only the dedicated thread receives these signals.
@@ -408,6 +419,12 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
+  // --help lists kpi_server's own flags (defined in this file), not
+  // Abseil's defaults, which match only files named after the binary.
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = IsServerFlagFile;
+  config.contains_helpshort_flags = IsServerFlagFile;
+  absl::SetFlagsUsageConfig(config);
   absl::SetProgramUsageMessage(
       "Serves kpi.v1.KpiService and kpi.v1.ForecastService (KPIs of municipal "
       "strategies and their projections) over gRPC, with server reflection "

@@ -343,7 +343,7 @@ domain::Dataset RoundTripDataset() {
   // whose KPI is not in the dataset.
   obs(kAccess, 0, 2022, 1.0 / 3.0);
   obs(kAccess, 0, 2023, 1e-7);
-  obs(kAccess, 0, 2024, 123456789012345680000.0);
+  obs(kAccess, 0, 2024, -987654321098765.4);
   obs(kAccess, 0, 2025, -0.0);
   obs("strategies/s/kpis/k", 0, 2020, 2.67)->source_note = ",";
   return d;
@@ -442,7 +442,7 @@ TEST(WriteObservationsCsvTest, ExactText) {
           a + ",ホームページアクセス(全ページ合計)件数,万件,2023,,,1e-07,,,\n" +
           a +
           ",ホームページアクセス(全ページ合計)件数,万件,2024,,,"
-          "1.2345678901234568e+20,,,\n" +
+          "-987654321098765.4,,,\n" +
           a +
           ",ホームページアクセス(全ページ合計)件数,万件,2025,,,-0,,,\n"
           "strategies/s/kpis/k,,,2020,,,2.67,,\",\",\n");

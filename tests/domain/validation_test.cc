@@ -212,6 +212,13 @@ TEST(ValidateDatasetTest, EachProblemAtItsPath) {
        "(VALUE_DOMAIN_PERCENT, inferred from the unit \"%\")"},
       {"target not finite", [=](Dataset& d) { d.kpis[0].target.value = nan; },
        "kpis[0].target.value", "nan is not a finite number"},
+      {"target too large", [](Dataset& d) { d.kpis[0].target.value = 1e300; },
+       "kpis[0].target.value",
+       "1e+300 is larger in magnitude than the engine can carry; accepted: "
+       "-1e+15 to 1e+15"},
+      {"observation too large",
+       [](Dataset& d) { d.observations[0].value = -1.7e308; },
+       "observations[0].value", "-1.7e+308 is larger in magnitude"},
       {"period sum starting after its target year",
        [](Dataset& d) { d.kpis[1].period_first_fiscal_year = 2025; },
        "kpis[1].period_first_fiscal_year",

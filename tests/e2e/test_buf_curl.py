@@ -61,10 +61,13 @@ class BufCurlTest(harness.ServerTestCase):
         kpi = [m for m in methods if m.startswith("kpi.v1.KpiService/")]
         forecast = [m for m in methods
                     if m.startswith("kpi.v1.ForecastService/")]
-        self.assertEqual(len(kpi), 37)
+        self.assertEqual(len(kpi), 38)  # 35 standard, import, export, changes
+        self.assertIn("kpi.v1.KpiService/ListChanges", kpi)
         self.assertEqual(sorted(forecast), [
             "kpi.v1.ForecastService/BatchProjectKpis",
             "kpi.v1.ForecastService/BatchProjectSeries",
+            "kpi.v1.ForecastService/CalibrateStore",
+            "kpi.v1.ForecastService/GetCalibrationSkill",
             "kpi.v1.ForecastService/ProjectKpi",
             "kpi.v1.ForecastService/ProjectSeries",
             "kpi.v1.ForecastService/StreamProjectSeries"])

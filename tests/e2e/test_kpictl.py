@@ -457,6 +457,8 @@ class KpictlTest(harness.ServerTestCase):
         self.assertIn("FY2021 (R3)     66  final", shown)
         self.assertRegex(shown, r"revised fy2021 on \d{4}-\d\d-\d\dT[^:]+:\d\d:"
                          r"\d\d.*: was 64 \(provisional\), reason: 確定値に更新")
+        # The server authenticates no one: the change is anonymous's.
+        self.assertIn("by anonymous: was 64 (provisional)", shown)
         exported = json.loads(self.run_kpictl(
             "export", "--strategy=kpictl-import", server=server).stdout)
 

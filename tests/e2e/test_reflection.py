@@ -57,11 +57,11 @@ class ReflectionTest(harness.ServerTestCase):
                   "Reference": "References", "Goal": "Goals",
                   "Measure": "Measures"}
         expected_methods["kpi.v1.KpiService"] = {
-            "ImportDataset", "ExportDataset"} | {
+            "ImportDataset", "ExportDataset", "ListChanges"} | {
                 f"{verb}{r}" for r in resources
                 for verb in ("Get", "Create", "Update", "Delete")} | {
                     f"List{plural[r]}" for r in resources}
-        self.assertEqual(len(expected_methods["kpi.v1.KpiService"]), 37)
+        self.assertEqual(len(expected_methods["kpi.v1.KpiService"]), 38)
 
         for service_name in SERVICES:
             with self.subTest(service=service_name):

@@ -434,6 +434,35 @@ class ImportExportTest(RpcTestCase):
             grpc.StatusCode.INVALID_ARGUMENT,
             field="dataset.observations[0].name")
 
+    def test_list_changes(self):
+        dataset = self.dataset("e2e-changes")
+        self.call(f"{KPI}/ImportDataset", {"dataset": dataset})
+        # The server authenticates no one: its callers are "anonymous".
+        first = self.call(f"{KPI}/ListChanges",
+                          {"resource": "strategies/e2e-changes",
+                           "page_size": 4})
+        self.assertEqual(len(first["changes"]), 4)
+        self.assertTrue(first["next_page_token"])
+        rest = self.call(f"{KPI}/ListChanges",
+                         {"resource": "strategies/e2e-changes",
+                          "page_size": 4,
+                          "page_token": first["next_page_token"]})
+        changes = first["changes"] + rest["changes"]
+        self.assertEqual(len(changes), 7)
+        self.assertEqual({(c["actor"], c["method"]) for c in changes},
+                         {("anonymous", "ImportDataset")})
+        self.assertTrue(all(c["resource"].startswith("strategies/e2e-changes")
+                            for c in changes))
+        seeded = self.call(f"{KPI}/ListChanges",
+                           {"resource": SEED, "actor": "system",
+                            "page_size": 1})
+        self.assertEqual(seeded["changes"][0]["method"], "ImportDataset")
+        self.assertFails(f"{KPI}/ListChanges", {"resource": "kpis/x"},
+                         grpc.StatusCode.INVALID_ARGUMENT, field="resource")
+        self.assertFails(f"{KPI}/ListChanges",
+                         {"page_token": first["next_page_token"]},
+                         grpc.StatusCode.INVALID_ARGUMENT, field="page_token")
+
     def test_export(self):
         everything = self.call(f"{KPI}/ExportDataset", {})["dataset"]
         seed = self.call(f"{KPI}/ExportDataset", {"strategy": SEED})["dataset"]

@@ -223,6 +223,50 @@ class TlsAndTokensTest(SecureServerCase):
         self.assertIn("PERMISSION_DENIED", out.stderr)
         self.assertIn("needs role writer", out.stderr)
 
+    def test_changes_name_the_writer_and_need_an_admin(self):
+        goal = f"{SEED}/goals/goal-audit"
+        self.curl("kpi.v1.KpiService/CreateGoal",
+                  {"parent": SEED, "goal_id": "goal-audit",
+                   "goal": {"number": 8, "display_name": "監査目標"}},
+                  *self.bearer("writer"))
+        self.curl("kpi.v1.KpiService/DeleteGoal", {"name": goal},
+                  *self.bearer("admin"))
+        out = self.curl("kpi.v1.KpiService/ListChanges", {"resource": goal},
+                        *self.bearer("admin"))
+        changes = json.loads(out.stdout)["changes"]
+        self.assertEqual([(c["actor"], c["method"]) for c in changes],
+                         [("it-admin", "DeleteGoal"),
+                          ("stats-office", "CreateGoal")])
+        # The seed was imported by the server itself.
+        out = self.curl("kpi.v1.KpiService/ListChanges",
+                        {"resource": SEED, "actor": "system", "page_size": 1},
+                        *self.bearer("admin"))
+        self.assertEqual(json.loads(out.stdout)["changes"][0]["method"],
+                         "ImportDataset")
+        for role in ("reader", "writer"):
+            out = self.curl("kpi.v1.KpiService/ListChanges", {},
+                            *self.bearer(role), expect_code=PERMISSION_DENIED)
+            self.assertIn("ListChanges needs role admin", out.stderr)
+
+        ca = f"--tls_ca_file={self.path('ca.crt')}"
+        admin = {"KPI_TOKEN": self.tokens["admin"]}
+        out = self.kpictl(ca, "changes", goal, "--lang=en", env=admin)
+        lines = out.stdout.splitlines()
+        self.assertIn("actor", lines[0])
+        self.assertRegex(lines[2], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  it-admin "
+                         r"+DeleteGoal +strategies/.*/goals/goal-audit")
+        self.assertIn("stats-office", lines[3])
+        out = self.kpictl(ca, "changes", "--actor=stats-office",
+                          "--format=json", "--limit=0", env=admin)
+        entries = [json.loads(line) for line in out.stdout.splitlines()]
+        self.assertTrue(entries)
+        self.assertTrue(all(e["actor"] == "stats-office" for e in entries))
+        out = self.kpictl(ca, "changes", "--lang=ja",
+                          env={"KPI_TOKEN": self.tokens["writer"]},
+                          expect_ok=False)
+        self.assertIn("PERMISSION_DENIED", out.stderr)
+        self.assertIn("needs role admin", out.stderr)
+
     def test_sighup_reloads_tokens_and_keeps_them_on_a_bad_file(self):
         new_token = secrets.token_urlsafe(32)
         try:
@@ -273,6 +317,23 @@ class MutualTlsTest(SecureServerCase):
                         expect_code=PERMISSION_DENIED)
         self.assertIn("CN=stats-batch", out.stderr)
 
+    def test_a_revision_names_the_certificate_subject(self):
+        cert = ["--cert", self.path("client.crt"),
+                "--key", self.path("client.key")]
+        out = self.curl("kpi.v1.KpiService/ListObservations",
+                        {"parent": f"{SEED}/kpis/airport-passengers",
+                         "page_size": 1}, *cert)
+        name = json.loads(out.stdout)["observations"][0]["name"]
+        out = self.curl("kpi.v1.KpiService/UpdateObservation",
+                        {"observation": {"name": name,
+                                         "source_note": "監査の確認"},
+                         "update_mask": "sourceNote",
+                         "reason": "出典の修正"}, *cert)
+        revision = json.loads(out.stdout)["revisions"][-1]
+        self.assertEqual(revision["actor"],
+                         "CN=stats-batch,OU=Statistics,O=Asahikawa City")
+        self.assertEqual(revision["reason"], "出典の修正")
+
     def test_without_a_certificate_of_the_ca_nothing_is_served(self):
         for flags in ([], ["--cert", self.path("other-client.crt"),
                            "--key", self.path("other-client.key")]):
@@ -318,6 +379,15 @@ class ListenAddressTest(unittest.TestCase):
         code = process.wait(30)
         process.stderr.close()
         return code, "".join(lines)
+
+    def test_help_lists_every_flag(self):
+        result = subprocess.run([harness.tool("KPI_SERVER"), "--help"],
+                                capture_output=True, text=True, timeout=30)
+        for flag in ("listen", "db", "seed_dataset", "max_message_bytes",
+                     "tls_cert_file", "tls_key_file", "tls_client_ca_file",
+                     "allow_insecure", "auth_tokens_file", "client_cert_role"):
+            self.assertIn(f"--{flag} (", result.stdout, flag)
+        self.assertIn("the change log (ListChanges)", result.stdout)
 
     def test_plaintext_on_a_wildcard_address_is_refused(self):
         code, log = self.run_server("--listen=0.0.0.0:0")

@@ -2,12 +2,18 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/base/field_violations.h"
 #include "lib/base/status_matchers.h"
+#include "lib/domain/validation.h"
+#include "lib/forecast/check_finite.h"
 #include "tests/forecast/test_series.h"
 
 namespace kpi::forecast {
@@ -479,6 +485,98 @@ TEST(EngineTest, ShippedCalibrationCoversSimulatedRandomWalks) {
   EXPECT_LE(in80 / double(kSeries), 0.88);
   EXPECT_GE(in95 / double(kSeries), 0.93);
   EXPECT_LE(in95 / double(kSeries), 0.995);
+}
+
+// Every number a projection holds, with where it is.
+std::vector<std::pair<std::string, double>> NumbersOf(const Projection& p) {
+  std::vector<std::pair<std::string, double>> out = {
+      {"projected_value", p.projected_value},
+      {"attainment_probability", p.attainment_probability},
+      {"progress.base_value", p.progress.base_value},
+      {"progress.latest_value", p.progress.latest_value},
+      {"progress.required_change_per_year",
+       p.progress.required_change_per_year},
+      {"progress.observed_change_per_year",
+       p.progress.observed_change_per_year},
+      {"progress.growth_ratio", p.progress.growth_ratio}};
+  for (const YearProjection& y : p.years) {
+    for (double v :
+         {y.median, y.interval_50.lower, y.interval_50.upper,
+          y.interval_80.lower, y.interval_80.upper, y.interval_95.lower,
+          y.interval_95.upper, y.attainment_probability}) {
+      out.push_back({"years", v});
+    }
+  }
+  return out;
+}
+
+// Finite values near the largest double used to give projected_value = inf,
+// an interval [-inf, inf] and "on track": magnitudes above
+// domain::kMaxValueMagnitude are refused, naming the field and the bound.
+TEST(EngineTest, RefusesMagnitudesTheEngineCannotCarry) {
+  SeriesInput in = Series({{2016, 1e308}, {2017, 1.2e308}, {2018, 1.5e308}},
+                          2024, ValueDomain::kReal);
+  in.target_value = 1.7e308;
+  absl::StatusOr<Projection> p = DefaultEngine().Project(in);
+  EXPECT_THAT(p, StatusIs(absl::StatusCode::kInvalidArgument));
+  const std::vector<base::FieldViolation> v =
+      base::GetFieldViolations(p.status());
+  ASSERT_FALSE(v.empty()) << p.status();
+  EXPECT_EQ(v[0].field, "points[0].value");
+  EXPECT_THAT(v[0].description, HasSubstr("1e+15"));
+  EXPECT_THAT(p.status().message(), HasSubstr("target_value"));
+
+  in = Series({{2016, -2e15}, {2017, 1}}, 2024, ValueDomain::kReal);
+  EXPECT_THAT(DefaultEngine().Project(in),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("points[0].value")));
+  in = Series({{2016, 1}, {2017, 2}}, 2024, ValueDomain::kReal);
+  in.probability_thresholds = {1e300};
+  EXPECT_THAT(DefaultEngine().Project(in),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("probability_thresholds[0]")));
+}
+
+// At the bound, every level and total projection is finite.
+TEST(EngineTest, ProjectionsAtTheBoundAreFinite) {
+  const double m = domain::kMaxValueMagnitude;
+  for (KpiKind kind : {KpiKind::kLevel, KpiKind::kRunningTotal}) {
+    for (ValueDomain d : {ValueDomain::kReal, ValueDomain::kNonNegative}) {
+      SeriesInput in =
+          Series({{2014, 0.2 * m}, {2016, 0.5 * m}, {2018, 0.9 * m}, {2019, m}},
+                 2049, d);
+      in.kind = kind;
+      in.target_value = m;
+      absl::StatusOr<Projection> p = DefaultEngine().Project(in);
+      ASSERT_THAT(p, IsOk());
+      for (const auto& [where, value] : NumbersOf(*p)) {
+        EXPECT_TRUE(std::isfinite(value)) << where << " = " << value;
+      }
+    }
+  }
+  SeriesInput in = Series({{2018, -m}, {2019, m}}, 2049, ValueDomain::kReal);
+  in.target_value = -m;
+  absl::StatusOr<Projection> p = DefaultEngine().Project(in);
+  ASSERT_THAT(p, IsOk());
+  for (const auto& [where, value] : NumbersOf(*p)) {
+    EXPECT_TRUE(std::isfinite(value)) << where << " = " << value;
+  }
+}
+
+// The last guard: a projection holding a non-finite number is never
+// returned (INTERNAL naming the field: the engine's fault, not the input's).
+TEST(EngineTest, CheckFiniteRefusesANonFiniteProjection) {
+  Projection p;
+  p.years.resize(2);
+  EXPECT_THAT(CheckFinite(p), IsOk());
+  p.years[1].interval_95.upper = std::numeric_limits<double>::infinity();
+  EXPECT_THAT(CheckFinite(p),
+              StatusIs(absl::StatusCode::kInternal,
+                       HasSubstr("years[1].interval_95.upper")));
+  p.years[1].interval_95.upper = 0;
+  p.projected_value = std::nan("");
+  EXPECT_THAT(CheckFinite(p), StatusIs(absl::StatusCode::kInternal,
+                                       HasSubstr("projected_value")));
 }
 
 }  // namespace

@@ -145,11 +145,12 @@ TEST(ResourceTest, ObservationKeepsRevisions) {
   o.value = 12.5;
   o.status = domain::ObservationStatus::kProvisional;
   o.revisions.push_back({10, domain::ObservationStatus::kFinal, "old",
-                         absl::FromUnixSeconds(5), "corrected"});
+                         absl::FromUnixSeconds(5), "corrected", "alice"});
   v1::Observation proto;
   ToProto(o, &proto);
   ASSERT_EQ(proto.revisions_size(), 1);
   EXPECT_EQ(proto.revisions(0).reason(), "corrected");
+  EXPECT_EQ(proto.revisions(0).actor(), "alice");
   EXPECT_EQ(proto.revisions(0).revise_time().seconds(), 5);
   Violations violations;
   const domain::Observation back = FromProto(proto, "o", &violations);

@@ -271,6 +271,14 @@ class GatedRepository : public storage::Repository {
     return base_->ExportDataset(strategy);
   }
   absl::StatusOr<bool> IsEmpty() override { return base_->IsEmpty(); }
+  std::unique_ptr<storage::Repository> WithActor(
+      std::string_view actor) override {
+    return base_->WithActor(actor);
+  }
+  absl::StatusOr<storage::Page<storage::Change>> ListChanges(
+      const storage::ChangeListRequest& request) override {
+    return base_->ListChanges(request);
+  }
 
  private:
   storage::Repository* const base_;

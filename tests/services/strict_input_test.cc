@@ -65,18 +65,26 @@ TEST_F(StrictInputTest, CreateObservationUnderAMissingKpiIsNotFound) {
 }
 
 TEST_F(StrictInputTest, FilterConditionsAreCapped) {
+  // 999 conditions (the case) exceed the filter's length cap.
   std::vector<std::string> conditions(999, "fiscal_year >= 2000");
   v1::ListObservationsRequest list;
   list.set_parent("strategies/s/kpis/share");
   list.set_filter(absl::StrJoin(conditions, " AND "));
   v1::ListObservationsResponse listed;
-  const grpc::Status status =
-      Call(kpi(), &Stub::ListObservations, list, &listed);
+  grpc::Status status = Call(kpi(), &Stub::ListObservations, list, &listed);
   EXPECT_INVALID_FIELD(status, "filter");
-  EXPECT_THAT(status.error_message(), HasSubstr("999 conditions"));
-  EXPECT_THAT(status.error_message(), HasSubstr("at most 16"));
+  EXPECT_THAT(status.error_message(), HasSubstr("at most 1000 characters"));
   EXPECT_THAT(status.error_message(), Not(HasSubstr("SELECT")));
   EXPECT_LT(status.error_message().size(), 1024u);
+
+  // 17 short conditions fit in the length cap but not the conditions cap.
+  conditions.resize(17);
+  list.set_filter(absl::StrJoin(conditions, " AND "));
+  status = Call(kpi(), &Stub::ListObservations, list, &listed);
+  EXPECT_INVALID_FIELD(status, "filter");
+  EXPECT_THAT(status.error_message(), HasSubstr("17 conditions"));
+  EXPECT_THAT(status.error_message(), HasSubstr("at most 16"));
+  EXPECT_THAT(status.error_message(), Not(HasSubstr("SELECT")));
 
   // 16 are accepted.
   conditions.resize(16);

@@ -555,7 +555,7 @@ TEST_P(RepositoryContractTest, ObservationsKeepTheirHistory) {
   domain::Observation with_history =
       MakeObservation("strategies/s/kpis/k1", 2022, 1);
   with_history.revisions.push_back(
-      {5, domain::ObservationStatus::kFinal, "x", kStart, "forged"});
+      {5, domain::ObservationStatus::kFinal, "x", kStart, "forged", "mallory"});
   ASSERT_OK_AND_ASSIGN(got, repo_->CreateObservation(with_history));
   EXPECT_THAT(got.revisions, IsEmpty());
 }
