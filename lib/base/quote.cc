@@ -38,31 +38,35 @@ size_t Utf8Length(std::string_view s) {
 
 std::string QuoteInput(std::string_view input) {
   std::string out = "\"";
+  std::string piece;
   size_t pos = 0;
-  while (pos < input.size() && pos < kMaxQuotedBytes) {
+  while (pos < input.size()) {
     const size_t len = Utf8Length(input.substr(pos));
-    if (len > 1 && pos + len > kMaxQuotedBytes) break;
     const unsigned char c = static_cast<unsigned char>(input[pos]);
+    piece.clear();
     if (len > 1) {
-      out.append(input.data() + pos, len);
+      piece.assign(input.data() + pos, len);
     } else if (len == 0 || c < 0x20 || c == 0x7F) {
       switch (c) {
         case '\n':
-          out += "\\n";
+          piece = "\\n";
           break;
         case '\r':
-          out += "\\r";
+          piece = "\\r";
           break;
         case '\t':
-          out += "\\t";
+          piece = "\\t";
           break;
         default:
-          out += absl::StrFormat("\\x%02X", c);
+          piece = absl::StrFormat("\\x%02X", c);
       }
     } else {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(static_cast<char>(c));
+      if (c == '"' || c == '\\') piece.push_back('\\');
+      piece.push_back(static_cast<char>(c));
     }
+    // The bound is on what the message holds, escapes included.
+    if (out.size() - 1 + piece.size() > kMaxQuotedBytes) break;
+    out += piece;
     pos += len == 0 ? 1 : len;
   }
   if (pos < input.size()) {

@@ -12,14 +12,15 @@
 
 namespace kpi::base {
 
-// The most bytes of an input a message quotes.
+// The most bytes a message quotes of one input, escapes included.
 inline constexpr size_t kMaxQuotedBytes = 160;
 
-// `input` in double quotes, for a message: at most kMaxQuotedBytes of it,
-// cut at a character boundary and followed by "…" and its length in bytes
-// when longer ("\"令和3年…\" (4096 bytes)"); bytes that are not UTF-8 and
+// `input` in double quotes, for a message: bytes that are not UTF-8 and
 // control characters written as \xNN, \n, \r or \t; a double quote or
-// backslash escaped with a backslash. Pure; thread-safe.
+// backslash escaped with a backslash. When that text is longer than
+// kMaxQuotedBytes, a prefix of at most kMaxQuotedBytes, cut at a character
+// (or escape) boundary and followed by "…" and the input's length in bytes
+// ("\"令和3年…\" (4096 bytes)"). Pure; thread-safe.
 std::string QuoteInput(std::string_view input);
 
 }  // namespace kpi::base

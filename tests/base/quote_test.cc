@@ -34,5 +34,18 @@ TEST(QuoteInputTest, QuotesAShortPrefixOfLongInputAtACharacterBoundary) {
   EXPECT_EQ(QuoteInput(kanji), want + "…\" (162 bytes)");
 }
 
+// The bound is on the quoted text, escapes included: a message quoting two
+// inputs of bytes that are not UTF-8 (4 bytes each as \xNN) stays short.
+TEST(QuoteInputTest, CountsEscapesAgainstTheBound) {
+  const std::string bytes(1000, '\xB5');
+  std::string want = "\"";
+  for (size_t i = 0; i < kMaxQuotedBytes / 4; ++i) want += "\\xB5";
+  EXPECT_EQ(QuoteInput(bytes), want + "…\" (1000 bytes)");
+  const std::string quotes(200, '"');
+  std::string escaped = "\"";
+  for (size_t i = 0; i < kMaxQuotedBytes / 2; ++i) escaped += "\\\"";
+  EXPECT_EQ(QuoteInput(quotes), escaped + "…\" (200 bytes)");
+}
+
 }  // namespace
 }  // namespace kpi::base
