@@ -24,6 +24,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 
+// TSan's dynamic annotations (compiler-rt tsan_interface_ann.cpp).
+extern "C" void AnnotateIgnoreReadsBegin(const char* file, int line);
+extern "C" void AnnotateIgnoreReadsEnd(const char* file, int line);
+
 namespace {
 
 #define KPI_STR2(x) #x
@@ -104,8 +108,8 @@ void Mutex::ReaderLockWhen(const Condition& cond) {
   __tsan_acquire(this);
 }
 
-// Await and CondVar::Wait release the lock while they wait and hold it
-// again when they return.
+// Await and CondVar::Wait, and their variants with a timeout or deadline,
+// release the lock while they wait and hold it again when they return.
 void Mutex::Await(const Condition& cond) {
   KPI_REAL(void (*)(Mutex*, const Condition&), "_ZN",
            "5Mutex5AwaitERKNS0_9ConditionE");
@@ -114,8 +118,8 @@ void Mutex::Await(const Condition& cond) {
   __tsan_acquire(this);
 }
 
-// absl::Duration is trivially copyable: passed in registers, as the
-// function pointer type says.
+// absl::Duration and absl::Time are trivially copyable: passed in
+// registers, as the function pointer types say.
 bool Mutex::AwaitWithTimeout(const Condition& cond, absl::Duration timeout) {
   KPI_REAL(bool (*)(Mutex*, const Condition&, absl::Duration), "_ZN",
            "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
@@ -125,11 +129,70 @@ bool Mutex::AwaitWithTimeout(const Condition& cond, absl::Duration timeout) {
   return met;
 }
 
+bool Mutex::AwaitWithDeadline(const Condition& cond, absl::Time deadline) {
+  KPI_REAL(bool (*)(Mutex*, const Condition&, absl::Time), "_ZN",
+           "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  __tsan_release(this);
+  const bool met = real(this, cond, deadline);
+  __tsan_acquire(this);
+  return met;
+}
+
+bool Mutex::LockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
+  KPI_REAL(bool (*)(Mutex*, const Condition&, absl::Duration), "_ZN",
+           "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  const bool met = real(this, cond, timeout);
+  __tsan_acquire(this);
+  return met;
+}
+
+bool Mutex::LockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
+  KPI_REAL(bool (*)(Mutex*, const Condition&, absl::Time), "_ZN",
+           "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  const bool met = real(this, cond, deadline);
+  __tsan_acquire(this);
+  return met;
+}
+
 void CondVar::Wait(Mutex* mu) {
   KPI_REAL(void (*)(CondVar*, Mutex*), "_ZN", "7CondVar4WaitEPNS0_5MutexE");
   __tsan_release(mu);
   real(this, mu);
   __tsan_acquire(mu);
+}
+
+bool CondVar::WaitWithTimeout(Mutex* mu, absl::Duration timeout) {
+  KPI_REAL(bool (*)(CondVar*, Mutex*, absl::Duration), "_ZN",
+           "7CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
+  __tsan_release(mu);
+  const bool timed_out = real(this, mu, timeout);
+  __tsan_acquire(mu);
+  return timed_out;
+}
+
+bool CondVar::WaitWithDeadline(Mutex* mu, absl::Time deadline) {
+  KPI_REAL(bool (*)(CondVar*, Mutex*, absl::Time), "_ZN",
+           "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
+  __tsan_release(mu);
+  const bool timed_out = real(this, mu, deadline);
+  __tsan_acquire(mu);
+  return timed_out;
+}
+
+// abseil evaluates a Condition with the lock held, but through no function
+// above: the waiting thread after abseil re-took the lock inside Await or
+// LockWhen, or the thread giving the lock up, on a waiter's behalf, inside
+// Unlock. TSan would see the condition's reads as unordered with the writes
+// made under the lock. A Condition must be a pure function of state its
+// mutex guards (absl/synchronization/mutex.h), so TSan ignores the reads of
+// its evaluation (a write there is still reported); the caller's own accesses
+// once Await or LockWhen returns are ordered by the acquire above.
+bool Condition::Eval() const {
+  KPI_REAL(bool (*)(const Condition*), "_ZNK", "9Condition4EvalEv");
+  AnnotateIgnoreReadsBegin(__FILE__, __LINE__);
+  const bool met = real(this);
+  AnnotateIgnoreReadsEnd(__FILE__, __LINE__);
+  return met;
 }
 
 void Notification::Notify() {
@@ -143,6 +206,23 @@ void Notification::WaitForNotification() const {
            "12Notification19WaitForNotificationEv");
   real(this);
   __tsan_acquire(const_cast<Notification*>(this));
+}
+
+bool Notification::WaitForNotificationWithTimeout(
+    absl::Duration timeout) const {
+  KPI_REAL(bool (*)(const Notification*, absl::Duration), "_ZNK",
+           "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE");
+  const bool notified = real(this, timeout);
+  if (notified) __tsan_acquire(const_cast<Notification*>(this));
+  return notified;
+}
+
+bool Notification::WaitForNotificationWithDeadline(absl::Time deadline) const {
+  KPI_REAL(bool (*)(const Notification*, absl::Time), "_ZNK",
+           "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE");
+  const bool notified = real(this, deadline);
+  if (notified) __tsan_acquire(const_cast<Notification*>(this));
+  return notified;
 }
 
 bool BlockingCounter::DecrementCount() {
