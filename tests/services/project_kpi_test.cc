@@ -247,6 +247,10 @@ class GatedRepository : public storage::Repository {
       const domain::Dataset& dataset) override {
     return base_->ImportDataset(dataset);
   }
+  absl::StatusOr<storage::ImportResult> ValidateImport(
+      const domain::Dataset& dataset) override {
+    return base_->ValidateImport(dataset);
+  }
   absl::StatusOr<std::optional<storage::ImportResult>>
   ImportDatasetIntoEmptyStore(const domain::Dataset& dataset) override {
     return base_->ImportDatasetIntoEmptyStore(dataset);
