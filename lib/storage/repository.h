@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "lib/base/clock.h"
 #include "lib/domain/model.h"
+#include "lib/storage/page_token.h"
 
 namespace kpi::storage {
 
@@ -288,6 +289,12 @@ class Repository {
   // The view shares this repository's connections and may outlive it.
   // Thread-safe; cheap (no I/O).
   virtual std::unique_ptr<Repository> WithActor(std::string_view actor) = 0;
+
+  // The page tokens of this store (page_token.h), keyed with the store's
+  // key, for listings paged outside the Repository (ExportDataset) to
+  // encode and check theirs the same way. Lives as long as this repository.
+  // Thread-safe; no I/O.
+  virtual const PageTokens& page_tokens() const = 0;
 
   // The change log, newest first. INVALID_ARGUMENT (with a field violation)
   // for a negative page size, a malformed or foreign page token, a resource

@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -1190,8 +1191,11 @@ class SqlRepository : public Repository {
   // What every view of one store shares (WithActor).
   struct Store {
     Store(std::unique_ptr<SqlDatabase> d, const base::Clock* c,
-          std::vector<std::unique_ptr<Watch>> w)
-        : db(std::move(d)), clock(c), watches(std::move(w)) {}
+          std::vector<std::unique_ptr<Watch>> w, std::string page_token_key)
+        : db(std::move(d)),
+          clock(c),
+          watches(std::move(w)),
+          page_tokens(std::move(page_token_key)) {}
     const std::unique_ptr<SqlDatabase> db;
     const base::Clock* const clock;
     // TryChangeSequence's commit watches (none on PostgreSQL), each with
@@ -1200,6 +1204,8 @@ class SqlRepository : public Repository {
     // pair with its older one: that costs a miss, never a stale answer.
     const std::vector<std::unique_ptr<Watch>> watches;
     std::atomic<size_t> next_watch{0};
+    // Keyed with the store's key, read once when the store was opened.
+    const PageTokens page_tokens;
   };
 
   SqlRepository(std::shared_ptr<Store> store, std::string actor)
@@ -1208,11 +1214,14 @@ class SqlRepository : public Repository {
         db_(store_->db.get()),
         clock_(store_->clock),
         watches_(store_->watches),
-        next_watch_(store_->next_watch) {}
+        next_watch_(store_->next_watch),
+        page_tokens_(store_->page_tokens) {}
 
   std::unique_ptr<Repository> WithActor(std::string_view actor) override {
     return std::make_unique<SqlRepository>(store_, std::string(actor));
   }
+
+  const PageTokens& page_tokens() const override { return page_tokens_; }
 
   absl::StatusOr<Page<Change>> ListChanges(
       const ChangeListRequest& request) override {
@@ -1246,9 +1255,9 @@ class SqlRepository : public Repository {
         request.actor.size(), ":", request.actor, request.resource.size(), ":",
         request.resource, ":", absl::ToUnixNanos(request.start_time), ":",
         absl::ToUnixNanos(request.end_time));
-    KPI_ASSIGN_OR_RETURN(
-        std::string after,
-        DecodePageToken(kChangesCollection, "", filter, request.page_token));
+    KPI_ASSIGN_OR_RETURN(std::string after,
+                         page_tokens_.Decode(kChangesCollection, "", filter,
+                                             request.page_token));
     std::string where = "1 = 1";
     Params params;
     auto param = [&](SqlValue v) {
@@ -1319,8 +1328,8 @@ class SqlRepository : public Repository {
       page.items.resize(page_size);
       const Change& last = page.items.back();
       page.next_page_token =
-          EncodePageToken(kChangesCollection, "", filter,
-                          absl::StrCat(last.sequence, ":", last.position));
+          page_tokens_.Encode(kChangesCollection, "", filter,
+                              absl::StrCat(last.sequence, ":", last.position));
     }
     return page;
   }
@@ -1854,9 +1863,10 @@ class SqlRepository : public Repository {
     }
     KPI_ASSIGN_OR_RETURN(std::vector<FilterCondition> conditions,
                          ParseFilter(kType, request.filter, request.parent));
-    KPI_ASSIGN_OR_RETURN(std::string after,
-                         DecodePageToken(kType, request.parent, request.filter,
-                                         request.page_token));
+    KPI_ASSIGN_OR_RETURN(
+        std::string after,
+        page_tokens_.Decode(kType, request.parent, request.filter,
+                            request.page_token));
     std::string where = "name > $1";
     Params params = {after};
     if (Traits<T>::kHasParent && parent.wildcard) {
@@ -1905,7 +1915,7 @@ class SqlRepository : public Repository {
                                                   page_size + 1));
           if (page.items.size() > static_cast<size_t>(page_size)) {
             page.items.resize(page_size);
-            page.next_page_token = EncodePageToken(
+            page.next_page_token = page_tokens_.Encode(
                 kType, request.parent, request.filter, page.items.back().name);
           }
           return LoadDetails(tx, page.items);
@@ -2078,7 +2088,41 @@ class SqlRepository : public Repository {
   const base::Clock* const clock_;
   const std::vector<std::unique_ptr<Watch>>& watches_;
   std::atomic<size_t>& next_watch_;
+  const PageTokens& page_tokens_;
 };
+
+// The store's page token key: the one stored, or a new random one stored
+// now. Replicas opening a new store together each draw a key, but the first
+// insert wins (ON CONFLICT DO NOTHING, which waits for a concurrent insert
+// of the row to commit) and all of them read that one back.
+absl::StatusOr<std::string> LoadPageTokenKey(SqlDatabase& db,
+                                             const base::Clock& clock) {
+  KPI_ASSIGN_OR_RETURN(const std::string fresh, PageTokens::NewKey());
+  std::string hex;
+  KPI_RETURN_IF_ERROR(db.Transact(
+      TransactionMode::kWrite, [&](SqlTransaction& tx) -> absl::Status {
+        KPI_RETURN_IF_ERROR(
+            tx.Exec("INSERT INTO page_token_key (id, key_hex, create_time) "
+                    "VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
+                    {absl::BytesToHexString(fresh),
+                     absl::ToUnixNanos(clock.Now())})
+                .status());
+        KPI_ASSIGN_OR_RETURN(
+            std::vector<SqlRow> rows,
+            tx.Query("SELECT key_hex FROM page_token_key WHERE id = 1", {}));
+        hex = rows.empty() ? "" : rows[0].Text(0);
+        return absl::OkStatus();
+      }));
+  if (hex.size() != 2 * PageTokens::kKeyBytes ||
+      hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the store's page token key (table page_token_key) is not %d "
+        "lowercase hexadecimal digits; delete its row to have a new key "
+        "made (page tokens handed out before then will be refused)",
+        2 * PageTokens::kKeyBytes));
+  }
+  return absl::HexStringToBytes(hex);
+}
 
 }  // namespace
 
@@ -2097,6 +2141,8 @@ absl::StatusOr<std::unique_ptr<Repository>> NewSqlRepository(
   const base::Clock* clock =
       options.clock != nullptr ? options.clock : base::Clock::Real();
   KPI_RETURN_IF_ERROR(ApplyMigrations(*db, *clock));
+  KPI_ASSIGN_OR_RETURN(std::string page_token_key,
+                       LoadPageTokenKey(*db, *clock));
   std::vector<std::unique_ptr<SqlRepository::Watch>> watches;
   for (size_t i = 0; i < SqlRepository::kCommitWatches; ++i) {
     KPI_ASSIGN_OR_RETURN(std::unique_ptr<SqlCommitWatch> watch,
@@ -2105,8 +2151,8 @@ absl::StatusOr<std::unique_ptr<Repository>> NewSqlRepository(
     watches.push_back(std::make_unique<SqlRepository::Watch>(std::move(watch)));
   }
   return std::make_unique<SqlRepository>(
-      std::make_shared<SqlRepository::Store>(std::move(db), clock,
-                                             std::move(watches)),
+      std::make_shared<SqlRepository::Store>(
+          std::move(db), clock, std::move(watches), std::move(page_token_key)),
       std::string(kSystemActor));
 }
 

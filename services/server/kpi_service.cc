@@ -1198,12 +1198,12 @@ struct ExportCursor {
 };
 
 absl::StatusOr<std::optional<ExportCursor>> DecodeExportToken(
-    const std::string& strategy, const std::string& token) {
+    const storage::PageTokens& tokens, const std::string& strategy,
+    const std::string& token) {
   if (token.empty()) return std::nullopt;
   KPI_ASSIGN_OR_RETURN(
       const std::string cursor,
-      storage::DecodePageToken(ResourceType::kStrategy, strategy,
-                               kExportBinding, token));
+      tokens.Decode(ResourceType::kStrategy, strategy, kExportBinding, token));
   ExportCursor out;
   const std::vector<std::string> parts = absl::StrSplit(cursor, '/');
   if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &out.sequence) ||
@@ -1218,12 +1218,12 @@ absl::StatusOr<std::optional<ExportCursor>> DecodeExportToken(
   return out;
 }
 
-std::string EncodeExportToken(const std::string& strategy,
+std::string EncodeExportToken(const storage::PageTokens& tokens,
+                              const std::string& strategy,
                               const ExportCursor& cursor) {
-  return storage::EncodePageToken(
-      ResourceType::kStrategy, strategy, kExportBinding,
-      absl::StrCat(cursor.sequence, "/", cursor.collection, "/",
-                   cursor.offset));
+  return tokens.Encode(ResourceType::kStrategy, strategy, kExportBinding,
+                       absl::StrCat(cursor.sequence, "/", cursor.collection,
+                                    "/", cursor.offset));
 }
 
 // The whole export as one snapshot, with the change sequence it shows.
@@ -1273,8 +1273,8 @@ grpc::Status KpiService::ExportDataset(grpc::ServerContext*,
   if (absl::Status s = InvalidRequest(violations); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  absl::StatusOr<std::optional<ExportCursor>> cursor =
-      DecodeExportToken(request->strategy(), request->page_token());
+  absl::StatusOr<std::optional<ExportCursor>> cursor = DecodeExportToken(
+      repository_->page_tokens(), request->strategy(), request->page_token());
   if (!cursor.ok()) return ToGrpcStatus(cursor.status());
 
   absl::StatusOr<std::pair<domain::Dataset, int64_t>> snapshot =
@@ -1323,8 +1323,8 @@ grpc::Status KpiService::ExportDataset(grpc::ServerContext*,
       const size_t item_bytes = EncodedElementSize(item);
       if (count == request->page_size() ||
           (count > 0 && bytes + item_bytes > response_budget_)) {
-        response->set_next_page_token(
-            EncodeExportToken(request->strategy(), at));
+        response->set_next_page_token(EncodeExportToken(
+            repository_->page_tokens(), request->strategy(), at));
         return grpc::Status::OK;
       }
       reflection->AddMessage(page, field)->CopyFrom(item);

@@ -279,6 +279,9 @@ class GatedRepository : public storage::Repository {
       std::string_view actor) override {
     return base_->WithActor(actor);
   }
+  const storage::PageTokens& page_tokens() const override {
+    return base_->page_tokens();
+  }
   absl::StatusOr<storage::Page<storage::Change>> ListChanges(
       const storage::ChangeListRequest& request) override {
     return base_->ListChanges(request);

@@ -631,6 +631,84 @@ TEST_P(RepositoryContractTest, PageTokensAreBoundToTheirCall) {
               ElementsAre("strategies/s/kpis/k2", "strategies/s/kpis/k3"));
 }
 
+// A token carries a MAC keyed by the store: a client that edits the cursor
+// in it (to skip or revisit items), cuts it short or lengthens it is
+// refused, whatever else it keeps.
+TEST_P(RepositoryContractTest, AForgedPageTokenIsRefused) {
+  Seed();
+  ASSERT_OK_AND_ASSIGN(auto first, repo_->ListKpis({kS, 1, "", ""}));
+  ASSERT_THAT(Names(first.items), ElementsAre("strategies/s/kpis/k1"));
+  const std::string& token = first.next_page_token;
+  // The cursor is in the token (opaque, not secret): one byte moved on.
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"kpis/k1", "kpis/k2"},    // one flipped byte: skips k2
+           {"kpis/k1", "kpis/"},      // shorter
+           {"kpis/k1", "kpis/k1~"}})  // longer
+  {
+    SCOPED_TRACE(to);
+    const std::string forged = ReplaceInToken(token, from, to);
+    ASSERT_THAT(forged, Not(IsEmpty()));
+    absl::StatusOr<Page<domain::Kpi>> page =
+        repo_->ListKpis({kS, 10, forged, ""});
+    EXPECT_THAT(page, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("page_token")));
+    // What is accepted, and no more of the token than a short prefix.
+    EXPECT_THAT(page.status().message(), HasSubstr("accepted"));
+    EXPECT_THAT(page.status().message(), Not(HasSubstr(forged)));
+  }
+  ASSERT_OK_AND_ASSIGN(auto rest, repo_->ListKpis({kS, 10, token, ""}));
+  EXPECT_THAT(Names(rest.items),
+              ElementsAre("strategies/s/kpis/k2", "strategies/s/kpis/k3"));
+}
+
+// Each store has its own key: a token of another store holding the very
+// same resources is refused.
+TEST_P(RepositoryContractTest, APageTokenOfAnotherStoreIsRefused) {
+  Seed();
+  ASSERT_OK_AND_ASSIGN(const std::string other_spec, stores_.NewSpec());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Repository> other, Open(other_spec));
+  std::swap(repo_, other);
+  Seed();
+  std::swap(repo_, other);
+  ASSERT_OK_AND_ASSIGN(auto foreign, other->ListKpis({kS, 1, "", ""}));
+  ASSERT_THAT(foreign.next_page_token, Not(IsEmpty()));
+  EXPECT_THAT(
+      repo_->ListKpis({kS, 10, foreign.next_page_token, ""}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+  EXPECT_THAT(other->ListKpis({kS, 10, foreign.next_page_token, ""}), IsOk());
+}
+
+// Replicas (several processes on one database) share the store's key, also
+// when they start together on a new store and create it at once.
+TEST_P(RepositoryContractTest, ReplicasStartingTogetherAcceptEachOthersTokens) {
+  ASSERT_OK_AND_ASSIGN(const std::string fresh, stores_.NewSpec());
+  std::vector<absl::StatusOr<std::unique_ptr<Repository>>> replicas(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    threads.emplace_back([&, i] { replicas[i] = Open(fresh); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& r : replicas) ASSERT_THAT(r, IsOk());
+  Repository& writer = **replicas[0];
+  ASSERT_THAT(writer.CreateStrategy(MakeStrategy("s")), IsOk());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_THAT(writer.CreateGoal(MakeGoal("s", absl::StrCat("g", i), i + 1)),
+                IsOk());
+  }
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(auto first,
+                         (*replicas[i])->ListGoals({kS, 1, "", ""}));
+    for (size_t j = 0; j < replicas.size(); ++j) {
+      SCOPED_TRACE(absl::StrCat("token of replica ", i, " to replica ", j));
+      ASSERT_OK_AND_ASSIGN(
+          auto rest,
+          (*replicas[j])->ListGoals({kS, 10, first.next_page_token, ""}));
+      EXPECT_THAT(rest.items, SizeIs(4));
+    }
+  }
+}
+
 TEST_P(RepositoryContractTest, PagesStayConsistentUnderInsertsBetweenCalls) {
   Seed();
   const std::string kpi = "strategies/s/kpis/k3";
