@@ -520,7 +520,7 @@ class KpictlTest(harness.ServerTestCase):
         result = self.run_kpictl("import", exported, expect=1, server=server)
         self.assertIn("ABORTED", result.stderr)
         self.assertIn("is stale", result.stderr)
-        self.assertIn(f"{strategy}/", result.stderr)
+        self.assertIn(f"dataset.strategies[0] {strategy}: etag", result.stderr)
 
         # A running total that would fall: refused with both years.
         falls = self.write(
