@@ -11,3 +11,6 @@ bench/forecast/backtest.sh "$build"
 
 echo "== service load: unary ProjectKpi vs no-op, kpictl batch vs in-process, streaming memory"
 bench/load/run.sh "$build"
+
+echo "== hostile clients: issue 10's probes, before and now, memory and streams against an unbounded peer"
+bench/hostile/run.sh "$build"

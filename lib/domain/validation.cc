@@ -817,6 +817,53 @@ absl::Status ValidateDataset(const Dataset& dataset) {
   return ValidateDataset(dataset, Dataset{});
 }
 
+std::vector<RunningTotalFall> FindRunningTotalFalls(
+    const Kpi& kpi, const std::vector<Observation>& observations) {
+  std::vector<RunningTotalFall> falls;
+  if (kpi.kind != KpiKind::kRunningTotal) return falls;
+  std::vector<size_t> years;
+  for (size_t i = 0; i < observations.size(); ++i) {
+    const Observation& o = observations[i];
+    if (o.first_fiscal_year == 0 || o.first_fiscal_year == o.fiscal_year) {
+      years.push_back(i);
+    }
+  }
+  std::stable_sort(years.begin(), years.end(), [&](size_t a, size_t b) {
+    return observations[a].fiscal_year < observations[b].fiscal_year;
+  });
+  for (size_t i = 1; i < years.size(); ++i) {
+    if (observations[years[i]].value < observations[years[i - 1]].value) {
+      falls.push_back({years[i - 1], years[i]});
+    }
+  }
+  return falls;
+}
+
+absl::Status RunningTotalFallError(const Kpi& kpi, const Observation& earlier,
+                                   const Observation& later,
+                                   std::string_view field) {
+  std::string label = kpi.name;
+  if (!kpi.display_name.empty()) {
+    std::string quoted = Quote(kpi.display_name);
+    // Quote() writes "..."; a display name reads better in parentheses.
+    if (quoted.size() >= 2 && quoted.front() == '"') {
+      quoted = quoted.substr(1);
+      quoted.erase(quoted.rfind('"'), 1);
+    }
+    label = absl::StrCat(kpi.name, " (", quoted, ")");
+  }
+  return base::InvalidArgumentWithViolations(
+      "a running total cannot fall",
+      {{std::string(field),
+        absl::StrFormat(
+            "%s is a running total, which cannot fall, but it would go from "
+            "%.15g in FY%d to %.15g in FY%d; accepted: each fiscal year's "
+            "value at least that of the fiscal year before (correct the wrong "
+            "year first, or both years in one ImportDataset)",
+            label, earlier.value, earlier.fiscal_year, later.value,
+            later.fiscal_year)}});
+}
+
 absl::StatusOr<double> ResolveTarget(const Kpi& kpi,
                                      const std::vector<Reference>& references) {
   const Reference* reference = nullptr;

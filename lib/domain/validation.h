@@ -143,6 +143,31 @@ void ValidateValueInDomain(double value, const Kpi& kpi,
 absl::Status ValidateDataset(const Dataset& dataset, const Dataset& stored);
 absl::Status ValidateDataset(const Dataset& dataset);
 
+// Where a running total (KpiKind::kRunningTotal, which cannot fall) falls:
+// indexes into the observations given of two single-year observations, the
+// later one below the nearest earlier one.
+struct RunningTotalFall {
+  size_t earlier = 0;
+  size_t later = 0;
+};
+
+// Every fall, in fiscal-year order, of `kpi`'s values in `observations`
+// (the KPI's observations, in any order): each single-year observation is
+// compared with the one of the nearest earlier fiscal year present, and a
+// lower value is a fall (an equal one is not). Observations of a range of
+// years are not compared: their value is a mean or a sum over the range, not
+// a total to date. Empty when `kpi` is not a running total or nothing
+// falls. Pure; thread-safe.
+std::vector<RunningTotalFall> FindRunningTotalFalls(
+    const Kpi& kpi, const std::vector<Observation>& observations);
+
+// INVALID_ARGUMENT from base::InvalidArgumentWithViolations with one
+// violation at `field` (e.g. "observations[3].value") naming the KPI, both
+// fiscal years and values, and what is accepted.
+absl::Status RunningTotalFallError(const Kpi& kpi, const Observation& earlier,
+                                   const Observation& later,
+                                   std::string_view field);
+
 // The KPI's target as a number: target.value, or, for a reference target,
 // the value of the reference in force on the LAST day of the target fiscal
 // year (31 March of target.fiscal_year + 1). The last day is chosen because

@@ -3,12 +3,15 @@
 
 // Page tokens and page sizes of List calls, shared by both backends.
 //
-// A token is opaque to clients: the web-safe base64 of a version byte, a
-// hash of (collection, parent, filter) and the last name returned. Encoding
-// the last name rather than an offset keeps tokens valid under concurrent
-// inserts and deletes; the hash binds a token to the call it was issued for,
-// and is stable across processes so that replicas honour each other's
-// tokens. Pure functions; thread-safe.
+// A token is opaque to clients: the web-safe base64 of a version byte, the
+// cursor (the last name returned, or whatever marks the place of the last
+// item) and an HMAC-SHA256 of the version, collection, parent, filter and
+// cursor under the store's key. Encoding the last name rather than an offset
+// keeps tokens valid under concurrent inserts and deletes; the MAC binds a
+// token to the call it was issued for and refuses one a client made or
+// changed. The key is created once per store and kept in it
+// (sql_repository.cc), so that every replica of a store honours the others'
+// tokens and no other store does.
 
 #include <string>
 #include <string_view>
@@ -27,31 +30,50 @@ inline constexpr int kMaxPageSize = 1000;
 // "page_size" when negative.
 absl::StatusOr<int> EffectivePageSize(int page_size);
 
-// The token for the page after `last_name` of a List of `collection` under
-// `parent` with `filter`.
-std::string EncodePageToken(domain::ResourceType collection,
-                            std::string_view parent, std::string_view filter,
-                            std::string_view last_name);
+// Encodes and checks the page tokens of one store. Immutable; thread-safe.
+class PageTokens {
+ public:
+  // The length of a key in bytes.
+  static constexpr size_t kKeyBytes = 32;
 
-// The last name encoded in `token`, or "" for an empty token (the first
-// page). INVALID_ARGUMENT with a base::FieldViolation on "page_token" when
-// the token is malformed or was issued for another collection, parent or
-// filter.
-absl::StatusOr<std::string> DecodePageToken(domain::ResourceType collection,
-                                            std::string_view parent,
-                                            std::string_view filter,
-                                            std::string_view token);
+  // A new random key from OpenSSL's CSPRNG. INTERNAL when it has no
+  // entropy.
+  static absl::StatusOr<std::string> NewKey();
 
-// As above, for a listing that is not of a resource type, named by
-// `collection_id` (e.g. "changes", the change log); `last_key` is whatever
-// marks the place of the last item returned.
-std::string EncodePageToken(std::string_view collection_id,
-                            std::string_view parent, std::string_view filter,
-                            std::string_view last_key);
-absl::StatusOr<std::string> DecodePageToken(std::string_view collection_id,
-                                            std::string_view parent,
-                                            std::string_view filter,
-                                            std::string_view token);
+  // Tokens keyed with `key`: kKeyBytes from NewKey(), the store's.
+  explicit PageTokens(std::string key);
+
+  // The token for the page after `last_name` of a List of `collection`
+  // under `parent` with `filter`.
+  std::string Encode(domain::ResourceType collection, std::string_view parent,
+                     std::string_view filter, std::string_view last_name) const;
+
+  // The last name encoded in `token`, or "" for an empty token (the first
+  // page). INVALID_ARGUMENT with a base::FieldViolation on "page_token" when
+  // the token is longer than domain::kMaxPageTokenBytes, malformed, changed,
+  // issued by another store or for another collection, parent or filter.
+  // The message quotes at most a short prefix of the token.
+  absl::StatusOr<std::string> Decode(domain::ResourceType collection,
+                                     std::string_view parent,
+                                     std::string_view filter,
+                                     std::string_view token) const;
+
+  // As above, for a listing that is not of a resource type, named by
+  // `collection_id` (e.g. "changes", the change log); `last_key` is
+  // whatever marks the place of the last item returned.
+  std::string Encode(std::string_view collection_id, std::string_view parent,
+                     std::string_view filter, std::string_view last_key) const;
+  absl::StatusOr<std::string> Decode(std::string_view collection_id,
+                                     std::string_view parent,
+                                     std::string_view filter,
+                                     std::string_view token) const;
+
+ private:
+  std::string Mac(std::string_view collection_id, std::string_view parent,
+                  std::string_view filter, std::string_view cursor) const;
+
+  const std::string key_;
+};
 
 }  // namespace kpi::storage
 

@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "lib/base/clock.h"
 #include "lib/domain/model.h"
+#include "lib/storage/page_token.h"
 
 namespace kpi::storage {
 
@@ -136,6 +137,13 @@ struct ChangeListRequest {
   absl::Time start_time = absl::InfinitePast();
   absl::Time end_time = absl::InfiniteFuture();
 };
+
+// The error of an import whose item `item` ("kpis[3]") names a resource
+// `name` stored with another etag than the item's `etag`: ABORTED, with the
+// item, the name, the etag (quoted, cut when long) and what is accepted.
+// Pure; thread-safe.
+absl::Status ImportEtagStale(std::string_view item, std::string_view name,
+                             std::string_view etag);
 
 class Repository {
  public:
@@ -246,10 +254,20 @@ class Repository {
   // replaced when its name exists (observation changes keep history with
   // reason "import"); either all of it is written or nothing is. The dataset
   // must already be valid (dataset::ValidateDataset); references between
-  // resources are checked against the dataset and the store. Errors name the
-  // item: FAILED_PRECONDITION "kpis[3].measure: ..." for a resource found in
-  // neither, INVALID_ARGUMENT for a malformed or duplicated name.
+  // resources are checked against the dataset and the store. An item's
+  // meta.etag, when not empty, must equal the stored etag of the resource it
+  // replaces (ImportEtagStale's ABORTED otherwise, checked inside the
+  // transaction); an item that does not exist is created whatever its etag.
+  // Its times are ignored. Errors name the item: FAILED_PRECONDITION
+  // "kpis[3].measure: ..." for a resource found in neither, INVALID_ARGUMENT
+  // for a malformed or duplicated name.
   virtual absl::StatusOr<ImportResult> ImportDataset(
+      const domain::Dataset& dataset) = 0;
+
+  // As ImportDataset, with every check and the same result or error, but
+  // rolled back: nothing is written (AIP-163 validate_only). Takes the write
+  // lock for as long as the import would.
+  virtual absl::StatusOr<ImportResult> ValidateImport(
       const domain::Dataset& dataset) = 0;
 
   // As ImportDataset, but only into a store that holds no strategy, checked
@@ -271,6 +289,12 @@ class Repository {
   // The view shares this repository's connections and may outlive it.
   // Thread-safe; cheap (no I/O).
   virtual std::unique_ptr<Repository> WithActor(std::string_view actor) = 0;
+
+  // The page tokens of this store (page_token.h), keyed with the store's
+  // key, for listings paged outside the Repository (ExportDataset) to
+  // encode and check theirs the same way. Lives as long as this repository.
+  // Thread-safe; no I/O.
+  virtual const PageTokens& page_tokens() const = 0;
 
   // The change log, newest first. INVALID_ARGUMENT (with a field violation)
   // for a negative page size, a malformed or foreign page token, a resource

@@ -198,6 +198,17 @@ const std::vector<std::vector<std::string_view>>& Migrations() {
               "CREATE INDEX change_log_by_resource ON change_log "
               "(resource, sequence, position)",
           },
+          // 4: the key of the store's page tokens (page_token.h), 32 random
+          // bytes in hexadecimal, shared by every replica. The row is
+          // written when a repository first opens the store
+          // (sql_repository.cc): a statement cannot draw random bytes in
+          // both dialects.
+          {
+              R"(CREATE TABLE page_token_key (
+                   id INTEGER PRIMARY KEY CHECK (id = 1),
+                   key_hex TEXT NOT NULL,
+                   create_time BIGINT NOT NULL))",
+          },
       };
   return *kMigrations;
 }

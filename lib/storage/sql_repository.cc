@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -20,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "lib/base/field_violations.h"
+#include "lib/base/quote.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/names.h"
 #include "lib/domain/validation.h"
@@ -923,6 +925,71 @@ absl::Status UpdateRow(const Write& w, const T& item) {
   return SaveDetails(w, item);
 }
 
+// The first fall of the running total `kpi` as the transaction sees it
+// (domain::FindRunningTotalFalls) for which `field_of` names a field, as
+// domain::RunningTotalFallError at that field; OK when the KPI does not
+// exist, is not a running total, or `field_of` returns "" for every fall (a
+// fall the write did not touch, kept from a store written before falls were
+// refused). Checked inside the write's transaction, after the write, so
+// that writers of neighbouring years cannot make a fall together.
+absl::Status CheckRunningTotal(
+    SqlTransaction& tx, std::string_view kpi,
+    const std::function<std::string(const domain::Observation& earlier,
+                                    const domain::Observation& later)>&
+        field_of) {
+  KPI_ASSIGN_OR_RETURN(std::optional<domain::Kpi> k,
+                       SelectOne<domain::Kpi>(tx, kpi));
+  if (!k.has_value() || k->kind != domain::KpiKind::kRunningTotal) {
+    return absl::OkStatus();
+  }
+  KPI_ASSIGN_OR_RETURN(
+      std::vector<domain::Observation> series,
+      SelectWithoutDetails<domain::Observation>(
+          tx, "parent = $1", {Text(kpi)}, "fiscal_year, first_fiscal_year"));
+  for (const domain::RunningTotalFall& fall :
+       domain::FindRunningTotalFalls(*k, series)) {
+    const domain::Observation& earlier = series[fall.earlier];
+    const domain::Observation& later = series[fall.later];
+    const std::string field = field_of(earlier, later);
+    if (!field.empty()) {
+      return domain::RunningTotalFallError(*k, earlier, later, field);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// After Create* or Update* of `item` (`before` its stored state, null for a
+// create): a running total that the write made fall.
+template <typename T>
+absl::Status CheckNoFall(SqlTransaction&, const T*, const T&, const ParsedName&,
+                         std::string_view) {
+  return absl::OkStatus();
+}
+absl::Status CheckNoFall(SqlTransaction& tx, const domain::Observation*,
+                         const domain::Observation& o, const ParsedName& name,
+                         std::string_view prefix) {
+  const std::string field = absl::StrCat(AsAbsl(prefix), ".value");
+  return CheckRunningTotal(
+      tx, name.parent,
+      [&](const domain::Observation& a, const domain::Observation& b) {
+        return a.name == o.name || b.name == o.name ? field : "";
+      });
+}
+absl::Status CheckNoFall(SqlTransaction& tx, const domain::Kpi* before,
+                         const domain::Kpi& k, const ParsedName&,
+                         std::string_view prefix) {
+  // A new KPI has no observations; one that was a running total already
+  // keeps the falls it had (see CheckRunningTotal).
+  if (before == nullptr || before->kind == domain::KpiKind::kRunningTotal) {
+    return absl::OkStatus();
+  }
+  const std::string field = absl::StrCat(AsAbsl(prefix), ".kind");
+  return CheckRunningTotal(
+      tx, k.name, [&](const domain::Observation&, const domain::Observation&) {
+        return field;
+      });
+}
+
 // Creates `item` or, when its name exists, replaces it (an import).
 template <typename T>
 absl::Status ImportOne(const Write& w, const T& item, std::string_view prefix,
@@ -948,6 +1015,9 @@ absl::Status ImportOne(const Write& w, const T& item, std::string_view prefix,
                        SelectOne<T>(w.tx, item.name));
   const std::string etag_after = absl::StrCat(w.revision);
   if (existing.has_value()) {
+    if (!item.meta.etag.empty() && item.meta.etag != existing->meta.etag) {
+      return ImportEtagStale(prefix, item.name, item.meta.etag);
+    }
     KPI_RETURN_IF_ERROR(RecordHistory(w, *existing, item, "import"));
     KPI_RETURN_IF_ERROR(UpdateRow(w, item));
     ++result.replaced_count;
@@ -968,6 +1038,51 @@ absl::Status ImportAll(const Write& w, const std::vector<T>& items,
     KPI_RETURN_IF_ERROR(ImportOne(
         w, items[i],
         absl::StrCat(AsAbsl(Traits<T>::kDatasetField), "[", i, "]"), result));
+  }
+  return absl::OkStatus();
+}
+
+// After an import: a running total that falls between two of its
+// observations of which the dataset holds one (blamed on its value, the
+// later one's when both), or anywhere in a KPI the import made a running
+// total of (`became_running_total`: name to index in dataset.kpis; blamed on
+// its kind).
+absl::Status CheckImportedRunningTotals(
+    SqlTransaction& tx, const domain::Dataset& dataset,
+    const absl::flat_hash_map<std::string, size_t>& became_running_total) {
+  absl::flat_hash_map<std::string, size_t> observation_index;
+  std::vector<std::string> kpis;  // in the order the dataset names them
+  absl::flat_hash_map<std::string, bool> seen;
+  auto add_kpi = [&](std::string name) {
+    if (seen.emplace(name, true).second) kpis.push_back(std::move(name));
+  };
+  for (const domain::Kpi& k : dataset.kpis) {
+    if (became_running_total.contains(k.name)) add_kpi(k.name);
+  }
+  for (size_t i = 0; i < dataset.observations.size(); ++i) {
+    const domain::Observation& o = dataset.observations[i];
+    observation_index.emplace(o.name, i);
+    absl::StatusOr<ParsedName> parsed =
+        domain::ParseName(o.name, ResourceType::kObservation, "");
+    if (parsed.ok()) add_kpi(parsed->parent);
+  }
+  for (const std::string& kpi : kpis) {
+    const auto became = became_running_total.find(kpi);
+    KPI_RETURN_IF_ERROR(CheckRunningTotal(
+        tx, kpi,
+        [&](const domain::Observation& earlier,
+            const domain::Observation& later) -> std::string {
+          for (const domain::Observation* o : {&later, &earlier}) {
+            if (auto it = observation_index.find(o->name);
+                it != observation_index.end()) {
+              return absl::StrCat("observations[", it->second, "].value");
+            }
+          }
+          if (became != became_running_total.end()) {
+            return absl::StrCat("kpis[", became->second, "].kind");
+          }
+          return "";
+        }));
   }
   return absl::OkStatus();
 }
@@ -1076,8 +1191,11 @@ class SqlRepository : public Repository {
   // What every view of one store shares (WithActor).
   struct Store {
     Store(std::unique_ptr<SqlDatabase> d, const base::Clock* c,
-          std::vector<std::unique_ptr<Watch>> w)
-        : db(std::move(d)), clock(c), watches(std::move(w)) {}
+          std::vector<std::unique_ptr<Watch>> w, std::string page_token_key)
+        : db(std::move(d)),
+          clock(c),
+          watches(std::move(w)),
+          page_tokens(std::move(page_token_key)) {}
     const std::unique_ptr<SqlDatabase> db;
     const base::Clock* const clock;
     // TryChangeSequence's commit watches (none on PostgreSQL), each with
@@ -1086,6 +1204,8 @@ class SqlRepository : public Repository {
     // pair with its older one: that costs a miss, never a stale answer.
     const std::vector<std::unique_ptr<Watch>> watches;
     std::atomic<size_t> next_watch{0};
+    // Keyed with the store's key, read once when the store was opened.
+    const PageTokens page_tokens;
   };
 
   SqlRepository(std::shared_ptr<Store> store, std::string actor)
@@ -1094,11 +1214,14 @@ class SqlRepository : public Repository {
         db_(store_->db.get()),
         clock_(store_->clock),
         watches_(store_->watches),
-        next_watch_(store_->next_watch) {}
+        next_watch_(store_->next_watch),
+        page_tokens_(store_->page_tokens) {}
 
   std::unique_ptr<Repository> WithActor(std::string_view actor) override {
     return std::make_unique<SqlRepository>(store_, std::string(actor));
   }
+
+  const PageTokens& page_tokens() const override { return page_tokens_; }
 
   absl::StatusOr<Page<Change>> ListChanges(
       const ChangeListRequest& request) override {
@@ -1132,9 +1255,9 @@ class SqlRepository : public Repository {
         request.actor.size(), ":", request.actor, request.resource.size(), ":",
         request.resource, ":", absl::ToUnixNanos(request.start_time), ":",
         absl::ToUnixNanos(request.end_time));
-    KPI_ASSIGN_OR_RETURN(
-        std::string after,
-        DecodePageToken(kChangesCollection, "", filter, request.page_token));
+    KPI_ASSIGN_OR_RETURN(std::string after,
+                         page_tokens_.Decode(kChangesCollection, "", filter,
+                                             request.page_token));
     std::string where = "1 = 1";
     Params params;
     auto param = [&](SqlValue v) {
@@ -1205,8 +1328,8 @@ class SqlRepository : public Repository {
       page.items.resize(page_size);
       const Change& last = page.items.back();
       page.next_page_token =
-          EncodePageToken(kChangesCollection, "", filter,
-                          absl::StrCat(last.sequence, ":", last.position));
+          page_tokens_.Encode(kChangesCollection, "", filter,
+                              absl::StrCat(last.sequence, ":", last.position));
     }
     return page;
   }
@@ -1392,14 +1515,27 @@ class SqlRepository : public Repository {
     return Import(dataset, /*only_into_empty_store=*/true);
   }
 
-  // nullopt when only_into_empty_store and the store holds a strategy.
+  absl::StatusOr<ImportResult> ValidateImport(
+      const domain::Dataset& dataset) override {
+    KPI_ASSIGN_OR_RETURN(std::optional<ImportResult> result,
+                         Import(dataset, /*only_into_empty_store=*/false,
+                                /*roll_back=*/true));
+    return *result;
+  }
+
+  // nullopt when only_into_empty_store and the store holds a strategy. With
+  // roll_back, the import is done and then rolled back.
   absl::StatusOr<std::optional<ImportResult>> Import(
-      const domain::Dataset& dataset, bool only_into_empty_store) {
+      const domain::Dataset& dataset, bool only_into_empty_store,
+      bool roll_back = false) {
+    // What the transaction returns to be rolled back after a whole import.
+    const absl::Status kRollBack =
+        absl::CancelledError("import rolled back (validate only)");
     KPI_RETURN_IF_ERROR(CheckUniqueNames(dataset));
     KPI_ASSIGN_OR_RETURN(std::vector<size_t> measure_order,
                          MeasureOrder(dataset.measures));
     std::optional<ImportResult> imported;
-    KPI_RETURN_IF_ERROR(db_->Transact(
+    const absl::Status done = db_->Transact(
         TransactionMode::kWrite, [&](SqlTransaction& tx) -> absl::Status {
           imported.reset();
           // BeginWrite orders all writers of all processes, so the emptiness
@@ -1410,6 +1546,19 @@ class SqlRepository : public Repository {
                 std::vector<SqlRow> rows,
                 tx.Query("SELECT name FROM strategies LIMIT 1", {}));
             if (!rows.empty()) return absl::OkStatus();
+          }
+          // KPIs the import makes running totals of, by index: all their
+          // falls count, not only those of the dataset's observations.
+          absl::flat_hash_map<std::string, size_t> became_running_total;
+          for (size_t i = 0; i < dataset.kpis.size(); ++i) {
+            const domain::Kpi& k = dataset.kpis[i];
+            if (k.kind != domain::KpiKind::kRunningTotal) continue;
+            KPI_ASSIGN_OR_RETURN(std::optional<domain::Kpi> stored,
+                                 SelectOne<domain::Kpi>(tx, k.name));
+            if (stored.has_value() &&
+                stored->kind != domain::KpiKind::kRunningTotal) {
+              became_running_total.emplace(k.name, i);
+            }
           }
           ImportResult result;
           // Referenced before referencing, so that each check against the
@@ -1427,9 +1576,12 @@ class SqlRepository : public Repository {
           KPI_RETURN_IF_ERROR(ImportAll(w, dataset.kpis, result));
           KPI_RETURN_IF_ERROR(ImportAll(w, dataset.observations, result));
           KPI_RETURN_IF_ERROR(ImportAll(w, dataset.evaluations, result));
+          KPI_RETURN_IF_ERROR(
+              CheckImportedRunningTotals(tx, dataset, became_running_total));
           imported = result;
-          return absl::OkStatus();
-        }));
+          return roll_back ? kRollBack : absl::OkStatus();
+        });
+    if (!(roll_back && done == kRollBack)) KPI_RETURN_IF_ERROR(done);
     return imported;
   }
 
@@ -1711,9 +1863,10 @@ class SqlRepository : public Repository {
     }
     KPI_ASSIGN_OR_RETURN(std::vector<FilterCondition> conditions,
                          ParseFilter(kType, request.filter, request.parent));
-    KPI_ASSIGN_OR_RETURN(std::string after,
-                         DecodePageToken(kType, request.parent, request.filter,
-                                         request.page_token));
+    KPI_ASSIGN_OR_RETURN(
+        std::string after,
+        page_tokens_.Decode(kType, request.parent, request.filter,
+                            request.page_token));
     std::string where = "name > $1";
     Params params = {after};
     if (Traits<T>::kHasParent && parent.wildcard) {
@@ -1762,7 +1915,7 @@ class SqlRepository : public Repository {
                                                   page_size + 1));
           if (page.items.size() > static_cast<size_t>(page_size)) {
             page.items.resize(page_size);
-            page.next_page_token = EncodePageToken(
+            page.next_page_token = page_tokens_.Encode(
                 kType, request.parent, request.filter, page.items.back().name);
           }
           return LoadDetails(tx, page.items);
@@ -1802,6 +1955,8 @@ class SqlRepository : public Repository {
           }
           KPI_RETURN_IF_ERROR(CheckReferences(tx, item, parsed, prefix));
           KPI_RETURN_IF_ERROR(Insert(w, item, parsed.parent));
+          KPI_RETURN_IF_ERROR(CheckNoFall(tx, static_cast<const T*>(nullptr),
+                                          item, parsed, prefix));
           KPI_ASSIGN_OR_RETURN(std::optional<T> stored,
                                SelectOne<T>(tx, item.name));
           if (!stored.has_value()) return NotFound(Traits<T>::kType, item.name);
@@ -1836,6 +1991,8 @@ class SqlRepository : public Repository {
           KPI_RETURN_IF_ERROR(CheckReferences(tx, item, parsed, prefix));
           KPI_RETURN_IF_ERROR(RecordHistory(w, *existing, item, reason));
           KPI_RETURN_IF_ERROR(UpdateRow(w, item));
+          KPI_RETURN_IF_ERROR(
+              CheckNoFall(tx, &*existing, item, parsed, prefix));
           KPI_ASSIGN_OR_RETURN(std::optional<T> stored,
                                SelectOne<T>(tx, item.name));
           if (!stored.has_value()) return NotFound(Traits<T>::kType, item.name);
@@ -1931,15 +2088,61 @@ class SqlRepository : public Repository {
   const base::Clock* const clock_;
   const std::vector<std::unique_ptr<Watch>>& watches_;
   std::atomic<size_t>& next_watch_;
+  const PageTokens& page_tokens_;
 };
 
+// The store's page token key: the one stored, or a new random one stored
+// now. Replicas opening a new store together each draw a key, but the first
+// insert wins (ON CONFLICT DO NOTHING, which waits for a concurrent insert
+// of the row to commit) and all of them read that one back.
+absl::StatusOr<std::string> LoadPageTokenKey(SqlDatabase& db,
+                                             const base::Clock& clock) {
+  KPI_ASSIGN_OR_RETURN(const std::string fresh, PageTokens::NewKey());
+  std::string hex;
+  KPI_RETURN_IF_ERROR(db.Transact(
+      TransactionMode::kWrite, [&](SqlTransaction& tx) -> absl::Status {
+        KPI_RETURN_IF_ERROR(
+            tx.Exec("INSERT INTO page_token_key (id, key_hex, create_time) "
+                    "VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
+                    {absl::BytesToHexString(fresh),
+                     absl::ToUnixNanos(clock.Now())})
+                .status());
+        KPI_ASSIGN_OR_RETURN(
+            std::vector<SqlRow> rows,
+            tx.Query("SELECT key_hex FROM page_token_key WHERE id = 1", {}));
+        hex = rows.empty() ? "" : rows[0].Text(0);
+        return absl::OkStatus();
+      }));
+  if (hex.size() != 2 * PageTokens::kKeyBytes ||
+      hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the store's page token key (table page_token_key) is not %d "
+        "lowercase hexadecimal digits; delete its row to have a new key "
+        "made (page tokens handed out before then will be refused)",
+        2 * PageTokens::kKeyBytes));
+  }
+  return absl::HexStringToBytes(hex);
+}
+
 }  // namespace
+
+absl::Status ImportEtagStale(std::string_view item, std::string_view name,
+                             std::string_view etag) {
+  return absl::AbortedError(absl::StrFormat(
+      "%s %s: etag %s is stale: the resource changed since that etag was "
+      "read, and nothing of the import was written; accepted: its current "
+      "etag (export or get it again and reapply the change) or no etag, "
+      "which replaces whatever is stored",
+      AsAbsl(item), AsAbsl(name), base::QuoteInput(etag)));
+}
 
 absl::StatusOr<std::unique_ptr<Repository>> NewSqlRepository(
     std::unique_ptr<SqlDatabase> db, const RepositoryOptions& options) {
   const base::Clock* clock =
       options.clock != nullptr ? options.clock : base::Clock::Real();
   KPI_RETURN_IF_ERROR(ApplyMigrations(*db, *clock));
+  KPI_ASSIGN_OR_RETURN(std::string page_token_key,
+                       LoadPageTokenKey(*db, *clock));
   std::vector<std::unique_ptr<SqlRepository::Watch>> watches;
   for (size_t i = 0; i < SqlRepository::kCommitWatches; ++i) {
     KPI_ASSIGN_OR_RETURN(std::unique_ptr<SqlCommitWatch> watch,
@@ -1948,8 +2151,8 @@ absl::StatusOr<std::unique_ptr<Repository>> NewSqlRepository(
     watches.push_back(std::make_unique<SqlRepository::Watch>(std::move(watch)));
   }
   return std::make_unique<SqlRepository>(
-      std::make_shared<SqlRepository::Store>(std::move(db), clock,
-                                             std::move(watches)),
+      std::make_shared<SqlRepository::Store>(
+          std::move(db), clock, std::move(watches), std::move(page_token_key)),
       std::string(kSystemActor));
 }
 

@@ -670,36 +670,23 @@ grpc::Status Reply(absl::StatusOr<T> result, T* response) {
   return grpc::Status::OK;
 }
 
-// For validate_only: how many of `items` exist (replaced) or not (created).
-template <typename Ops>
-absl::Status CountExisting(Repository& repo,
-                           const std::vector<typename Ops::Domain>& items,
-                           storage::ImportResult* result) {
-  for (const auto& item : items) {
-    auto found = Ops::Get(repo, item.name);
-    if (found.ok()) {
-      ++result->replaced_count;
-    } else if (absl::IsNotFound(found.status())) {
-      ++result->created_count;
-    } else {
-      return found.status();
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 namespace {
 
-// The dataset without output-only fields (kpi.v1.ImportDatasetRequest
-// ignores them), validated against itself and the store.
+// The dataset without the output-only fields kpi.v1.ImportDatasetRequest
+// ignores (times, revisions; etags are kept: the repository checks them),
+// validated against itself and the store.
 absl::StatusOr<domain::Dataset> PrepareImport(Repository& repository,
                                               const domain::Dataset& input,
                                               std::string_view path) {
   domain::Dataset dataset = input;
   auto clear_meta = [](auto& items) {
-    for (auto& item : items) item.meta = domain::Meta();
+    for (auto& item : items) {
+      std::string etag = std::move(item.meta.etag);
+      item.meta = domain::Meta();
+      item.meta.etag = std::move(etag);
+    }
   };
   clear_meta(dataset.references);
   clear_meta(dataset.strategies);
@@ -731,22 +718,26 @@ absl::StatusOr<storage::ImportResult> ImportDomainDataset(
     std::string_view path) {
   KPI_ASSIGN_OR_RETURN(const domain::Dataset dataset,
                        PrepareImport(repository, input, path));
-  if (!validate_only) return repository.ImportDataset(dataset);
-  storage::ImportResult result;
-  KPI_RETURN_IF_ERROR(
-      CountExisting<ReferenceOps>(repository, dataset.references, &result));
-  KPI_RETURN_IF_ERROR(
-      CountExisting<StrategyOps>(repository, dataset.strategies, &result));
-  KPI_RETURN_IF_ERROR(
-      CountExisting<GoalOps>(repository, dataset.goals, &result));
-  KPI_RETURN_IF_ERROR(
-      CountExisting<MeasureOps>(repository, dataset.measures, &result));
-  KPI_RETURN_IF_ERROR(CountExisting<KpiOps>(repository, dataset.kpis, &result));
-  KPI_RETURN_IF_ERROR(
-      CountExisting<ObservationOps>(repository, dataset.observations, &result));
-  KPI_RETURN_IF_ERROR(
-      CountExisting<EvaluationOps>(repository, dataset.evaluations, &result));
-  return result;
+  absl::StatusOr<storage::ImportResult> imported =
+      validate_only ? repository.ValidateImport(dataset)
+                    : repository.ImportDataset(dataset);
+  // The store names an item as "kpis[3] ..."; the caller's path places it.
+  // Only such a message: any other ABORTED (a conflict inside the database)
+  // keeps its text, which the error interceptor recognises and hides.
+  if (absl::IsAborted(imported.status()) && !path.empty()) {
+    const absl::string_view message = imported.status().message();
+    for (absl::string_view field :
+         {"references[", "strategies[", "goals[", "measures[", "kpis[",
+          "observations[", "evaluations["}) {
+      if (absl::StartsWith(message, field)) {
+        return absl::AbortedError(absl::StrCat(AsAbsl(path), message));
+      }
+    }
+  }
+  if (absl::IsInvalidArgument(imported.status())) {
+    return PrefixFieldPaths(imported.status(), path);
+  }
+  return imported;
 }
 
 KpiService::KpiService(Repository* repository, const Authorizer* authorizer,
@@ -1207,12 +1198,12 @@ struct ExportCursor {
 };
 
 absl::StatusOr<std::optional<ExportCursor>> DecodeExportToken(
-    const std::string& strategy, const std::string& token) {
+    const storage::PageTokens& tokens, const std::string& strategy,
+    const std::string& token) {
   if (token.empty()) return std::nullopt;
   KPI_ASSIGN_OR_RETURN(
       const std::string cursor,
-      storage::DecodePageToken(ResourceType::kStrategy, strategy,
-                               kExportBinding, token));
+      tokens.Decode(ResourceType::kStrategy, strategy, kExportBinding, token));
   ExportCursor out;
   const std::vector<std::string> parts = absl::StrSplit(cursor, '/');
   if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &out.sequence) ||
@@ -1227,12 +1218,12 @@ absl::StatusOr<std::optional<ExportCursor>> DecodeExportToken(
   return out;
 }
 
-std::string EncodeExportToken(const std::string& strategy,
+std::string EncodeExportToken(const storage::PageTokens& tokens,
+                              const std::string& strategy,
                               const ExportCursor& cursor) {
-  return storage::EncodePageToken(
-      ResourceType::kStrategy, strategy, kExportBinding,
-      absl::StrCat(cursor.sequence, "/", cursor.collection, "/",
-                   cursor.offset));
+  return tokens.Encode(ResourceType::kStrategy, strategy, kExportBinding,
+                       absl::StrCat(cursor.sequence, "/", cursor.collection,
+                                    "/", cursor.offset));
 }
 
 // The whole export as one snapshot, with the change sequence it shows.
@@ -1282,8 +1273,8 @@ grpc::Status KpiService::ExportDataset(grpc::ServerContext*,
   if (absl::Status s = InvalidRequest(violations); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  absl::StatusOr<std::optional<ExportCursor>> cursor =
-      DecodeExportToken(request->strategy(), request->page_token());
+  absl::StatusOr<std::optional<ExportCursor>> cursor = DecodeExportToken(
+      repository_->page_tokens(), request->strategy(), request->page_token());
   if (!cursor.ok()) return ToGrpcStatus(cursor.status());
 
   absl::StatusOr<std::pair<domain::Dataset, int64_t>> snapshot =
@@ -1332,8 +1323,8 @@ grpc::Status KpiService::ExportDataset(grpc::ServerContext*,
       const size_t item_bytes = EncodedElementSize(item);
       if (count == request->page_size() ||
           (count > 0 && bytes + item_bytes > response_budget_)) {
-        response->set_next_page_token(
-            EncodeExportToken(request->strategy(), at));
+        response->set_next_page_token(EncodeExportToken(
+            repository_->page_tokens(), request->strategy(), at));
         return grpc::Status::OK;
       }
       reflection->AddMessage(page, field)->CopyFrom(item);

@@ -175,7 +175,9 @@ class KpiService final : public v1::KpiService::Service {
 // unless `validate_only`, writes it in one transaction. With validate_only
 // the counts are those an import would report, found by looking each name
 // up. Field paths in violations start with `path` ("dataset." for the RPC,
-// "" for a file). Used by ImportDataset and by kpi_server's seeding.
+// "" for a file). A resource's etag, when given, must be the stored one of
+// the resource it replaces: ABORTED naming it otherwise (with validate_only
+// too), nothing written. Used by ImportDataset and by kpi_server's seeding.
 // Thread-safe.
 absl::StatusOr<storage::ImportResult> ImportDomainDataset(
     storage::Repository& repository, const domain::Dataset& dataset,

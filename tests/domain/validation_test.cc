@@ -21,6 +21,7 @@ using ::kpi::testing::IsOk;
 using ::kpi::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 constexpr char kStrategy[] = "strategies/asahikawa-2020";
 constexpr char kRate[] = "references/statutory-employment-rate-private";
@@ -697,6 +698,71 @@ TEST(EffectiveValueDomainTest, InferredFromUnit) {
   EXPECT_EQ(violations[0].description,
             "100.5 is outside 0 to 100, the range of a percentage "
             "(VALUE_DOMAIN_PERCENT)");
+}
+
+// ---- Running totals ---------------------------------------------------------
+
+Kpi RunningTotal() {
+  Kpi k;
+  k.name = S("kpis/agribusiness-startups");
+  k.display_name = "アグリビジネス起業数";
+  k.kind = KpiKind::kRunningTotal;
+  return k;
+}
+
+TEST(FindRunningTotalFallTest, RisingOrEqualSeriesDoNotFall) {
+  const Kpi k = RunningTotal();
+  EXPECT_THAT(FindRunningTotalFalls(k, {}), IsEmpty());
+  EXPECT_THAT(FindRunningTotalFalls(k, {Obs("a", 2018, 93)}), IsEmpty());
+  EXPECT_THAT(FindRunningTotalFalls(k, {Obs("a", 2021, 96), Obs("a", 2018, 93),
+                                        Obs("a", 2019, 93)}),
+              IsEmpty());
+}
+
+TEST(FindRunningTotalFallTest, FindsEveryFallInFiscalYearOrder) {
+  const Kpi k = RunningTotal();
+  // Given out of order; the years need not be adjacent.
+  const std::vector<Observation> series = {
+      Obs("a", 2022, 11), Obs("a", 2018, 10), Obs("a", 2020, 13),
+      Obs("a", 2023, 9)};
+  const std::vector<RunningTotalFall> falls = FindRunningTotalFalls(k, series);
+  ASSERT_EQ(falls.size(), 2u);
+  EXPECT_EQ(falls[0].earlier, 2u);  // FY2020: 13
+  EXPECT_EQ(falls[0].later, 0u);    // FY2022: 11
+  EXPECT_EQ(falls[1].earlier, 0u);  // FY2022: 11
+  EXPECT_EQ(falls[1].later, 3u);    // FY2023: 9
+}
+
+TEST(FindRunningTotalFallTest, OnlyRunningTotalsAndSingleYears) {
+  Kpi level = RunningTotal();
+  level.kind = KpiKind::kLevel;
+  EXPECT_THAT(
+      FindRunningTotalFalls(level, {Obs("a", 2020, 13), Obs("a", 2021, 12)}),
+      IsEmpty());
+  // A range's value is a mean or a sum over years, not a total to date.
+  EXPECT_THAT(FindRunningTotalFalls(RunningTotal(),
+                                    {Obs("a", 2018, 100, 2016),
+                                     Obs("a", 2019, 50), Obs("a", 2020, 60)}),
+              IsEmpty());
+}
+
+TEST(FindRunningTotalFallTest,
+     TheErrorNamesTheKpiYearsValuesAndWhatIsAccepted) {
+  const absl::Status status =
+      RunningTotalFallError(RunningTotal(), Obs("a", 2020, 13),
+                            Obs("a", 2021, 12.5), "observations[4].value");
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("observations[4].value")));
+  const std::vector<base::FieldViolation> violations =
+      base::GetFieldViolations(status);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "observations[4].value");
+  EXPECT_THAT(violations[0].description,
+              HasSubstr("strategies/asahikawa-2020/kpis/agribusiness-startups "
+                        "(アグリビジネス起業数) is a running total"));
+  EXPECT_THAT(violations[0].description,
+              HasSubstr("from 13 in FY2020 to 12.5 in FY2021"));
+  EXPECT_THAT(violations[0].description, HasSubstr("accepted: "));
 }
 
 }  // namespace

@@ -488,6 +488,58 @@ class KpictlTest(harness.ServerTestCase):
         self.assertIn("INVALID_ARGUMENT", result.stderr)
         self.assertIn("nmae", result.stderr)
 
+    def test_import_honours_etags_and_refuses_a_falling_running_total(self):
+        server = self.own_server("import-checks").address
+        dataset = small_dataset("kpictl-checks")
+        strategy = dataset["strategies"][0]["name"]
+        total = f"{strategy}/kpis/agribusiness-startups"
+        dataset["kpis"].append({
+            "name": total, "measure": dataset["measures"][0]["name"],
+            "display_name": "アグリビジネス起業数", "unit": "件",
+            "kind": "KPI_KIND_RUNNING_TOTAL",
+            "direction": "DIRECTION_INCREASE",
+            "target": {"value": 110, "fiscal_year": 2024}})
+        dataset["observations"] += [
+            {"name": f"{total}/observations/fy2019", "fiscal_year": 2019,
+             "value": 93},
+            {"name": f"{total}/observations/fy2020", "fiscal_year": 2020,
+             "value": 95}]
+        path = self.write("checks.json", json.dumps(dataset,
+                                                    ensure_ascii=False))
+        self.run_kpictl("import", path, server=server)
+        exported = self.write("checks-export.json", "")
+        self.run_kpictl("export", f"--strategy={strategy}",
+                        f"--out={exported}", server=server)
+        # Someone imports again after that export was read (no etags:
+        # replaces whatever is stored).
+        self.run_kpictl("import", path, server=server)
+        before = self.run_kpictl("export", f"--strategy={strategy}",
+                                 server=server).stdout
+
+        # The export's etags are now stale: refused whole, nothing written.
+        result = self.run_kpictl("import", exported, expect=1, server=server)
+        self.assertIn("ABORTED", result.stderr)
+        self.assertIn("is stale", result.stderr)
+        self.assertIn(f"dataset.strategies[0] {strategy}: etag", result.stderr)
+
+        # A running total that would fall: refused with both years.
+        falls = self.write(
+            "falls.csv",
+            "kpi,fiscal_year,value\n"
+            f"{total},2021,90\n")
+        result = self.run_kpictl("import", falls, expect=1, server=server)
+        self.assertIn("INVALID_ARGUMENT", result.stderr)
+        self.assertIn("running total", result.stderr)
+        self.assertIn("from 95 in FY2020 to 90 in FY2021", result.stderr)
+        self.assertEqual(self.run_kpictl("export", f"--strategy={strategy}",
+                                         server=server).stdout, before)
+        # Rising (or equal) is accepted.
+        rises = self.write(
+            "rises.csv",
+            "kpi,fiscal_year,value\n"
+            f"{total},2021,95\n")
+        self.run_kpictl("import", rises, server=server)
+
     def test_japanese_csv_statuses_labels_and_encodings(self):
         server = self.own_server("japanese").address
         dataset = small_dataset("kpictl-ja")

@@ -9,6 +9,7 @@ seed-*. files, never the crash-* regression inputs added by hand.
 import base64
 import csv
 import hashlib
+import hmac
 import io
 import json
 import pathlib
@@ -73,21 +74,20 @@ write("filter_fuzzer", [bytes([c]) + f.encode("utf-8") for c, f in FILTERS])
 # ---- page_token_fuzzer -------------------------------------------------------
 # Even first byte: a token for the fixed call of page_token_fuzzer.cc; odd:
 # "parent\nfilter\nlast_name" to round-trip. The valid tokens follow today's
-# format (lib/storage/page_token.cc); when the format changes they remain
-# seeds of near-valid input.
-def fnv1a(data, h):
-    for b in data:
-        h ^= b
-        h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h
+# format (lib/storage/page_token.cc: version 2, the cursor, HMAC-SHA256 of the
+# version and the length-prefixed collection, parent, filter and cursor),
+# made with the fuzzer's fixed key; when the format changes they remain seeds
+# of near-valid input.
+FUZZ_KEY = b"k" * 32
 
 
 def token(collection_id, parent, filt, last):
-    h = 0xCBF29CE484222325
-    for part in (collection_id, parent, filt):
-        h = fnv1a(part.encode(), h)
-        h = fnv1a(b"\0", h)
-    raw = b"\x01" + struct.pack(">Q", h) + last.encode()
+    message = b"\x02"
+    for part in (collection_id, parent, filt, last):
+        data = part.encode()
+        message += struct.pack(">Q", len(data)) + data
+    mac = hmac.new(FUZZ_KEY, message, hashlib.sha256).digest()
+    raw = b"\x02" + last.encode() + mac
     return base64.urlsafe_b64encode(raw).decode()
 
 

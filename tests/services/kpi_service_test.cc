@@ -881,6 +881,128 @@ TEST_F(KpiServiceTest, ImportsObservationsOfAStoredKpi) {
   EXPECT_EQ(response.created_count(), 1);
 }
 
+TEST_F(KpiServiceTest, ImportHonoursEtagsWhenGiven) {
+  v1::ExportDatasetResponse exported;
+  ASSERT_TRUE(
+      Call(kpi(), &Stub::ExportDataset, v1::ExportDatasetRequest(), &exported)
+          .ok());
+  // Someone changes a KPI after the export was read.
+  v1::UpdateKpiRequest update;
+  update.mutable_kpi()->set_name("strategies/s/kpis/share");
+  update.mutable_kpi()->set_display_name("満足度(改)");
+  update.mutable_update_mask()->add_paths("display_name");
+  v1::Kpi changed;
+  ASSERT_TRUE(Call(kpi(), &Stub::UpdateKpi, update, &changed).ok());
+  v1::ExportDatasetResponse before;
+  ASSERT_TRUE(
+      Call(kpi(), &Stub::ExportDataset, v1::ExportDatasetRequest(), &before)
+          .ok());
+
+  // Importing the stale export: ABORTED, naming the resource; nothing
+  // written, and validate_only says the same.
+  v1::ImportDatasetRequest request;
+  *request.mutable_dataset() = exported.dataset();
+  request.mutable_dataset()->mutable_observations(0)->set_value(41);
+  v1::ImportDatasetResponse response;
+  for (bool validate_only : {true, false}) {
+    SCOPED_TRACE(validate_only);
+    request.set_validate_only(validate_only);
+    const grpc::Status status =
+        Call(kpi(), &Stub::ImportDataset, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("dataset.kpis[2] strategies/s/kpis/share: etag"));
+    EXPECT_THAT(status.error_message(), HasSubstr("is stale"));
+  }
+  v1::ExportDatasetResponse after;
+  ASSERT_TRUE(
+      Call(kpi(), &Stub::ExportDataset, v1::ExportDatasetRequest(), &after)
+          .ok());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      after.dataset(), before.dataset()));
+
+  // With the current etag it is accepted.
+  request.set_validate_only(false);
+  request.mutable_dataset()->mutable_kpis(2)->set_etag(changed.etag());
+  ASSERT_TRUE(Call(kpi(), &Stub::ImportDataset, request, &response).ok());
+  EXPECT_EQ(response.replaced_count(), kTestDatasetSize);
+  v1::GetKpiRequest get;
+  get.set_name("strategies/s/kpis/share");
+  v1::Kpi share;
+  ASSERT_TRUE(Call(kpi(), &Stub::GetKpi, get, &share).ok());
+  EXPECT_EQ(share.display_name(), "満足度");
+
+  // Without etags the stale export replaces whatever is stored.
+  ASSERT_TRUE(Call(kpi(), &Stub::UpdateKpi, update, &changed).ok());
+  *request.mutable_dataset() = exported.dataset();
+  v1::Dataset& d = *request.mutable_dataset();
+  for (auto& x : *d.mutable_references()) x.clear_etag();
+  for (auto& x : *d.mutable_strategies()) x.clear_etag();
+  for (auto& x : *d.mutable_goals()) x.clear_etag();
+  for (auto& x : *d.mutable_measures()) x.clear_etag();
+  for (auto& x : *d.mutable_kpis()) x.clear_etag();
+  for (auto& x : *d.mutable_observations()) x.clear_etag();
+  for (auto& x : *d.mutable_evaluations()) x.clear_etag();
+  ASSERT_TRUE(Call(kpi(), &Stub::ImportDataset, request, &response).ok());
+  ASSERT_TRUE(Call(kpi(), &Stub::GetKpi, get, &share).ok());
+  EXPECT_EQ(share.display_name(), "満足度");
+}
+
+TEST_F(KpiServiceTest, ARunningTotalThatFallsIsRefusedOnEveryWritePath) {
+  // strategies/s/kpis/total (起業数(累計)) holds 8 in FY2020, 12 in FY2021.
+  v1::CreateObservationRequest create;
+  create.set_parent("strategies/s/kpis/total");
+  create.set_observation_id("fy2022");
+  create.mutable_observation()->set_fiscal_year(2022);
+  create.mutable_observation()->set_value(10);
+  v1::Observation created;
+  grpc::Status status = Call(kpi(), &Stub::CreateObservation, create, &created);
+  EXPECT_INVALID_FIELD(status, "observation.value");
+  EXPECT_THAT(ViolationOf(status, "observation.value"),
+              HasSubstr("strategies/s/kpis/total (起業数(累計)) is a running "
+                        "total"));
+  EXPECT_THAT(ViolationOf(status, "observation.value"),
+              HasSubstr("from 12 in FY2021 to 10 in FY2022"));
+
+  v1::UpdateObservationRequest update;
+  update.mutable_observation()->set_name(
+      "strategies/s/kpis/total/observations/fy2021");
+  update.mutable_observation()->set_fiscal_year(2021);
+  update.mutable_observation()->set_value(7);
+  update.mutable_update_mask()->add_paths("value");
+  update.set_reason("訂正");
+  v1::Observation updated;
+  status = Call(kpi(), &Stub::UpdateObservation, update, &updated);
+  EXPECT_INVALID_FIELD(status, "observation.value");
+  EXPECT_THAT(ViolationOf(status, "observation.value"),
+              HasSubstr("from 8 in FY2020 to 7 in FY2021"));
+
+  v1::ImportDatasetRequest import;
+  *import.mutable_dataset()->add_observations() = create.observation();
+  import.mutable_dataset()->mutable_observations(0)->set_name(
+      "strategies/s/kpis/total/observations/fy2022");
+  v1::ImportDatasetResponse response;
+  for (bool validate_only : {true, false}) {
+    SCOPED_TRACE(validate_only);
+    import.set_validate_only(validate_only);
+    status = Call(kpi(), &Stub::ImportDataset, import, &response);
+    EXPECT_INVALID_FIELD(status, "dataset.observations[0].value");
+    EXPECT_THAT(ViolationOf(status, "dataset.observations[0].value"),
+                HasSubstr("from 12 in FY2021 to 10 in FY2022"));
+  }
+
+  v1::ListObservationsRequest list;
+  list.set_parent("strategies/s/kpis/total");
+  v1::ListObservationsResponse listed;
+  ASSERT_TRUE(Call(kpi(), &Stub::ListObservations, list, &listed).ok());
+  ASSERT_EQ(listed.observations_size(), 2);
+  EXPECT_EQ(listed.observations(1).value(), 12);
+
+  // What does not fall is accepted.
+  create.mutable_observation()->set_value(12);
+  ASSERT_TRUE(Call(kpi(), &Stub::CreateObservation, create, &created).ok());
+}
+
 TEST_F(KpiServiceTest, ExportDataset) {
   v1::ExportDatasetRequest request;
   request.set_strategy("strategies/s");
@@ -895,7 +1017,8 @@ TEST_F(KpiServiceTest, ExportDataset) {
   EXPECT_EQ(d.references(0).name(), "references/rate");
   EXPECT_FALSE(d.kpis(0).etag().empty());
 
-  // What is exported imports back unchanged (output-only fields ignored).
+  // What is exported imports back unchanged (its etags are current; times
+  // and revisions are ignored).
   v1::ImportDatasetRequest reimport;
   *reimport.mutable_dataset() = d;
   v1::ImportDatasetResponse counts;

@@ -247,6 +247,10 @@ class GatedRepository : public storage::Repository {
       const domain::Dataset& dataset) override {
     return base_->ImportDataset(dataset);
   }
+  absl::StatusOr<storage::ImportResult> ValidateImport(
+      const domain::Dataset& dataset) override {
+    return base_->ValidateImport(dataset);
+  }
   absl::StatusOr<std::optional<storage::ImportResult>>
   ImportDatasetIntoEmptyStore(const domain::Dataset& dataset) override {
     return base_->ImportDatasetIntoEmptyStore(dataset);
@@ -274,6 +278,9 @@ class GatedRepository : public storage::Repository {
   std::unique_ptr<storage::Repository> WithActor(
       std::string_view actor) override {
     return base_->WithActor(actor);
+  }
+  const storage::PageTokens& page_tokens() const override {
+    return base_->page_tokens();
   }
   absl::StatusOr<storage::Page<storage::Change>> ListChanges(
       const storage::ChangeListRequest& request) override {

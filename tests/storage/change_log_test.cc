@@ -306,6 +306,28 @@ TEST_P(ChangeLogTest, PagesAreBoundToTheirFilter) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
 }
 
+// ListChanges tokens carry the store's MAC like every other: moving the
+// cursor inside one ("3:1" to "2:1", skipping a change) is refused.
+TEST_P(ChangeLogTest, AForgedPageTokenIsRefused) {
+  Seed();
+  ChangeListRequest request;
+  request.page_size = 2;
+  ASSERT_OK_AND_ASSIGN(Page<Change> first, repo_->ListChanges(request));
+  ASSERT_THAT(first.items, SizeIs(2));
+  const Change& last = first.items.back();
+  const std::string forged = ReplaceInToken(
+      first.next_page_token, absl::StrCat(last.sequence, ":", last.position),
+      absl::StrCat(last.sequence - 1, ":", last.position));
+  ASSERT_THAT(forged, Not(IsEmpty()));
+  request.page_token = forged;
+  EXPECT_THAT(
+      repo_->ListChanges(request),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+  request.page_token = first.next_page_token;
+  ASSERT_OK_AND_ASSIGN(Page<Change> rest, repo_->ListChanges(request));
+  EXPECT_THAT(rest.items, SizeIs(2));
+}
+
 TEST_P(ChangeLogTest, RefusesAMalformedRequest) {
   ChangeListRequest request;
   request.resource = "strategies/S!";
@@ -328,6 +350,10 @@ TEST_P(ChangeLogTest, RefusesAMalformedRequest) {
 TEST_P(ChangeLogTest, MigratesAStoreOfTheFirstSchema) { MigrateFrom(1); }
 TEST_P(ChangeLogTest, MigratesAStoreOfTheSchemaBeforeTheChangeLog) {
   MigrateFrom(2);
+}
+// Version 3 had no page token key: the migration adds the store's key.
+TEST_P(ChangeLogTest, MigratesAStoreOfTheSchemaBeforeThePageTokenKey) {
+  MigrateFrom(3);
 }
 
 void ChangeLogTest::MigrateFrom(int version) {
@@ -354,8 +380,10 @@ void ChangeLogTest::MigrateFrom(int version) {
         absl::StrCat("INSERT INTO observations VALUES ('", kObs,
                      "', 'strategies/s/kpis/k1', 2020, 0, 0, 11, 1, '確定値', "
                      "2021, 6, 0, 0)"),
-        absl::StrCat("INSERT INTO observation_revisions VALUES ('", kObs,
-                     "', 1, 10, 2, '速報値', 0, '確定')"),
+        absl::StrCat("INSERT INTO observation_revisions (observation, "
+                     "position, value, status, source_note, revise_time, "
+                     "reason) VALUES ('",
+                     kObs, "', 1, 10, 2, '速報値', 0, '確定')"),
     };
     ASSERT_THAT(db->Transact(TransactionMode::kWrite,
                              [&](SqlTransaction& tx) -> absl::Status {
@@ -400,6 +428,20 @@ void ChangeLogTest::MigrateFrom(int version) {
               IsOk());
   ASSERT_THAT(rows, SizeIs(LatestSchemaVersion()));
   EXPECT_EQ(rows.back().Int(0), LatestSchemaVersion());
+
+  // One page token key of 32 bytes (hexadecimal), which paged lists use.
+  ASSERT_THAT(db->Transact(TransactionMode::kRead,
+                           [&](SqlTransaction& tx) -> absl::Status {
+                             absl::StatusOr<std::vector<SqlRow>> r = tx.Query(
+                                 "SELECT key_hex FROM page_token_key", {});
+                             if (!r.ok()) return r.status();
+                             rows = *std::move(r);
+                             return absl::OkStatus();
+                           }),
+              IsOk());
+  ASSERT_THAT(rows, SizeIs(1));
+  EXPECT_THAT(rows[0].Text(0), ::testing::MatchesRegex("[0-9a-f]{64}"));
+  EXPECT_THAT(Lines({}, 1), SizeIs(1));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ChangeLogTest,

@@ -631,6 +631,84 @@ TEST_P(RepositoryContractTest, PageTokensAreBoundToTheirCall) {
               ElementsAre("strategies/s/kpis/k2", "strategies/s/kpis/k3"));
 }
 
+// A token carries a MAC keyed by the store: a client that edits the cursor
+// in it (to skip or revisit items), cuts it short or lengthens it is
+// refused, whatever else it keeps.
+TEST_P(RepositoryContractTest, AForgedPageTokenIsRefused) {
+  Seed();
+  ASSERT_OK_AND_ASSIGN(auto first, repo_->ListKpis({kS, 1, "", ""}));
+  ASSERT_THAT(Names(first.items), ElementsAre("strategies/s/kpis/k1"));
+  const std::string& token = first.next_page_token;
+  // The cursor is in the token (opaque, not secret): one byte moved on.
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"kpis/k1", "kpis/k2"},    // one flipped byte: skips k2
+           {"kpis/k1", "kpis/"},      // shorter
+           {"kpis/k1", "kpis/k1~"}})  // longer
+  {
+    SCOPED_TRACE(to);
+    const std::string forged = ReplaceInToken(token, from, to);
+    ASSERT_THAT(forged, Not(IsEmpty()));
+    absl::StatusOr<Page<domain::Kpi>> page =
+        repo_->ListKpis({kS, 10, forged, ""});
+    EXPECT_THAT(page, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("page_token")));
+    // What is accepted, and no more of the token than a short prefix.
+    EXPECT_THAT(page.status().message(), HasSubstr("accepted"));
+    EXPECT_THAT(page.status().message(), Not(HasSubstr(forged)));
+  }
+  ASSERT_OK_AND_ASSIGN(auto rest, repo_->ListKpis({kS, 10, token, ""}));
+  EXPECT_THAT(Names(rest.items),
+              ElementsAre("strategies/s/kpis/k2", "strategies/s/kpis/k3"));
+}
+
+// Each store has its own key: a token of another store holding the very
+// same resources is refused.
+TEST_P(RepositoryContractTest, APageTokenOfAnotherStoreIsRefused) {
+  Seed();
+  ASSERT_OK_AND_ASSIGN(const std::string other_spec, stores_.NewSpec());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Repository> other, Open(other_spec));
+  std::swap(repo_, other);
+  Seed();
+  std::swap(repo_, other);
+  ASSERT_OK_AND_ASSIGN(auto foreign, other->ListKpis({kS, 1, "", ""}));
+  ASSERT_THAT(foreign.next_page_token, Not(IsEmpty()));
+  EXPECT_THAT(
+      repo_->ListKpis({kS, 10, foreign.next_page_token, ""}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+  EXPECT_THAT(other->ListKpis({kS, 10, foreign.next_page_token, ""}), IsOk());
+}
+
+// Replicas (several processes on one database) share the store's key, also
+// when they start together on a new store and create it at once.
+TEST_P(RepositoryContractTest, ReplicasStartingTogetherAcceptEachOthersTokens) {
+  ASSERT_OK_AND_ASSIGN(const std::string fresh, stores_.NewSpec());
+  std::vector<absl::StatusOr<std::unique_ptr<Repository>>> replicas(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    threads.emplace_back([&, i] { replicas[i] = Open(fresh); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& r : replicas) ASSERT_THAT(r, IsOk());
+  Repository& writer = **replicas[0];
+  ASSERT_THAT(writer.CreateStrategy(MakeStrategy("s")), IsOk());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_THAT(writer.CreateGoal(MakeGoal("s", absl::StrCat("g", i), i + 1)),
+                IsOk());
+  }
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(auto first,
+                         (*replicas[i])->ListGoals({kS, 1, "", ""}));
+    for (size_t j = 0; j < replicas.size(); ++j) {
+      SCOPED_TRACE(absl::StrCat("token of replica ", i, " to replica ", j));
+      ASSERT_OK_AND_ASSIGN(
+          auto rest,
+          (*replicas[j])->ListGoals({kS, 10, first.next_page_token, ""}));
+      EXPECT_THAT(rest.items, SizeIs(4));
+    }
+  }
+}
+
 TEST_P(RepositoryContractTest, PagesStayConsistentUnderInsertsBetweenCalls) {
   Seed();
   const std::string kpi = "strategies/s/kpis/k3";
@@ -1095,6 +1173,185 @@ TEST_P(RepositoryContractTest, ImportIsAllOrNothing) {
     EXPECT_THAT(o.revisions, IsEmpty());
     EXPECT_THAT(repo_->ChangeSequence(), IsOkAndHolds(seq));
   }
+}
+
+TEST_P(RepositoryContractTest, ImportHonoursEtagsWhenGiven) {
+  ASSERT_THAT(repo_->ImportDataset(SmallDataset()), IsOk());
+  ASSERT_OK_AND_ASSIGN(domain::Kpi read, repo_->GetKpi("strategies/s/kpis/k1"));
+  ASSERT_OK_AND_ASSIGN(
+      domain::Observation read_o,
+      repo_->GetObservation("strategies/s/kpis/k1/observations/fy2021"));
+  // Another writer changes the KPI after it was read.
+  domain::Kpi other = read;
+  other.ordinal = 5;
+  ASSERT_OK_AND_ASSIGN(domain::Kpi current, repo_->UpdateKpi(other, ""));
+  ASSERT_OK_AND_ASSIGN(domain::Dataset before, repo_->ExportDataset(""));
+  ASSERT_OK_AND_ASSIGN(int64_t seq, repo_->ChangeSequence());
+
+  // A stale etag refuses the whole import, naming the item; nothing of it
+  // is written, not even the items before it or without an etag.
+  domain::Dataset d;
+  d.goals = {MakeGoal("s", "g7", 7)};
+  domain::Observation o = read_o;
+  o.value = 99;
+  d.observations = {o};
+  domain::Kpi k = read;
+  k.display_name = "改訂";
+  d.kpis = {MakeKpi("s", "k9", "m1"), k};
+  EXPECT_THAT(
+      repo_->ImportDataset(d),
+      StatusIs(absl::StatusCode::kAborted,
+               AllOf(HasSubstr("kpis[1]"), HasSubstr("strategies/s/kpis/k1"),
+                     HasSubstr("is stale"),
+                     HasSubstr(absl::StrCat("\"", read.meta.etag)))));
+  ASSERT_OK_AND_ASSIGN(domain::Dataset after, repo_->ExportDataset(""));
+  EXPECT_EQ(Content(after), Content(before));
+  EXPECT_THAT(repo_->ChangeSequence(), IsOkAndHolds(seq));
+  EXPECT_THAT(repo_->GetKpi("strategies/s/kpis/k9"),
+              StatusIs(absl::StatusCode::kNotFound));
+
+  // The current etag is accepted.
+  d.kpis[1].meta.etag = current.meta.etag;
+  ASSERT_OK_AND_ASSIGN(ImportResult result, repo_->ImportDataset(d));
+  EXPECT_EQ(result.created_count, 2);
+  EXPECT_EQ(result.replaced_count, 2);
+  ASSERT_OK_AND_ASSIGN(domain::Kpi k1, repo_->GetKpi("strategies/s/kpis/k1"));
+  EXPECT_EQ(k1.display_name, "改訂");
+  EXPECT_NE(k1.meta.etag, current.meta.etag);
+  ASSERT_OK_AND_ASSIGN(
+      domain::Observation o1,
+      repo_->GetObservation("strategies/s/kpis/k1/observations/fy2021"));
+  EXPECT_EQ(o1.value, 99);
+
+  // Without an etag an import replaces whatever is stored, as before.
+  k.meta.etag.clear();
+  k.display_name = "再改訂";
+  d = domain::Dataset();
+  d.kpis = {k};
+  ASSERT_THAT(repo_->ImportDataset(d), IsOk());
+  ASSERT_OK_AND_ASSIGN(k1, repo_->GetKpi("strategies/s/kpis/k1"));
+  EXPECT_EQ(k1.display_name, "再改訂");
+
+  // An etag of a resource the store does not hold (an export of another
+  // store, or of a resource deleted since) creates it: there is nothing it
+  // could be stale against.
+  domain::Kpi fresh = MakeKpi("s", "k8", "m1");
+  fresh.meta.etag = read.meta.etag;
+  d.kpis = {fresh};
+  ASSERT_OK_AND_ASSIGN(result, repo_->ImportDataset(d));
+  EXPECT_EQ(result.created_count, 1);
+
+  // Every resource type honours it (an evaluation here).
+  ASSERT_OK_AND_ASSIGN(
+      domain::Evaluation e,
+      repo_->GetEvaluation("strategies/s/measures/m1/evaluations/fy2021"));
+  d = domain::Dataset();
+  d.evaluations = {e};
+  d.evaluations[0].meta.etag = absl::StrCat(e.meta.etag, "0");
+  EXPECT_THAT(repo_->ImportDataset(d),
+              StatusIs(absl::StatusCode::kAborted,
+                       AllOf(HasSubstr("evaluations[0]"),
+                             HasSubstr("measures/m1/evaluations/fy2021"))));
+}
+
+TEST_P(RepositoryContractTest, ValidateImportChecksAllAndWritesNothing) {
+  ASSERT_THAT(repo_->ImportDataset(SmallDataset()), IsOk());
+  ASSERT_OK_AND_ASSIGN(domain::Dataset before, repo_->ExportDataset(""));
+  ASSERT_OK_AND_ASSIGN(int64_t seq, repo_->ChangeSequence());
+  domain::Dataset d = SmallDataset();
+  d.goals.push_back(MakeGoal("s", "g7", 7));
+  d.observations[1].value = 42;
+  ASSERT_OK_AND_ASSIGN(ImportResult result, repo_->ValidateImport(d));
+  EXPECT_EQ(result.created_count, 1);
+  EXPECT_EQ(result.replaced_count, 11);
+  // What an import would refuse, it refuses the same way.
+  d.kpis[0].meta.etag = absl::StrCat(before.kpis[0].meta.etag, "0");
+  EXPECT_THAT(repo_->ValidateImport(d),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("kpis[0]")));
+  d.kpis[0].meta.etag.clear();
+  d.observations.push_back(
+      MakeObservation("strategies/s/kpis/missing", 2020, 1));
+  EXPECT_THAT(repo_->ValidateImport(d),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("observations[3].name")));
+  ASSERT_OK_AND_ASSIGN(domain::Dataset after, repo_->ExportDataset(""));
+  EXPECT_EQ(Content(after), Content(before));
+  EXPECT_THAT(repo_->ChangeSequence(), IsOkAndHolds(seq));
+  ASSERT_OK_AND_ASSIGN(Page<Change> changes, repo_->ListChanges({}));
+  for (const Change& c : changes.items) EXPECT_LE(c.sequence, seq);
+}
+
+TEST_P(RepositoryContractTest, ARunningTotalThatFallsIsRefused) {
+  Seed();  // k2 is a running total without observations; k1 a level
+  const std::string k2 = "strategies/s/kpis/k2";
+  ASSERT_THAT(repo_->CreateObservation(MakeObservation(k2, 2020, 10)), IsOk());
+  ASSERT_OK_AND_ASSIGN(domain::Observation fy2021,
+                       repo_->CreateObservation(MakeObservation(k2, 2021, 12)));
+  ASSERT_OK_AND_ASSIGN(int64_t seq, repo_->ChangeSequence());
+  auto refused = [&](const std::string& field, const std::string& from,
+                     const std::string& to) {
+    return StatusIs(
+        absl::StatusCode::kInvalidArgument,
+        AllOf(HasSubstr(field), HasSubstr(k2), HasSubstr("running total"),
+              HasSubstr(absl::StrCat("from ", from, " to ", to))));
+  };
+
+  // Create: below the year before, or above the year after.
+  EXPECT_THAT(repo_->CreateObservation(MakeObservation(k2, 2022, 11)),
+              refused("observation.value", "12 in FY2021", "11 in FY2022"));
+  EXPECT_THAT(repo_->CreateObservation(MakeObservation(k2, 2019, 11)),
+              refused("observation.value", "11 in FY2019", "10 in FY2020"));
+  EXPECT_THAT(repo_->GetObservation(absl::StrCat(k2, "/observations/fy2022")),
+              StatusIs(absl::StatusCode::kNotFound));
+  // Update: a correction downwards below the year before is refused.
+  domain::Observation lower = fy2021;
+  lower.value = 9;
+  EXPECT_THAT(repo_->UpdateObservation(lower, "", "訂正"),
+              refused("observation.value", "10 in FY2020", "9 in FY2021"));
+  EXPECT_THAT(repo_->ChangeSequence(), IsOkAndHolds(seq));
+  // Equal is no fall; a level may fall.
+  ASSERT_THAT(repo_->CreateObservation(MakeObservation(k2, 2022, 12)), IsOk());
+  ASSERT_THAT(repo_->CreateObservation(
+                  MakeObservation("strategies/s/kpis/k1", 2022, 1)),
+              IsOk());
+
+  // Import: the state after the whole import counts, so two years can be
+  // corrected together; a fall refuses it all.
+  ASSERT_OK_AND_ASSIGN(seq, repo_->ChangeSequence());
+  domain::Dataset d;
+  d.goals = {MakeGoal("s", "g7", 7)};
+  d.observations = {MakeObservation(k2, 2023, 20),
+                    MakeObservation(k2, 2024, 19)};
+  EXPECT_THAT(repo_->ImportDataset(d),
+              refused("observations[1].value", "20 in FY2023", "19 in FY2024"));
+  d.observations[1].value = 25;
+  d.observations.push_back(MakeObservation(k2, 2021, 13));  // > 12 in FY2022
+  EXPECT_THAT(repo_->ImportDataset(d),
+              refused("observations[2].value", "13 in FY2021", "12 in FY2022"));
+  EXPECT_THAT(repo_->ChangeSequence(), IsOkAndHolds(seq));
+  EXPECT_THAT(repo_->GetGoal("strategies/s/goals/g7"),
+              StatusIs(absl::StatusCode::kNotFound));
+  d.observations.push_back(MakeObservation(k2, 2022, 14));
+  ASSERT_THAT(repo_->ImportDataset(d), IsOk());
+  ASSERT_OK_AND_ASSIGN(auto series, repo_->AllObservations(k2));
+  ASSERT_THAT(series, SizeIs(5));
+  EXPECT_EQ(series[2].value, 14);
+
+  // A KPI whose stored values fall cannot become a running total.
+  ASSERT_OK_AND_ASSIGN(domain::Kpi k1, repo_->GetKpi("strategies/s/kpis/k1"));
+  k1.kind = domain::KpiKind::kRunningTotal;
+  EXPECT_THAT(
+      repo_->UpdateKpi(k1, ""),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("kpi.kind"),
+                     HasSubstr("from 11.25 in FY2021 to 1 in FY2022"))));
+  d = domain::Dataset();
+  d.kpis = {k1};
+  EXPECT_THAT(
+      repo_->ImportDataset(d),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("kpis[0].kind")));
+  ASSERT_OK_AND_ASSIGN(k1, repo_->GetKpi("strategies/s/kpis/k1"));
+  EXPECT_EQ(k1.kind, domain::KpiKind::kLevel);
 }
 
 TEST_P(RepositoryContractTest, ExportThenImportRoundTrips) {

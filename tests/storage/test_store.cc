@@ -8,6 +8,7 @@
 #include <random>
 #include <system_error>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -34,6 +35,16 @@ std::string BackendName(Backend backend) {
 }
 
 bool InCi() { return Env("CI") == "true"; }
+
+std::string ReplaceInToken(const std::string& token, const std::string& from,
+                           const std::string& to) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return "";
+  const size_t at = raw.find(from);
+  if (at == std::string::npos) return "";
+  raw.replace(at, from.size(), to);
+  return absl::WebSafeBase64Escape(raw);
+}
 
 TestStores::~TestStores() {
   for (const auto& [name, url] : databases_) {

@@ -88,6 +88,12 @@ std::string Content(const domain::Dataset& d);
 // Content plus revisions.
 std::string History(const domain::Observation& o);
 
+// `token` (web-safe base64, as page tokens are) with the first occurrence of
+// `from` in its bytes replaced by `to`, as a client forging a cursor would
+// do: "" when `token` does not decode or does not hold `from`.
+std::string ReplaceInToken(const std::string& token, const std::string& from,
+                           const std::string& to);
+
 // Matches an OK StatusOr whose value matches `matcher`.
 MATCHER_P(IsOkAndHolds, matcher, "is OK and holds a matching value") {
   if (!arg.ok()) {
