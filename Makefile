@@ -1,12 +1,15 @@
 # The two commands: `make run` and `make test`. Each installs what is missing
 # (Debian packages, the buf CLI from npm), builds, then runs.
 #
-# `make test` runs the suite (test-fast, with every fuzz corpus replayed).
-# The sanitizer and fuzzer runs, each alone: test-asan (the suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer), fuzz (a short run of every
-# fuzzer), test-tsan (the concurrency tests under ThreadSanitizer); `make
-# test-all` runs test-fast, test-asan and fuzz. They join `make test` once
-# measured on a clean clone against CI's time limit (README "Tests").
+# `make test` (what CI's .ci/run calls) runs four phases, in this order, and
+# stops at the first that fails; each is a target of its own too:
+#   test-fast  the suite, gcc, build/ (every fuzz corpus replayed)
+#   test-asan  the suite under AddressSanitizer + UBSan, clang, build-asan/
+#   fuzz       each libFuzzer target FUZZ_SECONDS from its corpus, build-asan/
+#   test-tsan  the concurrency tests under ThreadSanitizer, clang, build-tsan/
+# The plain suite comes first, so that an ordinary failure shows quickly.
+# Measured on a clean clone (README "Tests"): about 30 minutes on CI's two
+# cores, against its limit of 90. `make test-all` is `make test`.
 SHELL := /bin/bash
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
@@ -48,15 +51,28 @@ build-tsan:
 run: deps build
 	@deploy/run-local.sh $(BUILD_DIR) $(LISTEN) $(DB) $(LANG_CODE)
 
-test: test-fast
+# One phase after the other, whatever -j says: each builds with JOBS and
+# runs ctest two at a time, and the two suites each start their own
+# PostgreSQL cluster.
+test: deps
+	@for phase in test-fast test-asan fuzz test-tsan; do \
+	  echo "make test: $$phase" >&2; \
+	  start=$$SECONDS; \
+	  $(MAKE) --no-print-directory $$phase || exit 1; \
+	  echo "make test: $$phase took $$((SECONDS - start)) s" >&2; \
+	done
 
-test-all: test-fast test-asan fuzz
+test-all: test
 
 test-fast: deps build
 	@tests/run-all.sh $(BUILD_DIR)
 
+# Label rss (e2e_test_limits.OversizedRequestTest: the server's peak RSS
+# for oversized requests) is left out: ASan's allocator, with its redzones,
+# shadow memory and quarantine of freed blocks, measures itself, not the
+# server (+230 MiB where the plain build stays under 40).
 test-asan: deps build-asan
-	@tests/run-all.sh $(ASAN_DIR) -LE '^fuzz$$'
+	@tests/run-all.sh $(ASAN_DIR) -LE '^(fuzz|rss)$$'
 
 test-tsan: deps build-tsan
 	@tests/run-all.sh $(TSAN_DIR)
