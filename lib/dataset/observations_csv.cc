@@ -251,8 +251,17 @@ absl::StatusOr<std::vector<ObservationRow>> ParseObservationRows(
   if (!violations.empty()) return fail();
 
   std::vector<ObservationRow> rows;
-  absl::flat_hash_map<std::string, int> line_of_name;
+  // Reserved whole, so that rows never move: line_of_name's keys view the
+  // names they hold.
+  rows.reserve(records.size());
+  absl::flat_hash_map<std::string_view, int> line_of_name;
   for (size_t r = 1; r < records.size(); ++r) {
+    // Released when this iteration ends, whichever way: the cells are not
+    // held alongside the rows made of them.
+    struct Release {
+      CsvRecord& record;
+      ~Release() { record = CsvRecord(); }
+    } release{records[r]};
     const CsvRecord& record = records[r];
     if (record.malformed) continue;
     const int line = record.line;
@@ -385,7 +394,7 @@ absl::StatusOr<std::vector<ObservationRow>> ParseObservationRows(
     }
     if (!semantic.empty()) continue;
 
-    if (auto [it, inserted] = line_of_name.emplace(o.name, line); !inserted) {
+    if (auto it = line_of_name.find(o.name); it != line_of_name.end()) {
       violations.push_back(
           {at(line, "fiscal_year"),
            absl::StrFormat("lines %d and %d both give the observation %s "
@@ -394,6 +403,7 @@ absl::StatusOr<std::vector<ObservationRow>> ParseObservationRows(
       continue;
     }
     rows.push_back(std::move(row));
+    line_of_name.emplace(rows.back().observation.name, line);
   }
   if (!violations.empty()) return fail();
   return rows;

@@ -237,4 +237,22 @@ absl::StatusOr<DecodedText> DecodeText(std::string_view bytes,
   return DecodedText{std::move(cp932.text), TextEncoding::kCp932};
 }
 
+absl::StatusOr<DecodedText> DecodeOwnedText(std::string bytes,
+                                            std::string_view source_name) {
+  // What DecodeText passes through: UTF-8 without a NUL byte after an
+  // optional UTF-8 byte order mark (the UTF-16 and UTF-32 marks are not
+  // UTF-8 or hold a NUL, so they never get here).
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  const bool bom = StartsWith(bytes, kBom);
+  const std::string_view body =
+      std::string_view(bytes).substr(bom ? kBom.size() : 0);
+  if (body.find('\0') != std::string_view::npos ||
+      domain::FindInvalidUtf8(body).has_value()) {
+    return DecodeText(bytes, source_name);
+  }
+  if (bom) bytes.erase(0, kBom.size());
+  return DecodedText{std::move(bytes),
+                     bom ? TextEncoding::kUtf8WithBom : TextEncoding::kUtf8};
+}
+
 }  // namespace kpi::dataset

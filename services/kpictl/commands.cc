@@ -145,12 +145,28 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot open ", path));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Read into a buffer of the file's size: a stream that grows and is then
+  // copied out would hold a large file (kpictl import) up to three times.
+  std::string bytes;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size > 0) {
+    bytes.resize(static_cast<size_t>(size));
+    in.read(bytes.data(), size);
+    bytes.resize(static_cast<size_t>(in.gcount()));
+  }
+  // A pipe or a file that grew: the rest, if any.
+  if (in.good() || size <= 0) {
+    in.clear();
+    std::ostringstream rest;
+    rest << in.rdbuf();
+    bytes += rest.str();
+  }
   if (in.bad()) {
     return absl::DataLossError(absl::StrCat("cannot read ", path));
   }
-  return text.str();
+  return bytes;
 }
 
 // Where a command writes its result: --out, or stdout when it is empty or
@@ -960,10 +976,12 @@ absl::Status RunImport(const Rpc& rpc, const std::vector<std::string>& args,
         "import takes one FILE (.json: a kpi.v1.Dataset; .csv: observations)");
   }
   const std::string& path = args[0];
-  KPI_ASSIGN_OR_RETURN(const std::string bytes, ReadFile(path));
-  KPI_ASSIGN_OR_RETURN(const dataset::DecodedText decoded,
-                       dataset::DecodeText(bytes, path));
-  const std::string& text = decoded.text;
+  // The file is held once: read, decoded in place when it is UTF-8, and
+  // released once parsed, before the request is sent.
+  KPI_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  KPI_ASSIGN_OR_RETURN(dataset::DecodedText decoded,
+                       dataset::DecodeOwnedText(std::move(bytes), path));
+  std::string& text = decoded.text;
   bool is_json = false;
   if (absl::EndsWithIgnoreCase(path, ".json")) {
     is_json = true;
@@ -975,14 +993,16 @@ absl::Status RunImport(const Rpc& rpc, const std::vector<std::string>& args,
   request.set_validate_only(options.validate_only);
   if (is_json) {
     absl::StatusOr<kpi::v1::Dataset> dataset = services::DatasetFromJson(text);
+    std::string().swap(text);
     if (!dataset.ok()) {
       return absl::Status(dataset.status().code(),
                           absl::StrCat(path, ": ", dataset.status().message()));
     }
-    *request.mutable_dataset() = *std::move(dataset);
+    request.mutable_dataset()->Swap(&*dataset);
   } else {
-    KPI_ASSIGN_OR_RETURN(const std::vector<dataset::ObservationRow> rows,
+    KPI_ASSIGN_OR_RETURN(std::vector<dataset::ObservationRow> rows,
                          dataset::ParseObservationRows(text, path));
+    std::string().swap(text);
     // The identity columns (kpi_display_name, unit) are checked against the
     // stored KPIs here, so that a row filed under the wrong KPI is caught
     // before anything is sent.
@@ -997,10 +1017,16 @@ absl::Status RunImport(const Rpc& rpc, const std::vector<std::string>& args,
       kpis.push_back(services::FromProto(*kpi, "", &ignored));
     }
     KPI_RETURN_IF_ERROR(dataset::CheckRowsAgainstKpis(rows, kpis, path));
-    for (const dataset::ObservationRow& row : rows) {
+    // Each row is released as it is converted: rows and messages are not
+    // held whole together.
+    request.mutable_dataset()->mutable_observations()->Reserve(
+        static_cast<int>(rows.size()));
+    for (dataset::ObservationRow& row : rows) {
       services::ToProto(row.observation,
                         request.mutable_dataset()->add_observations());
+      row = dataset::ObservationRow();
     }
+    std::vector<dataset::ObservationRow>().swap(rows);
   }
   KPI_ASSIGN_OR_RETURN(
       const kpi::v1::ImportDatasetResponse response,

@@ -171,5 +171,41 @@ TEST(DecodeTextTest, RejectsUtf8WithACutCharacter) {
                                  "at byte 16")));
 }
 
+TEST(DecodeOwnedTextTest, AgreesWithDecodeText) {
+  const std::string utf8 = "kpi,value\n旭川市,1\n";
+  for (const std::string& bytes :
+       {utf8, "\xEF\xBB\xBF" + utf8, ToCp932(utf8), std::string(),
+        std::string("abc\x80"), std::string("\xEF\xBB\xBFa\0b", 6),
+        std::string("a\0b", 3), std::string("\xFF\xFEa\0", 4),
+        std::string("kpi\n\x88\xAE\xFD")}) {
+    SCOPED_TRACE(bytes);
+    const absl::StatusOr<DecodedText> viewed = DecodeText(bytes, "a.csv");
+    const absl::StatusOr<DecodedText> owned = DecodeOwnedText(bytes, "a.csv");
+    ASSERT_EQ(owned.status(), viewed.status());
+    if (!viewed.ok()) continue;
+    EXPECT_EQ(owned->text, viewed->text);
+    EXPECT_EQ(owned->encoding, viewed->encoding);
+  }
+}
+
+TEST(DecodeOwnedTextTest, Utf8KeepsItsBufferInsteadOfACopy) {
+  // kpictl import holds a whole file: UTF-8 must not be held twice.
+  std::string bytes = "kpi,value\n" + std::string(1 << 20, 'x') + "\n";
+  const char* const buffer = bytes.data();
+  absl::StatusOr<DecodedText> decoded =
+      DecodeOwnedText(std::move(bytes), "big.csv");
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->text.data(), buffer);
+  EXPECT_EQ(decoded->encoding, TextEncoding::kUtf8);
+
+  std::string with_bom = "\xEF\xBB\xBF" + std::string(1 << 20, 'y');
+  const char* const bom_buffer = with_bom.data();
+  decoded = DecodeOwnedText(std::move(with_bom), "bom.csv");
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->text.data(), bom_buffer);
+  EXPECT_EQ(decoded->text, std::string(1 << 20, 'y'));
+  EXPECT_EQ(decoded->encoding, TextEncoding::kUtf8WithBom);
+}
+
 }  // namespace
 }  // namespace kpi::dataset
