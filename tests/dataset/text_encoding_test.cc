@@ -173,11 +173,16 @@ TEST(DecodeTextTest, RejectsUtf8WithACutCharacter) {
 
 TEST(DecodeOwnedTextTest, AgreesWithDecodeText) {
   const std::string utf8 = "kpi,value\n旭川市,1\n";
-  for (const std::string& bytes :
-       {utf8, "\xEF\xBB\xBF" + utf8, ToCp932(utf8), std::string(),
-        std::string("abc\x80"), std::string("\xEF\xBB\xBFa\0b", 6),
-        std::string("a\0b", 3), std::string("\xFF\xFEa\0", 4),
-        std::string("kpi\n\x88\xAE\xFD")}) {
+  for (const std::string& bytes : {utf8, "\xEF\xBB\xBF" + utf8, ToCp932(utf8),
+                                   std::string(), std::string("abc\x80"),
+                                   std::string("\xEF\xBB\xBF"
+                                               "a\0b",
+                                               6),
+                                   std::string("a\0b", 3),
+                                   std::string("\xFF\xFE"
+                                               "a\0",
+                                               4),
+                                   std::string("kpi\n\x88\xAE\xFD")}) {
     SCOPED_TRACE(bytes);
     const absl::StatusOr<DecodedText> viewed = DecodeText(bytes, "a.csv");
     const absl::StatusOr<DecodedText> owned = DecodeOwnedText(bytes, "a.csv");
