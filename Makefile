@@ -8,8 +8,9 @@
 #   fuzz       each libFuzzer target FUZZ_SECONDS from its corpus, build-asan/
 #   test-tsan  the concurrency tests under ThreadSanitizer, clang, build-tsan/
 # The plain suite comes first, so that an ordinary failure shows quickly.
-# Measured on a clean clone (README "Tests"): about 30 minutes on CI's two
-# cores, against its limit of 90. `make test-all` is `make test`.
+# Estimated from cold builds and runs here (README "Tests"): about 27
+# minutes on CI's two cores, against its limit of 90; each phase prints its
+# time. `make test-all` is `make test`.
 SHELL := /bin/bash
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan

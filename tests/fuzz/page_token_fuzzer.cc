@@ -43,7 +43,10 @@ constexpr ResourceType kCollections[] = {
     ResourceType::kReference};
 
 // Parents and filters longer than this are refused before a token is
-// looked at (the request's length caps), so the round trip stays below it.
+// looked at (the request's length caps), and the names a listing returns
+// (IDs of at most 63 characters, three levels deep) are shorter too, so the
+// round trip stays below it: a longer last name could make a token over
+// domain::kMaxPageTokenBytes, which no listing issues.
 constexpr size_t kMaxPart = 256;
 
 bool IsWebSafeBase64(std::string_view token) {
@@ -85,7 +88,7 @@ void RoundTrip(ResourceType collection, std::string_view input) {
   parts.resize(3);
   const std::string parent = parts[0].substr(0, kMaxPart);
   const std::string filter = parts[1].substr(0, kMaxPart);
-  const std::string& last_name = parts[2];
+  const std::string last_name = parts[2].substr(0, kMaxPart);
   if (last_name.empty()) return;  // "" is the first page, not a token
   const std::string context = absl::StrCat(
       "parent: \"", std::string(parent), "\"\nfilter: \"", std::string(filter),
