@@ -41,9 +41,9 @@ v1::Series SmallSeries(const std::string& id) {
 TEST(ServerTest, HealthServingPerServiceName) {
   auto server = TestServer::Start();
   ASSERT_NE(server, nullptr);
-  for (const char* name : {"kpi.v1.KpiService", "kpi.v1.ForecastService",
-                           "kpi.v1.ReportService", "grpc.health.v1.Health",
-                           ""}) {
+  for (const char* name :
+       {"kpi.v1.KpiService", "kpi.v1.ForecastService", "kpi.v1.ReportService",
+        "grpc.health.v1.Health", ""}) {
     HealthCheckRequest request;
     request.set_service(name);
     HealthCheckResponse response;
