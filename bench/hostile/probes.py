@@ -23,6 +23,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
                                 "tests", "e2e"))
 import harness  # noqa: E402
+from test_limits import oversized  # noqa: E402  (one request builder)
 
 MIB = 1 << 20
 SEED = "strategies/asahikawa-2020"
@@ -49,20 +50,6 @@ def proc_status(pid, key):
 
 def kib_to_mib(kib):
     return kib / 1024
-
-
-def oversized(size):
-    """A request of `size` bytes: field 1 holding zeros."""
-    body = size - 6
-    head = bytearray([0x0A])
-    n = body
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        head.append(byte | 0x80 if n else byte)
-        if not n:
-            break
-    return bytes(head) + bytes(size - len(head))
 
 
 class Server:

@@ -233,14 +233,14 @@ TEST_P(CalibrateStoreTest, ALearnedCalibrationIsSharedByEveryReplica) {
   std::cout << "simulated store: strength " << response.shrink_strength()
             << ", held-out score " << response.candidate().score() << " vs "
             << response.in_use().score() << " (" << kBuiltin
-            << "), coverage 80/95 " << response.candidate().coverage_80()
-            << "/" << response.candidate().coverage_95() << " vs "
+            << "), coverage 80/95 " << response.candidate().coverage_80() << "/"
+            << response.candidate().coverage_95() << " vs "
             << response.in_use().coverage_80() << "/"
             << response.in_use().coverage_95() << ", Brier "
             << response.candidate().brier() << " vs "
             << response.in_use().brier() << ", MASE "
-            << response.candidate().mase() << " vs "
-            << response.in_use().mase() << "\n";
+            << response.candidate().mase() << " vs " << response.in_use().mase()
+            << "\n";
 
   // Both replicas project with it, B's cached projection included.
   EXPECT_EQ(ProjectedWith(*a), "store-1");

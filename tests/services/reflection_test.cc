@@ -99,11 +99,10 @@ TEST(ReflectionTest, ListsEveryService) {
   for (const auto& s : responses[0].list_services_response().service()) {
     names.push_back(s.name());
   }
-  EXPECT_THAT(names,
-              ElementsAre("grpc.health.v1.Health",
-                          "grpc.reflection.v1alpha.ServerReflection",
-                          "kpi.v1.ForecastService", "kpi.v1.KpiService",
-                          "kpi.v1.ReportService"));
+  EXPECT_THAT(names, ElementsAre("grpc.health.v1.Health",
+                                 "grpc.reflection.v1alpha.ServerReflection",
+                                 "kpi.v1.ForecastService", "kpi.v1.KpiService",
+                                 "kpi.v1.ReportService"));
   EXPECT_EQ(responses[0].valid_host(), "localhost");
   EXPECT_EQ(responses[0].original_request().list_services(), "");
 }
