@@ -475,9 +475,9 @@ absl::Status CheckEtag(std::string_view name, const domain::Meta& stored,
                        std::string_view expected) {
   if (expected.empty() || expected == stored.etag) return absl::OkStatus();
   return absl::AbortedError(absl::StrFormat(
-      "%s: etag \"%s\" is stale: the resource changed since it was read; "
+      "%s: etag %s is stale: the resource changed since it was read; "
       "re-read it to get the current etag, reapply the change and retry",
-      AsAbsl(name), AsAbsl(expected)));
+      AsAbsl(name), base::QuoteInput(expected)));
 }
 
 absl::Status CheckFinite(double value, std::string_view field) {

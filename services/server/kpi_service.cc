@@ -18,6 +18,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "lib/base/field_violations.h"
+#include "lib/base/quote.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/names.h"
 #include "lib/domain/validation.h"
@@ -629,9 +630,9 @@ absl::StatusOr<typename Ops::Proto> DoUpdate(
     typename Ops::Domain stored = *std::move(got);
     if (!client_etag.empty() && client_etag != stored.meta.etag) {
       return absl::AbortedError(absl::StrFormat(
-          "%s: etag \"%s\" does not match the stored etag \"%s\" (it changed "
+          "%s: etag %s does not match the stored etag \"%s\" (it changed "
           "since it was read); read it again and reapply the change",
-          resource->name(), client_etag, stored.meta.etag));
+          resource->name(), base::QuoteInput(client_etag), stored.meta.etag));
     }
     typename Ops::Proto merged = ToProtoValue<Ops>(stored);
     FieldMaskUtil::MergeMessageTo(*resource, effective, merge, &merged);

@@ -217,6 +217,14 @@ TEST_F(KpiServiceTest, UpdateWithEtag) {
       Call(kpi(), &Stub::UpdateStrategy, request, &second);
   EXPECT_EQ(stale.error_code(), grpc::StatusCode::ABORTED);
   EXPECT_THAT(stale.error_message(), HasSubstr(read.etag()));
+  // An etag of any length is quoted shortened (the trailer stays small).
+  request.mutable_strategy()->set_etag(std::string(1 << 20, 'e'));
+  const grpc::Status huge =
+      Call(kpi(), &Stub::UpdateStrategy, request, &second);
+  EXPECT_EQ(huge.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_THAT(huge.error_message(), HasSubstr("(1048576 bytes)"));
+  EXPECT_LT(huge.error_message().size(), 500u);
+  request.mutable_strategy()->set_etag(read.etag());
   ASSERT_TRUE(Call(kpi(), &Stub::GetStrategy, get, &read).ok());
   EXPECT_EQ(read.source(), "第一の書き手");
 

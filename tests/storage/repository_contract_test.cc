@@ -451,6 +451,12 @@ TEST_P(RepositoryContractTest, StaleEtagsAreAborted) {
                AllOf(HasSubstr("strategies/s/kpis/k1"), HasSubstr("re-read"))));
   EXPECT_THAT(repo_->DeleteKpi(read.name, read.meta.etag, true),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("re-read")));
+  // A client's etag of any length is quoted shortened, and it is stale.
+  const std::string huge_etag(1 << 20, 'e');
+  const absl::Status huge = repo_->UpdateKpi(second, huge_etag).status();
+  EXPECT_THAT(
+      huge, StatusIs(absl::StatusCode::kAborted, HasSubstr("(1048576 bytes)")));
+  EXPECT_LT(huge.message().size(), 500u);
   ASSERT_OK_AND_ASSIGN(domain::Kpi now, repo_->GetKpi("strategies/s/kpis/k1"));
   EXPECT_EQ(now.ordinal, 7);
   EXPECT_EQ(now.meta.etag, written.meta.etag);
