@@ -3,9 +3,10 @@ client's oversized requests cost the server in memory (its peak resident set,
 VmHWM in /proc/PID/status), that each refusal is in the call log, and that
 kpictl exports a store larger than one message.
 
-The memory figures are printed (README "Bounded resources" quotes them); the
-assertion is the issue's bound: a refused request raises the peak by at most
-about twice the message limit.
+The memory figures are printed (README "Bounded resources" quotes them); a
+refused request raises the peak by about twice the message limit (the
+quota), the assertion allows three times; and the quota still lets requests
+just under the limit through.
 """
 
 import json
@@ -13,6 +14,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -62,7 +64,9 @@ class OversizedRequestTest(harness.ServerTestCase):
                 return error.code()
         return grpc.StatusCode.OK
 
-    def test_a_refused_request_costs_at_most_twice_the_limit(self):
+    # Named to run first (unittest sorts by name): the other test raises
+    # the peak this one measures from.
+    def test_a_refused_request_costs_at_most_three_times_the_limit(self):
         import grpc
         pid = self.server.process.pid
         limit = 16 * MIB  # the default --max_message_bytes
@@ -79,11 +83,14 @@ class OversizedRequestTest(harness.ServerTestCase):
                   f"MiB over {before / MIB:.1f} MiB")
         growth = vm_hwm_bytes(pid) - before
         # --max_memory_bytes (32 MiB, twice the limit) bounds what the
-        # quota sees; the transport's read buffers and the allocator come on
-        # top. Measured alone: +32.6 to +48.1 MiB (2 to 3 times the limit),
-        # so the bound is 4 times the limit: far below buffering a request
-        # whole (+1,029 MiB for the 1 GB one without the bounds).
-        self.assertLessEqual(growth, 4 * limit,
+        # quota sees; what gRPC reads before the quota resets the stream
+        # comes on top, and the server gives back what a refused request
+        # held (without that, another request read on another thread cost
+        # another quota). Measured over 30 runs: +33.1 to +33.5 MiB in 20,
+        # up to +44.3 MiB in the rest (it was up to +48.1), so the bound is
+        # 3 times the limit, far below buffering a request whole (+1,029 MiB
+        # for the 1 GB one).
+        self.assertLessEqual(growth, 3 * limit,
                              f"peak RSS grew by {growth / MIB:.1f} MiB")
         # Each refusal is a line of the call log with its code.
         deadline = time.monotonic() + 10
@@ -95,6 +102,22 @@ class OversizedRequestTest(harness.ServerTestCase):
             time.sleep(0.05)
         self.assertEqual(len(pattern.findall(self.server.log)), len(figures),
                          self.server.log[-2000:])
+
+
+    def test_requests_just_under_the_limit_are_received_whole(self):
+        import grpc
+        # Two at once, just under the limit: the quota (twice the limit)
+        # must not refuse them. Their content is not a Series, so each is
+        # INVALID_ARGUMENT, which needs the request whole.
+        request = oversized(16 * MIB - 1024)
+        codes = []
+        threads = [threading.Thread(target=lambda: codes.append(
+            self.send(request))) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(codes, [grpc.StatusCode.INVALID_ARGUMENT] * 2)
 
 
 class ExportInPagesTest(harness.ServerTestCase):
