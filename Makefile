@@ -69,16 +69,14 @@ test-fast: deps build
 	@tests/run-all.sh $(BUILD_DIR)
 
 # Label rss (e2e_test_limits.OversizedRequestTest: the server's peak RSS
-# for oversized requests) is left out under both sanitizers: their
-# allocators (ASan's redzones, shadow memory and quarantine of freed blocks;
-# TSan's own heap, which glibc's malloc_trim does not reach) measure
-# themselves, not the server (+230 MiB under ASan where the plain build
-# stays under 41).
+# for oversized requests) is left out: ASan's allocator, with its redzones,
+# shadow memory and quarantine of freed blocks, measures itself, not the
+# server (+230 MiB where the plain build stays under 45).
 test-asan: deps build-asan
 	@tests/run-all.sh $(ASAN_DIR) -LE '^(fuzz|rss)$$'
 
 test-tsan: deps build-tsan
-	@tests/run-all.sh $(TSAN_DIR) -LE '^rss$$'
+	@tests/run-all.sh $(TSAN_DIR)
 
 fuzz: deps build-asan
 	@tests/run-all.sh $(ASAN_DIR) -L '^fuzz$$'
