@@ -217,15 +217,13 @@ namespace {
 // cancels calls before sending a request whole comes here too.
 void TrimFreedMemory() {
   using Clock = std::chrono::steady_clock;
+  constexpr Clock::duration kInterval = std::chrono::milliseconds(50);
   static std::atomic<Clock::rep> next{0};
   const Clock::rep now = Clock::now().time_since_epoch().count();
-  Clock::rep expected = next.load(std::memory_order_relaxed);
-  if (now < expected || !next.compare_exchange_strong(
-                            expected,
-                            now + std::chrono::duration_cast<Clock::duration>(
-                                      std::chrono::milliseconds(50))
-                                      .count(),
-                            std::memory_order_relaxed)) {
+  Clock::rep due = next.load(std::memory_order_relaxed);
+  // Only the thread that moves the deadline on trims.
+  if (now < due || !next.compare_exchange_strong(due, now + kInterval.count(),
+                                                 std::memory_order_relaxed)) {
     return;
   }
   malloc_trim(0);
